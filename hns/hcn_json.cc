@@ -1,0 +1,339 @@
+#include "hns/hcn_json.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#ifndef _WIN32
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+namespace hnsproxy::hns {
+
+using nlohmann::json;
+
+std::string normalizeGuid(const std::string& g) {
+  std::string out = g;
+  if (out.size() == 38 && out.front() == '{' && out.back() == '}') out = out.substr(1, 36);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool isGuid(const std::string& g) {
+  std::string s = normalizeGuid(g);
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+namespace {
+
+struct BadField {
+  std::string field, reason;
+};
+
+json schemaVersion() { return json{{"Major", 2}, {"Minor", 0}}; }
+
+const json* get(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string str(const json& j, const char* key) {
+  const json* v = get(j, key);
+  if (!v) return "";
+  if (!v->is_string()) throw BadField{key, "must be a string"};
+  return v->get<std::string>();
+}
+
+std::uint64_t num(const json& j, const char* key, std::uint64_t max) {
+  const json* v = get(j, key);
+  if (!v) return 0;
+  if (!v->is_number_unsigned() && !(v->is_number_integer() && v->get<std::int64_t>() >= 0))
+    throw BadField{key, "must be a non-negative integer"};
+  std::uint64_t n = v->get<std::uint64_t>();
+  if (n > max) throw BadField{key, fmt::format("must be at most {}", max)};
+  return n;
+}
+
+std::string guid(const json& j, const char* key) {
+  std::string g = str(j, key);
+  if (g.empty()) return g;
+  if (!isGuid(g)) throw BadField{key, "not a GUID: " + g};
+  return normalizeGuid(g);
+}
+
+// Network types as strings; older callers send the enum number.
+std::string networkType(const json& j) {
+  const json* v = get(j, "Type");
+  if (!v) return "NAT";  // HNS omits Type for NAT (value 0)
+  if (v->is_string()) return v->get<std::string>();
+  if (v->is_number_integer()) {
+    static const char* kNames[] = {"NAT", "ICS", "Transparent", "L2Bridge", "L2Tunnel", "Overlay", "Private", "Internal"};
+    auto n = v->get<std::int64_t>();
+    if (n >= 0 && n < 8) return kNames[n];
+  }
+  throw BadField{"Type", "unknown network type " + v->dump()};
+}
+
+std::vector<HcnPolicy> policies(const json& j) {
+  std::vector<HcnPolicy> out;
+  const json* v = get(j, "Policies");
+  if (!v) return out;
+  if (!v->is_array()) throw BadField{"Policies", "must be a list"};
+  for (const auto& p : *v) {
+    if (!p.is_object()) throw BadField{"Policies", "each policy must be an object"};
+    HcnPolicy pol;
+    const json* t = get(p, "Type");
+    if (!t) throw BadField{"Policies[].Type", "is required"};
+    pol.type = t->is_string() ? t->get<std::string>() : t->dump();
+    if (const json* s = get(p, "Settings")) pol.settings = *s;
+    out.push_back(std::move(pol));
+  }
+  return out;
+}
+
+json policiesJson(const std::vector<HcnPolicy>& ps) {
+  json a = json::array();
+  for (const auto& p : ps) a.push_back(json{{"Type", p.type}, {"Settings", p.settings}});
+  return a;
+}
+
+template <typename T, typename F>
+Result<T> guarded(const char* what, const json& j, F&& f) {
+  if (!j.is_object()) return Error(ErrorCode::InvalidArgument, std::string(what) + ": the document is not a JSON object");
+  try {
+    return f();
+  } catch (const BadField& e) {
+    return Error(ErrorCode::InvalidArgument, fmt::format("{}: field {}: {}", what, e.field, e.reason));
+  } catch (const json::exception& e) {
+    return Error(ErrorCode::InvalidArgument, fmt::format("{}: {}", what, e.what()));
+  }
+}
+
+}  // namespace
+
+json toJson(const HcnNetwork& n) {
+  json j;
+  if (!n.id.empty()) j["ID"] = n.id;
+  if (!n.name.empty()) j["Name"] = n.name;
+  if (n.type != "NAT") j["Type"] = n.type;
+  if (!n.policies.empty()) j["Policies"] = policiesJson(n.policies);
+  if (!n.ipams.empty()) j["Ipams"] = n.ipams;
+  if (n.flags) j["Flags"] = n.flags;
+  j["SchemaVersion"] = schemaVersion();
+  return j;
+}
+
+json toJson(const HcnEndpoint& e) {
+  json j;
+  if (!e.id.empty()) j["ID"] = e.id;
+  if (!e.name.empty()) j["Name"] = e.name;
+  if (!e.network.empty()) j["HostComputeNetwork"] = e.network;
+  if (!e.policies.empty()) j["Policies"] = policiesJson(e.policies);
+  if (!e.ipConfigurations.empty()) {
+    json a = json::array();
+    for (const auto& c : e.ipConfigurations) {
+      json cj{{"IpAddress", c.ipAddress}};
+      if (c.prefixLength) cj["PrefixLength"] = c.prefixLength;
+      a.push_back(cj);
+    }
+    j["IpConfigurations"] = a;
+  }
+  if (!e.macAddress.empty()) j["MacAddress"] = e.macAddress;
+  if (e.flags) j["Flags"] = e.flags;
+  j["SchemaVersion"] = schemaVersion();
+  return j;
+}
+
+json toJson(const HcnLoadBalancer& lb) {
+  json j;
+  if (!lb.id.empty()) j["ID"] = lb.id;
+  if (!lb.endpoints.empty()) j["HostComputeEndpoints"] = lb.endpoints;
+  if (!lb.sourceVip.empty()) j["SourceVIP"] = lb.sourceVip;
+  if (!lb.frontendVips.empty()) j["FrontendVIPs"] = lb.frontendVips;
+  if (!lb.portMappings.empty()) {
+    json a = json::array();
+    for (const auto& pm : lb.portMappings) {
+      json p;
+      if (pm.protocol) p["Protocol"] = pm.protocol;
+      if (pm.internalPort) p["InternalPort"] = pm.internalPort;
+      if (pm.externalPort) p["ExternalPort"] = pm.externalPort;
+      if (pm.distributionType) p["DistributionType"] = pm.distributionType;
+      if (pm.flags) p["Flags"] = pm.flags;
+      a.push_back(p.is_null() ? json::object() : p);
+    }
+    j["PortMappings"] = a;
+  }
+  if (lb.flags) j["Flags"] = lb.flags;
+  if (!lb.network.empty()) j["HostComputeNetwork"] = lb.network;
+  j["SchemaVersion"] = schemaVersion();
+  return j;
+}
+
+Result<HcnNetwork> networkFromJson(const json& j) {
+  return guarded<HcnNetwork>("HostComputeNetwork", j, [&]() -> Result<HcnNetwork> {
+    HcnNetwork n;
+    n.id = guid(j, "ID");
+    n.name = str(j, "Name");
+    n.type = networkType(j);
+    n.flags = static_cast<std::uint32_t>(num(j, "Flags", 0xffffffffu));
+    n.policies = policies(j);
+    if (const json* ip = get(j, "Ipams")) n.ipams = *ip;
+    return n;
+  });
+}
+
+Result<HcnEndpoint> endpointFromJson(const json& j) {
+  return guarded<HcnEndpoint>("HostComputeEndpoint", j, [&]() -> Result<HcnEndpoint> {
+    HcnEndpoint e;
+    e.id = guid(j, "ID");
+    e.name = str(j, "Name");
+    e.network = guid(j, "HostComputeNetwork");
+    e.macAddress = str(j, "MacAddress");
+    e.flags = static_cast<std::uint32_t>(num(j, "Flags", 0xffffffffu));
+    e.policies = policies(j);
+    if (const json* cfgs = get(j, "IpConfigurations")) {
+      if (!cfgs->is_array()) throw BadField{"IpConfigurations", "must be a list"};
+      for (const auto& c : *cfgs) {
+        if (!c.is_object()) throw BadField{"IpConfigurations", "each entry must be an object"};
+        e.ipConfigurations.push_back({str(c, "IpAddress"), static_cast<std::uint8_t>(num(c, "PrefixLength", 128))});
+      }
+    }
+    return e;
+  });
+}
+
+Result<HcnLoadBalancer> loadBalancerFromJson(const json& j) {
+  return guarded<HcnLoadBalancer>("HostComputeLoadBalancer", j, [&]() -> Result<HcnLoadBalancer> {
+    HcnLoadBalancer lb;
+    lb.id = guid(j, "ID");
+    lb.sourceVip = str(j, "SourceVIP");
+    lb.flags = static_cast<std::uint32_t>(num(j, "Flags", 0xffffffffu));
+    lb.network = guid(j, "HostComputeNetwork");
+    if (const json* eps = get(j, "HostComputeEndpoints")) {
+      if (!eps->is_array()) throw BadField{"HostComputeEndpoints", "must be a list"};
+      for (const auto& e : *eps) {
+        if (!e.is_string() || !isGuid(e.get<std::string>()))
+          throw BadField{"HostComputeEndpoints", "each entry must be a GUID string"};
+        lb.endpoints.push_back(normalizeGuid(e.get<std::string>()));
+      }
+    }
+    if (const json* v = get(j, "FrontendVIPs")) {
+      if (!v->is_array()) throw BadField{"FrontendVIPs", "must be a list"};
+      for (const auto& e : *v) {
+        if (!e.is_string()) throw BadField{"FrontendVIPs", "each entry must be a string"};
+        lb.frontendVips.push_back(e.get<std::string>());
+      }
+    }
+    if (const json* pms = get(j, "PortMappings")) {
+      if (!pms->is_array()) throw BadField{"PortMappings", "must be a list"};
+      for (const auto& p : *pms) {
+        if (!p.is_object()) throw BadField{"PortMappings", "each entry must be an object"};
+        HcnPortMapping pm;
+        pm.protocol = static_cast<std::uint32_t>(num(p, "Protocol", 255));
+        pm.internalPort = static_cast<std::uint16_t>(num(p, "InternalPort", 65535));
+        pm.externalPort = static_cast<std::uint16_t>(num(p, "ExternalPort", 65535));
+        pm.distributionType = static_cast<std::uint32_t>(num(p, "DistributionType", 2));
+        pm.flags = static_cast<std::uint32_t>(num(p, "Flags", 0xffffffffu));
+        lb.portMappings.push_back(pm);
+      }
+    }
+    return lb;
+  });
+}
+
+Result<HnsSnapshot> snapshotFromJson(const json& j) {
+  if (!j.is_object()) return Error(ErrorCode::InvalidInput, "HNS state: the document is not a JSON object");
+  HnsSnapshot s;
+  if (const json* v = get(j, "Version")) {
+    if (!v->is_object()) return Error(ErrorCode::InvalidInput, "HNS state: Version must be {\"Major\":M,\"Minor\":m}");
+    try {
+      s.version.major = static_cast<std::uint32_t>(num(*v, "Major", 1000));
+      s.version.minor = static_cast<std::uint32_t>(num(*v, "Minor", 1000));
+    } catch (const BadField& e) {
+      return Error(ErrorCode::InvalidInput, "HNS state: Version." + e.field + " " + e.reason);
+    }
+  }
+  auto each = [&](const char* key, auto parse, auto& out) -> Status {
+    const json* arr = get(j, key);
+    if (!arr) return Ok{};
+    if (!arr->is_array()) return Error(ErrorCode::InvalidInput, std::string("HNS state: ") + key + " must be a list");
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      auto r = parse((*arr)[i]);
+      if (!r) return Error(ErrorCode::InvalidInput, fmt::format("HNS state: {}[{}]: {}", key, i, r.error().message));
+      out.push_back(std::move(r).value());
+    }
+    return Ok{};
+  };
+  if (auto st = each("Networks", networkFromJson, s.networks); !st) return st.error();
+  if (auto st = each("Endpoints", endpointFromJson, s.endpoints); !st) return st.error();
+  if (auto st = each("LoadBalancers", loadBalancerFromJson, s.loadBalancers); !st) return st.error();
+  return s;
+}
+
+json toJson(const HnsSnapshot& s) {
+  json j;
+  j["Version"] = json{{"Major", s.version.major}, {"Minor", s.version.minor}};
+  j["Networks"] = json::array();
+  for (const auto& n : s.networks) j["Networks"].push_back(toJson(n));
+  j["Endpoints"] = json::array();
+  for (const auto& e : s.endpoints) j["Endpoints"].push_back(toJson(e));
+  j["LoadBalancers"] = json::array();
+  for (const auto& lb : s.loadBalancers) j["LoadBalancers"].push_back(toJson(lb));
+  return j;
+}
+
+Result<HnsSnapshot> loadSnapshot(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(ErrorCode::NotFound, "HNS state file " + path + ": cannot be read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json j;
+  try {
+    j = json::parse(ss.str());
+  } catch (const json::parse_error& e) {
+    return Error(ErrorCode::InvalidInput, "HNS state file " + path + ": invalid JSON: " + e.what());
+  }
+  auto r = snapshotFromJson(j);
+  if (!r) return Error(r.error().code, path + ": " + r.error().message);
+  return r;
+}
+
+Status saveSnapshot(const HnsSnapshot& s, const std::string& path) {
+  std::string text = toJson(s).dump(2) + "\n";
+  std::string tmp = path + ".tmp";
+#ifndef _WIN32
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return Error(ErrorCode::Transient, "cannot write " + tmp);
+  std::size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n <= 0) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Error(ErrorCode::Transient, "cannot write " + tmp);
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+#else
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) return Error(ErrorCode::Transient, "cannot write " + tmp);
+  }
+#endif
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Error(ErrorCode::Transient, "cannot rename " + tmp + " to " + path);
+  return Ok{};
+}
+
+}  // namespace hnsproxy::hns

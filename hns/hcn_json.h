@@ -1,0 +1,102 @@
+// Typed HNS (HCN v2) objects and their JSON, both ways (hcn-reference.md §2). Input is
+// tolerant: unknown fields are ignored, the empty objects hcsshim sends are accepted, Types may
+// be strings or numbers. Output follows HNS: SchemaVersion 2.0, string Types, numeric Flags,
+// Protocol and DistributionType, zero values omitted, GUIDs upper-case.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "policy/capabilities.h"
+#include "policy/result.h"
+
+namespace hnsproxy::hns {
+
+// GUIDs compare case-insensitively; they are stored upper-case.
+std::string normalizeGuid(const std::string& g);
+bool isGuid(const std::string& g);
+inline constexpr const char* kZeroGuid = "00000000-0000-0000-0000-000000000000";
+
+struct HcnPolicy {
+  std::string type;
+  nlohmann::json settings = nlohmann::json::object();
+  friend bool operator==(const HcnPolicy&, const HcnPolicy&) = default;
+};
+
+struct HcnNetwork {
+  std::string id;
+  std::string name;
+  std::string type;  // "L2Bridge", "Overlay", "NAT", ...
+  std::uint32_t flags = 0;
+  std::vector<HcnPolicy> policies;
+  nlohmann::json ipams = nlohmann::json::array();
+  friend bool operator==(const HcnNetwork&, const HcnNetwork&) = default;
+};
+
+struct HcnIpConfig {
+  std::string ipAddress;
+  std::uint8_t prefixLength = 0;
+  friend bool operator==(const HcnIpConfig&, const HcnIpConfig&) = default;
+};
+
+inline constexpr std::uint32_t kEndpointFlagRemote = 1;
+
+struct HcnEndpoint {
+  std::string id;
+  std::string name;
+  std::string network;  // HostComputeNetwork
+  std::vector<HcnIpConfig> ipConfigurations;
+  std::string macAddress;
+  std::uint32_t flags = 0;
+  std::vector<HcnPolicy> policies;
+  bool isRemote() const { return (flags & kEndpointFlagRemote) != 0; }
+  friend bool operator==(const HcnEndpoint&, const HcnEndpoint&) = default;
+};
+
+struct HcnPortMapping {
+  std::uint32_t protocol = 0;
+  std::uint16_t internalPort = 0;
+  std::uint16_t externalPort = 0;
+  std::uint32_t distributionType = 0;
+  std::uint32_t flags = 0;
+  friend bool operator==(const HcnPortMapping&, const HcnPortMapping&) = default;
+};
+
+struct HcnLoadBalancer {
+  std::string id;
+  std::vector<std::string> endpoints;  // HostComputeEndpoints
+  std::string sourceVip;
+  std::vector<std::string> frontendVips;
+  std::vector<HcnPortMapping> portMappings;
+  std::uint32_t flags = 0;
+  std::string network;  // HostComputeNetwork (schema 2.5+), optional
+  friend bool operator==(const HcnLoadBalancer&, const HcnLoadBalancer&) = default;
+};
+
+nlohmann::json toJson(const HcnNetwork& n);
+nlohmann::json toJson(const HcnEndpoint& e);
+nlohmann::json toJson(const HcnLoadBalancer& lb);
+Result<HcnNetwork> networkFromJson(const nlohmann::json& j);
+Result<HcnEndpoint> endpointFromJson(const nlohmann::json& j);
+Result<HcnLoadBalancer> loadBalancerFromJson(const nlohmann::json& j);
+
+// The simulator state file: {"Version":{"Major":M,"Minor":m},"Networks":[…],"Endpoints":[…],
+// "LoadBalancers":[…]} with HCN documents as Query returns them.
+struct HnsSnapshot {
+  policy::HnsVersion version{15, 6};
+  std::vector<HcnNetwork> networks;
+  std::vector<HcnEndpoint> endpoints;
+  std::vector<HcnLoadBalancer> loadBalancers;
+};
+
+Result<HnsSnapshot> snapshotFromJson(const nlohmann::json& j);
+nlohmann::json toJson(const HnsSnapshot& s);
+Result<HnsSnapshot> loadSnapshot(const std::string& path);
+// Written atomically: a temporary file in the same folder (mode 0600), flushed, then renamed.
+Status saveSnapshot(const HnsSnapshot& s, const std::string& path);
+
+}  // namespace hnsproxy::hns

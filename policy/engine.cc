@@ -1,0 +1,241 @@
+#include "policy/engine.h"
+
+#include <algorithm>
+
+namespace hnsproxy::policy {
+
+Engine::Engine(NodeContext ctx) : ctx_(std::move(ctx)) {}
+
+bool Engine::setContext(NodeContext ctx) {
+  if (ctx == ctx_) return false;
+  ctx_ = std::move(ctx);
+  contextDirty_ = true;
+  return true;
+}
+
+void Engine::upsertService(Service svc) {
+  auto it = services_.find(svc.id);
+  if (it != services_.end() && it->second == svc) return;
+  ServiceName id = svc.id;
+  services_[id] = std::move(svc);
+  dirty_.insert(id);
+}
+
+void Engine::deleteService(const ServiceName& id) {
+  if (services_.erase(id)) dirty_.insert(id);
+}
+
+void Engine::upsertSlice(EndpointSlice slice) {
+  auto key = std::make_pair(slice.ns, slice.name);
+  auto owner = sliceOwner_.find(key);
+  ServiceName newOwner{slice.ns, slice.serviceName};
+  if (owner != sliceOwner_.end()) {
+    if (owner->second == newOwner) {
+      auto& stored = slices_[newOwner][slice.name];
+      if (stored == slice) return;
+      stored = std::move(slice);
+      dirty_.insert(newOwner);
+      return;
+    }
+    deleteSlice(slice.ns, slice.name);  // the slice moved to another service (or lost its label)
+  }
+  if (slice.serviceName.empty()) return;  // no kubernetes.io/service-name label: not ours to use
+  sliceOwner_[key] = newOwner;
+  slices_[newOwner][slice.name] = std::move(slice);
+  dirty_.insert(newOwner);
+}
+
+void Engine::deleteSlice(const std::string& ns, const std::string& name) {
+  auto owner = sliceOwner_.find({ns, name});
+  if (owner == sliceOwner_.end()) return;
+  auto svcSlices = slices_.find(owner->second);
+  if (svcSlices != slices_.end()) {
+    svcSlices->second.erase(name);
+    if (svcSlices->second.empty()) slices_.erase(svcSlices);
+  }
+  dirty_.insert(owner->second);
+  sliceOwner_.erase(owner);
+}
+
+const ServiceResult* Engine::result(const ServiceName& id) const {
+  auto it = results_.find(id);
+  return it == results_.end() ? nullptr : &it->second;
+}
+
+void Engine::markAllDirty() {
+  for (const auto& [id, svc] : services_) dirty_.insert(id);
+  for (const auto& [id, res] : results_) dirty_.insert(id);
+}
+
+bool Engine::isManagedBackend(const IpAddress& ip) const {
+  return !ctx_.hasLocalEndpoint(ip) && ctx_.rootEndpointIP != ip;
+}
+
+void Engine::ref(const IpAddress& ip, EndpointKind kind, int delta, std::set<IpAddress>& touched) {
+  Refs& r = refs_[ip];
+  switch (kind) {
+    case EndpointKind::Remote: r.remote += delta; break;
+    case EndpointKind::ServiceVip: r.serviceVip += delta; break;
+    case EndpointKind::SourceVip: r.sourceVip += delta; break;
+  }
+  touched.insert(ip);
+}
+
+void Engine::refBackends(const LoadBalancer& lb, int delta, std::set<IpAddress>& touched) {
+  for (const auto& b : lb.backends)
+    if (isManagedBackend(b)) ref(b, EndpointKind::Remote, delta, touched);
+}
+
+// One IP, one endpoint: a source-VIP or service-VIP use of an IP wins over a remote-backend
+// use (they cannot coexist in HNS, and the VIP endpoints also serve as backends' targets).
+void Engine::settleEndpoint(const IpAddress& ip) {
+  auto it = refs_.find(ip);
+  if (it == refs_.end()) {
+    desired_.endpoints.erase(ip);
+    return;
+  }
+  const Refs& r = it->second;
+  if (r.sourceVip > 0) {
+    for (auto& ep : nodeEndpoints(ctx_))
+      if (ep.ip == ip) desired_.endpoints[ip] = ep;
+  } else if (r.serviceVip > 0) {
+    desired_.endpoints[ip] = ManagedEndpoint{ip, EndpointKind::ServiceVip, ctx_.hostMac, ctx_.nodeIP(ip.family())};
+  } else if (r.remote > 0) {
+    desired_.endpoints[ip] = remoteEndpointFor(ip, ctx_);
+  } else {
+    desired_.endpoints.erase(ip);
+    refs_.erase(it);
+  }
+}
+
+Changes Engine::recompute() {
+  Changes changes;
+  changes.scope.all = false;
+  std::set<LbKey> keys;
+  std::set<IpAddress> ips;
+  if (contextDirty_) {
+    // Everything depends on the context: start over, and let the diff compare everything.
+    for (const auto& [key, lb] : desired_.loadBalancers) keys.insert(key);
+    for (const auto& [ip, ep] : desired_.endpoints) ips.insert(ip);
+    claims_.clear();
+    results_.clear();
+    claimOf_.clear();
+    refs_.clear();
+    desired_ = HnsState{};
+    truncated_ = 0;
+    conflicts_ = 0;
+    markAllDirty();
+    for (const auto& ep : nodeEndpoints(ctx_)) ref(ep.ip, ep.kind, 1, ips);
+    changes.scope.all = true;
+    contextDirty_ = false;
+  }
+
+  // Conflicts are counted per frontend; the keys touched below are taken out first and put
+  // back after, so the count stays O(changed) to maintain.
+  auto conflictsAt = [&](const LbKey& key) -> std::size_t {
+    auto c = claims_.find(key);
+    return c == claims_.end() || c->second.empty() ? 0 : c->second.size() - 1;
+  };
+  std::vector<const EndpointSlice*> sliceList;
+  for (const ServiceName& id : dirty_) {
+    if (auto old = results_.find(id); old != results_.end()) {
+      const Claim& claim = claimOf_[id];
+      for (const auto& lb : old->second.loadBalancers) {
+        conflicts_ -= conflictsAt(lb.key);
+        auto c = claims_.find(lb.key);
+        if (c != claims_.end()) c->second.erase(claim);
+        conflicts_ += conflictsAt(lb.key);
+        keys.insert(lb.key);
+      }
+      for (const auto& vip : old->second.serviceVipEndpoints) ref(vip, EndpointKind::ServiceVip, -1, ips);
+      truncated_ -= old->second.backendsTruncated;
+      results_.erase(old);
+      claimOf_.erase(id);
+    }
+    auto svc = services_.find(id);
+    if (svc == services_.end()) continue;
+    sliceList.clear();
+    if (auto s = slices_.find(id); s != slices_.end())
+      for (const auto& [name, slice] : s->second) sliceList.push_back(&slice);
+    ServiceResult res = computeService(svc->second, sliceList, ctx_);
+    ++changes.servicesRecomputed;
+    Claim claim{svc->second.creationTimestamp, id};
+    for (const auto& lb : res.loadBalancers) {
+      conflicts_ -= conflictsAt(lb.key);
+      claims_[lb.key][claim] = lb;
+      conflicts_ += conflictsAt(lb.key);
+      keys.insert(lb.key);
+    }
+    for (const auto& vip : res.serviceVipEndpoints) ref(vip, EndpointKind::ServiceVip, 1, ips);
+    truncated_ += res.backendsTruncated;
+    changes.warnings.insert(changes.warnings.end(), res.warnings.begin(), res.warnings.end());
+    claimOf_[id] = claim;
+    results_[id] = std::move(res);
+  }
+  dirty_.clear();
+
+  for (const LbKey& key : keys) {
+    auto c = claims_.find(key);
+    auto old = desired_.loadBalancers.find(key);
+    if (old != desired_.loadBalancers.end()) {
+      refBackends(old->second, -1, ips);
+      desired_.loadBalancers.erase(old);
+    }
+    if (c != claims_.end() && !c->second.empty()) {
+      const LoadBalancer& winner = c->second.begin()->second;
+      desired_.loadBalancers[key] = winner;
+      refBackends(winner, +1, ips);
+      if (c->second.size() > 1) {
+        for (auto it = std::next(c->second.begin()); it != c->second.end(); ++it) {
+          changes.warnings.push_back(
+              {it->first.service, "ConflictingFrontend",
+               key.str() + " is also claimed by the older service " + winner.service.str() +
+                   "; this service's " + std::string(toString(it->second.kind)) + " load balancer is not programmed"});
+        }
+      }
+    } else if (c != claims_.end()) {
+      claims_.erase(c);
+    }
+  }
+
+  for (const auto& ip : ips) settleEndpoint(ip);
+  if (!changes.scope.all) {
+    changes.scope.loadBalancers = std::move(keys);
+    changes.scope.endpoints = std::move(ips);
+  }
+  return changes;
+}
+
+HnsState computeAll(const std::vector<Service>& services, const std::vector<EndpointSlice>& slices,
+                    const NodeContext& ctx) {
+  std::map<ServiceName, std::vector<const EndpointSlice*>> bySvc;
+  for (const auto& s : slices)
+    if (!s.serviceName.empty()) bySvc[ServiceName{s.ns, s.serviceName}].push_back(&s);
+
+  // Oldest claim wins each frontend: (creationTimestamp, namespace/name).
+  std::map<LbKey, std::pair<std::pair<std::string, ServiceName>, LoadBalancer>> winners;
+  std::set<IpAddress> vips;
+  for (const auto& svc : services) {
+    ServiceResult r = computeService(svc, bySvc[svc.id], ctx);
+    for (const auto& lb : r.loadBalancers) {
+      auto prio = std::make_pair(svc.creationTimestamp, svc.id);
+      auto it = winners.find(lb.key);
+      if (it == winners.end() || prio < it->second.first) winners[lb.key] = {prio, lb};
+    }
+    vips.insert(r.serviceVipEndpoints.begin(), r.serviceVipEndpoints.end());
+  }
+  HnsState out;
+  std::set<IpAddress> remotes;
+  for (auto& [key, w] : winners) {
+    for (const auto& b : w.second.backends)
+      if (!ctx.hasLocalEndpoint(b) && ctx.rootEndpointIP != b) remotes.insert(b);
+    out.loadBalancers[key] = std::move(w.second);
+  }
+  for (const auto& ip : remotes) out.endpoints[ip] = remoteEndpointFor(ip, ctx);
+  for (const auto& ip : vips)
+    out.endpoints[ip] = ManagedEndpoint{ip, EndpointKind::ServiceVip, ctx.hostMac, ctx.nodeIP(ip.family())};
+  for (const auto& ep : nodeEndpoints(ctx)) out.endpoints[ep.ip] = ep;
+  return out;
+}
+
+}  // namespace hnsproxy::policy

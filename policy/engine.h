@@ -1,0 +1,89 @@
+// The incremental engine: keeps the cluster's Services and EndpointSlices, the per-service rule
+// results and the desired HNS state; recomputes only services that changed (or everything when
+// the node context changes) and reports which load balancers and endpoints may differ, so the
+// diff looks only at those. Not thread-safe: one owner (the sync loop).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "policy/desired.h"
+#include "policy/model.h"
+#include "policy/plan.h"
+#include "policy/rules.h"
+
+namespace hnsproxy::policy {
+
+struct Changes {
+  DiffScope scope;                 // what to diff; scope.all after a context change
+  std::vector<Warning> warnings;   // from the services recomputed, and frontend conflicts
+  std::size_t servicesRecomputed = 0;
+};
+
+class Engine {
+ public:
+  explicit Engine(NodeContext ctx = {});
+
+  // A different context (node, network, capabilities, config, local endpoints) marks every
+  // service for recomputation. Returns whether it differed.
+  bool setContext(NodeContext ctx);
+  const NodeContext& context() const { return ctx_; }
+
+  // Object events. An object equal to the stored one changes nothing.
+  void upsertService(Service svc);
+  void deleteService(const ServiceName& id);
+  void upsertSlice(EndpointSlice slice);
+  void deleteSlice(const std::string& ns, const std::string& name);
+
+  bool pending() const { return contextDirty_ || !dirty_.empty(); }
+  // Recomputes the services marked since the last call; O(changed services), not O(cluster).
+  Changes recompute();
+
+  const HnsState& desired() const { return desired_; }
+  const ServiceResult* result(const ServiceName& id) const;
+  std::size_t serviceCount() const { return services_.size(); }
+  std::size_t sliceCount() const { return sliceOwner_.size(); }
+  std::uint64_t backendsTruncated() const { return truncated_; }  // current total over services
+  std::size_t conflictingFrontends() const { return conflicts_; }
+  bool hasService(const ServiceName& id) const { return services_.count(id) > 0; }
+
+ private:
+  struct Claim {
+    std::string creationTimestamp;
+    ServiceName service;
+    auto operator<=>(const Claim&) const = default;
+  };
+  struct Refs {
+    int remote = 0, serviceVip = 0, sourceVip = 0;
+  };
+
+  void markAllDirty();
+  bool isManagedBackend(const IpAddress& ip) const;
+  void ref(const IpAddress& ip, EndpointKind kind, int delta, std::set<IpAddress>& touched);
+  void refBackends(const LoadBalancer& lb, int delta, std::set<IpAddress>& touched);
+  void settleEndpoint(const IpAddress& ip);
+
+  NodeContext ctx_;
+  std::map<ServiceName, Service> services_;
+  std::map<ServiceName, std::map<std::string, EndpointSlice>> slices_;
+  std::map<std::pair<std::string, std::string>, ServiceName> sliceOwner_;
+  std::map<ServiceName, ServiceResult> results_;
+  std::map<ServiceName, Claim> claimOf_;
+  std::map<LbKey, std::map<Claim, LoadBalancer>> claims_;
+  std::map<IpAddress, Refs> refs_;
+  HnsState desired_;
+  std::set<ServiceName> dirty_;
+  bool contextDirty_ = true;
+  std::uint64_t truncated_ = 0;
+  std::size_t conflicts_ = 0;
+};
+
+// The desired state computed from scratch, independently of the Engine's bookkeeping. Used by
+// tests and by the verification path to check the incremental result.
+HnsState computeAll(const std::vector<Service>& services, const std::vector<EndpointSlice>& slices,
+                    const NodeContext& ctx);
+
+}  // namespace hnsproxy::policy

@@ -1,0 +1,77 @@
+// IP addresses and prefixes as value types: parsed strictly, compared by value, printed canonically.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hnsproxy::policy {
+
+enum class IpFamily : std::uint8_t { V4, V6 };
+
+std::string_view toString(IpFamily f);
+
+// An IPv4 or IPv6 address. IPv4 is stored in the first 4 bytes. IPv4-mapped IPv6 text
+// ("::ffff:1.2.3.4") is an IPv6 address here, as Kubernetes' strict validation treats it.
+class IpAddress {
+ public:
+  IpAddress() = default;
+  static IpAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d);
+  static IpAddress fromBytes(IpFamily family, const std::uint8_t* bytes);
+
+  // Strict parse: dotted quad without leading zeros, or RFC 4291 text (with '::' and an
+  // embedded dotted quad). No zone IDs, no surrounding whitespace.
+  static std::optional<IpAddress> parse(std::string_view text);
+
+  IpFamily family() const { return family_; }
+  bool isV4() const { return family_ == IpFamily::V4; }
+  const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
+  std::size_t size() const { return isV4() ? 4 : 16; }
+  bool isUnspecified() const;
+
+  // Canonical text: dotted quad, or RFC 5952 for IPv6.
+  std::string str() const;
+
+  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+
+ private:
+  IpFamily family_ = IpFamily::V4;
+  std::array<std::uint8_t, 16> bytes_{};
+};
+
+// A prefix such as 10.244.1.0/24. Host bits are cleared on parse.
+class Cidr {
+ public:
+  Cidr() = default;
+  Cidr(IpAddress base, int prefixLength);
+  static std::optional<Cidr> parse(std::string_view text);
+
+  const IpAddress& base() const { return base_; }
+  int prefixLength() const { return prefix_; }
+  IpFamily family() const { return base_.family(); }
+  bool contains(const IpAddress& ip) const;
+  std::string str() const;
+
+  friend auto operator<=>(const Cidr&, const Cidr&) = default;
+  friend bool operator==(const Cidr&, const Cidr&) = default;
+
+ private:
+  IpAddress base_;
+  int prefix_ = 0;
+};
+
+}  // namespace hnsproxy::policy
+
+template <>
+struct std::hash<hnsproxy::policy::IpAddress> {
+  std::size_t operator()(const hnsproxy::policy::IpAddress& ip) const noexcept {
+    std::uint64_t h = 1469598103934665603ull ^ static_cast<std::uint64_t>(ip.family());
+    for (std::size_t i = 0; i < ip.size(); ++i) h = (h ^ ip.bytes()[i]) * 1099511628211ull;
+    return static_cast<std::size_t>(h);
+  }
+};

@@ -1,0 +1,175 @@
+// The domain model: what the proxy needs of Services, EndpointSlices, the Node, the HNS network
+// and the HNS build. Filled by watch/ (from Kubernetes objects) and hns/ (from HNS); read by the
+// rules. Plain values, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "policy/capabilities.h"
+#include "policy/ip.h"
+
+namespace hnsproxy::policy {
+
+enum class Protocol : std::uint8_t { TCP, UDP, SCTP };
+std::string_view toString(Protocol p);
+// HNS ProtocolType numbers (TCP 6, UDP 17, SCTP 132), as upstream's Enum() maps them.
+std::uint32_t hnsProtocolNumber(Protocol p);
+
+enum class ServiceType : std::uint8_t { ClusterIP, NodePort, LoadBalancer, ExternalName };
+std::string_view toString(ServiceType t);
+enum class TrafficPolicy : std::uint8_t { Cluster, Local };
+enum class SessionAffinity : std::uint8_t { None, ClientIP };
+
+// "namespace/name": the key of a Service and of the slices that belong to it.
+struct ServiceName {
+  std::string ns;
+  std::string name;
+  std::string str() const { return ns + "/" + name; }
+  friend auto operator<=>(const ServiceName&, const ServiceName&) = default;
+  friend bool operator==(const ServiceName&, const ServiceName&) = default;
+};
+
+// A Service port's targetPort: a number, or the name of a container port.
+using TargetPort = std::variant<std::uint16_t, std::string>;
+
+struct ServicePort {
+  std::string name;  // "" for a single unnamed port
+  Protocol protocol = Protocol::TCP;
+  std::uint16_t port = 0;
+  TargetPort targetPort = std::uint16_t{0};  // 0: same as port
+  std::uint16_t nodePort = 0;                // 0: none allocated
+  friend bool operator==(const ServicePort&, const ServicePort&) = default;
+};
+
+struct Service {
+  ServiceName id;
+  std::string resourceVersion;
+  std::string creationTimestamp;  // RFC 3339, compared as text (fixed format from the API server)
+  ServiceType type = ServiceType::ClusterIP;
+  bool headless = false;              // clusterIP "None"
+  std::vector<IpAddress> clusterIPs;  // in spec.clusterIPs order (primary first)
+  std::vector<IpFamily> ipFamilies;
+  std::vector<ServicePort> ports;
+  std::vector<IpAddress> externalIPs;
+  std::vector<IpAddress> ingressIPs;  // status.loadBalancer.ingress[].ip that parsed
+  SessionAffinity sessionAffinity = SessionAffinity::None;
+  std::int32_t affinityTimeoutSeconds = 10800;
+  TrafficPolicy externalTrafficPolicy = TrafficPolicy::Cluster;
+  TrafficPolicy internalTrafficPolicy = TrafficPolicy::Cluster;
+  std::uint16_t healthCheckNodePort = 0;
+  bool preserveDestination = false;    // annotation preserve-destination: "true"
+  bool winProxyOptimization = true;    // annotation winProxyOptimization != DISABLED
+  std::string trafficDistribution;     // spec.trafficDistribution, "" when unset
+  bool topologyModeAuto = false;       // annotation service.kubernetes.io/topology-mode: Auto
+  bool hasProxyNameLabel = false;      // label service.kubernetes.io/service-proxy-name set
+  friend bool operator==(const Service&, const Service&) = default;
+};
+
+struct Endpoint {
+  IpAddress address;
+  std::string nodeName;
+  std::string zone;
+  bool ready = true;        // conditions.ready, nil → true
+  bool serving = true;      // conditions.serving, nil → true
+  bool terminating = false; // conditions.terminating, nil → false
+  std::vector<std::string> hintZones;
+  std::vector<std::string> hintNodes;
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+struct EndpointPort {
+  std::optional<std::string> name;  // nil names are ignored by merging; "" is valid
+  Protocol protocol = Protocol::TCP;
+  std::uint16_t port = 0;           // 0: unset, ignored by merging
+  friend bool operator==(const EndpointPort&, const EndpointPort&) = default;
+};
+
+enum class AddressType : std::uint8_t { IPv4, IPv6, FQDN };
+
+struct EndpointSlice {
+  std::string ns;
+  std::string name;
+  std::string resourceVersion;
+  std::string serviceName;  // label kubernetes.io/service-name; "" → the slice is skipped
+  AddressType addressType = AddressType::IPv4;
+  std::vector<EndpointPort> ports;
+  std::vector<Endpoint> endpoints;
+  std::string triggerTime;  // annotation endpoints.kubernetes.io/last-change-trigger-time
+  friend bool operator==(const EndpointSlice&, const EndpointSlice&) = default;
+};
+
+struct Node {
+  std::string name;
+  std::string resourceVersion;
+  std::vector<IpAddress> internalIPs;
+  std::vector<IpAddress> externalIPs;
+  std::string zone;  // label topology.kubernetes.io/zone
+  std::vector<Cidr> podCIDRs;
+  bool deleting = false;                // metadata.deletionTimestamp set
+  bool toBeDeletedByAutoscaler = false; // taint ToBeDeletedByClusterAutoscaler
+  friend bool operator==(const Node&, const Node&) = default;
+};
+
+// --- What the node's HNS holds that the rules depend on ---
+
+enum class NetworkType : std::uint8_t { L2Bridge, Overlay, Other };
+
+struct RemoteSubnetRoute {
+  Cidr destinationPrefix;
+  IpAddress providerAddress;  // the remote node's IP (PA)
+  std::uint32_t isolationId = 0;
+  friend bool operator==(const RemoteSubnetRoute&, const RemoteSubnetRoute&) = default;
+};
+
+struct NetworkInfo {
+  std::string name;
+  std::string id;  // opaque to the rules; a change means "a new network"
+  NetworkType type = NetworkType::L2Bridge;
+  std::vector<RemoteSubnetRoute> remoteSubnets;
+  std::optional<IpAddress> providerAddress;  // overlay: this host's PA
+  friend bool operator==(const NetworkInfo&, const NetworkInfo&) = default;
+};
+
+// The proxy's configuration as far as the rules read it.
+struct ProxyConfig {
+  bool enableDsr = false;
+  std::optional<IpAddress> sourceVip;  // --source-vip (overlay)
+  bool forwardHealthCheckVip = false;
+  std::uint16_t healthzPort = 10256;
+  // The healthz listener is bound to every address (0.0.0.0 / ::). A forwarded health-check load
+  // balancer on the healthz port would then collide with it (community#8883).
+  bool healthzOnAllAddresses = true;
+  // Overrides the build's per-load-balancer backend limit when non-zero (lower only).
+  std::uint32_t maxBackendsOverride = 0;
+  friend bool operator==(const ProxyConfig&, const ProxyConfig&) = default;
+};
+
+// Everything about this node that every service's rules depend on. When it changes, every
+// service is recomputed.
+struct NodeContext {
+  std::string nodeName;
+  std::string zone;
+  std::vector<IpAddress> nodeIPs;  // primary first; at most one per family is used
+  std::string hostMac;             // MAC of the NIC owning the node IP ("00-15-5D-..")
+  NetworkInfo network;
+  Capabilities caps;
+  ProxyConfig config;
+  // IPs of the local (CNI-created) endpoints HNS holds on the network. Referenced, never created.
+  std::vector<IpAddress> localEndpointIPs;  // sorted, unique
+  // IP of the host endpoint named by --root-hnsendpoint-name, when HNS has it.
+  std::optional<IpAddress> rootEndpointIP;
+
+  std::optional<IpAddress> nodeIP(IpFamily family) const;
+  bool hasLocalEndpoint(const IpAddress& ip) const;
+  // The families this node programs: the primary (first node IP's), and the other one only
+  // when HNS supports dual-stack and the network is not overlay.
+  std::vector<IpFamily> families() const;
+  friend bool operator==(const NodeContext&, const NodeContext&) = default;
+};
+
+}  // namespace hnsproxy::policy

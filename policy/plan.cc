@@ -1,0 +1,166 @@
+#include "policy/plan.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace hnsproxy::policy {
+
+std::string_view toString(OpKind k) {
+  switch (k) {
+    case OpKind::CreateEndpoint: return "create-endpoint";
+    case OpKind::DeleteEndpoint: return "delete-endpoint";
+    case OpKind::CreateLoadBalancer: return "create-lb";
+    case OpKind::ModifyLoadBalancer: return "modify-lb";
+    case OpKind::DeleteLoadBalancer: return "delete-lb";
+  }
+  return "?";
+}
+
+std::string Op::str() const {
+  bool isEp = kind == OpKind::CreateEndpoint || kind == OpKind::DeleteEndpoint;
+  return fmt::format("[{}] {} {}{}", phase, toString(kind), isEp ? endpoint.str() : lb.str(),
+                     reason.empty() ? "" : " # " + reason);
+}
+
+std::size_t Plan::count(OpKind k) const {
+  return static_cast<std::size_t>(std::count_if(ops.begin(), ops.end(), [k](const Op& o) { return o.kind == k; }));
+}
+
+std::string Plan::text() const {
+  std::string out = fmt::format("plan: {} operation(s): {} endpoint create, {} endpoint delete, {} lb create, {} lb "
+                                "modify, {} lb delete\n",
+                                ops.size(), count(OpKind::CreateEndpoint), count(OpKind::DeleteEndpoint),
+                                count(OpKind::CreateLoadBalancer), count(OpKind::ModifyLoadBalancer),
+                                count(OpKind::DeleteLoadBalancer));
+  for (const auto& op : ops) out += "  " + op.str() + "\n";
+  return out;
+}
+
+namespace {
+
+template <typename Map, typename Set>
+Set keysOf(const Map& a, const Map& b) {
+  Set s;
+  for (const auto& [k, v] : a) s.insert(k);
+  for (const auto& [k, v] : b) s.insert(k);
+  return s;
+}
+
+Op lbOp(OpKind kind, int phase, const LoadBalancer& lb, std::string reason) {
+  Op op;
+  op.kind = kind;
+  op.phase = phase;
+  op.lb = lb;
+  op.reason = std::move(reason);
+  return op;
+}
+
+Op epOp(OpKind kind, int phase, const ManagedEndpoint& ep, std::string reason) {
+  Op op;
+  op.kind = kind;
+  op.phase = phase;
+  op.endpoint = ep;
+  op.reason = std::move(reason);
+  return op;
+}
+
+std::string changeReason(const LoadBalancer& a, const LoadBalancer& d) {
+  std::string r;
+  auto add = [&](bool changed, const char* what) {
+    if (changed) r += (r.empty() ? "" : ",") + std::string(what);
+  };
+  add(a.backends != d.backends, "backends");
+  add(a.internalPort != d.internalPort, "internal-port");
+  add(a.flags != d.flags, "flags");
+  add(a.portFlags != d.portFlags, "port-flags");
+  add(a.distribution != d.distribution, "distribution");
+  add(a.sourceVip != d.sourceVip, "source-vip");
+  return r;
+}
+
+}  // namespace
+
+Plan diff(const HnsState& applied, const HnsState& desired, const Capabilities& caps, const DiffScope& scope) {
+  Plan plan;
+  std::set<LbKey> keys = scope.all ? keysOf<decltype(applied.loadBalancers), std::set<LbKey>>(applied.loadBalancers,
+                                                                                              desired.loadBalancers)
+                                   : scope.loadBalancers;
+  std::set<IpAddress> ips = scope.all ? keysOf<decltype(applied.endpoints), std::set<IpAddress>>(applied.endpoints,
+                                                                                                desired.endpoints)
+                                      : scope.endpoints;
+
+  std::set<IpAddress> replaced;
+  for (const auto& ip : ips) {
+    auto a = applied.endpoints.find(ip);
+    auto d = desired.endpoints.find(ip);
+    bool hasA = a != applied.endpoints.end(), hasD = d != desired.endpoints.end();
+    if (hasA && hasD && a->second == d->second) continue;
+    if (!hasA && hasD) {
+      plan.ops.push_back(epOp(OpKind::CreateEndpoint, kPhaseCreateEndpoints, d->second, "new"));
+    } else if (hasA && !hasD) {
+      plan.ops.push_back(epOp(OpKind::DeleteEndpoint, kPhaseDeleteEndpoints, a->second, "unused"));
+    } else if (hasA && hasD) {
+      replaced.insert(ip);
+      plan.ops.push_back(epOp(OpKind::DeleteEndpoint, kPhaseDeleteEndpoints, a->second, "replaced"));
+      plan.ops.push_back(epOp(OpKind::CreateEndpoint, kPhaseRecreateEndpoints, d->second, "replaced"));
+    }
+  }
+
+  // Load balancers whose backends include a replaced endpoint must be re-created: their HNS
+  // endpoint IDs change. This scan is over the applied record and happens only when an
+  // endpoint's content changed (a network or node-context change), never per endpoint event.
+  std::set<LbKey> forced;
+  if (!replaced.empty()) {
+    for (const auto& [key, lb] : applied.loadBalancers)
+      for (const auto& b : lb.backends)
+        if (replaced.count(b)) {
+          forced.insert(key);
+          keys.insert(key);
+          break;
+        }
+  }
+
+  for (const auto& key : keys) {
+    auto a = applied.loadBalancers.find(key);
+    auto d = desired.loadBalancers.find(key);
+    bool hasA = a != applied.loadBalancers.end(), hasD = d != desired.loadBalancers.end();
+    if (!hasA && !hasD) continue;
+    if (!hasA) {
+      plan.ops.push_back(lbOp(OpKind::CreateLoadBalancer, kPhaseCreateLoadBalancers, d->second, "new"));
+      continue;
+    }
+    if (!hasD) {
+      plan.ops.push_back(lbOp(OpKind::DeleteLoadBalancer, kPhaseDeleteLoadBalancers, a->second, "gone"));
+      continue;
+    }
+    bool isForced = forced.count(key) > 0;
+    if (!isForced && a->second.sameContent(d->second)) continue;
+    std::string why = isForced ? std::string("endpoint replaced") : changeReason(a->second, d->second);
+    if (!isForced && caps.modifyLoadBalancer && d->second.allowModify) {
+      plan.ops.push_back(lbOp(OpKind::ModifyLoadBalancer, kPhaseModifyLoadBalancers, d->second, why));
+    } else {
+      plan.ops.push_back(lbOp(OpKind::DeleteLoadBalancer, kPhaseDeleteLoadBalancers, a->second, "replace: " + why));
+      plan.ops.push_back(lbOp(OpKind::CreateLoadBalancer, kPhaseCreateLoadBalancers, d->second, "replace: " + why));
+    }
+  }
+  std::stable_sort(plan.ops.begin(), plan.ops.end(), [](const Op& x, const Op& y) { return x.phase < y.phase; });
+  return plan;
+}
+
+void applyOp(HnsState& state, const Op& op) {
+  switch (op.kind) {
+    case OpKind::CreateEndpoint: state.endpoints[op.endpoint.ip] = op.endpoint; break;
+    case OpKind::DeleteEndpoint: state.endpoints.erase(op.endpoint.ip); break;
+    case OpKind::CreateLoadBalancer:
+    case OpKind::ModifyLoadBalancer: state.loadBalancers[op.lb.key] = op.lb; break;
+    case OpKind::DeleteLoadBalancer: state.loadBalancers.erase(op.lb.key); break;
+  }
+}
+
+HnsState apply(HnsState state, const Plan& plan) {
+  for (const auto& op : plan.ops) applyOp(state, op);
+  return state;
+}
+
+}  // namespace hnsproxy::policy

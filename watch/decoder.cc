@@ -1,0 +1,420 @@
+#include "watch/decoder.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+namespace hnsproxy::watch {
+
+using nlohmann::json;
+using namespace hnsproxy::policy;
+
+namespace {
+
+// Thrown inside this file only; turned into an Error at the decode* boundary.
+struct FieldError {
+  std::string field;
+  std::string value;
+  std::string reason;
+};
+
+std::string shown(const json& v) {
+  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+  if (s.size() > 80) s = s.substr(0, 77) + "...";
+  return s;
+}
+
+[[noreturn]] void fail(const std::string& field, const json& v, const std::string& reason) {
+  throw FieldError{field, shown(v), reason};
+}
+
+const json* member(const json& obj, const char* key) {
+  if (!obj.is_object()) return nullptr;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+const json& objectAt(const json& parent, const char* key, const std::string& path) {
+  static const json kEmpty = json::object();
+  const json* v = member(parent, key);
+  if (!v) return kEmpty;
+  if (!v->is_object()) fail(path, *v, "must be an object");
+  return *v;
+}
+
+const json& arrayAt(const json& parent, const char* key, const std::string& path) {
+  static const json kEmpty = json::array();
+  const json* v = member(parent, key);
+  if (!v) return kEmpty;
+  if (!v->is_array()) fail(path, *v, "must be a list");
+  return *v;
+}
+
+std::string stringAt(const json& parent, const char* key, const std::string& path, const std::string& dflt = "") {
+  const json* v = member(parent, key);
+  if (!v) return dflt;
+  if (!v->is_string()) fail(path, *v, "must be a string");
+  return v->get<std::string>();
+}
+
+std::optional<bool> boolAt(const json& parent, const char* key, const std::string& path) {
+  const json* v = member(parent, key);
+  if (!v) return std::nullopt;
+  if (!v->is_boolean()) fail(path, *v, "must be true or false");
+  return v->get<bool>();
+}
+
+std::int64_t intAt(const json& parent, const char* key, const std::string& path, std::int64_t lo, std::int64_t hi,
+                   std::int64_t dflt) {
+  const json* v = member(parent, key);
+  if (!v) return dflt;
+  if (!v->is_number_integer()) fail(path, *v, "must be an integer");
+  std::int64_t n = v->get<std::int64_t>();
+  if (n < lo || n > hi) fail(path, *v, fmt::format("must be between {} and {}", lo, hi));
+  return n;
+}
+
+IpAddress ipOf(const json& v, const std::string& path) {
+  if (!v.is_string()) fail(path, v, "must be an IP address string");
+  auto ip = IpAddress::parse(v.get<std::string>());
+  if (!ip) fail(path, v, "not a valid IP address");
+  return *ip;
+}
+
+Protocol protocolAt(const json& parent, const std::string& path) {
+  std::string p = stringAt(parent, "protocol", path, "TCP");
+  if (p == "TCP") return Protocol::TCP;
+  if (p == "UDP") return Protocol::UDP;
+  if (p == "SCTP") return Protocol::SCTP;
+  fail(path, p, "must be TCP, UDP or SCTP");
+}
+
+bool validName(const std::string& s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
+  return true;
+}
+
+struct Meta {
+  std::string ns, name, resourceVersion, creationTimestamp;
+  const json* labels = nullptr;
+  const json* annotations = nullptr;
+  bool deleting = false;
+};
+
+Meta metaOf(const json& j, bool namespaced) {
+  if (!j.is_object()) fail("", j, "the object is not a JSON/YAML mapping");
+  const json& md = objectAt(j, "metadata", "metadata");
+  Meta m;
+  m.name = stringAt(md, "name", "metadata.name");
+  if (m.name.empty()) fail("metadata.name", "", "is required");
+  if (!validName(m.name)) fail("metadata.name", m.name, "must be a lower-case DNS name");
+  if (namespaced) {
+    m.ns = stringAt(md, "namespace", "metadata.namespace", "default");
+    if (m.ns.empty()) m.ns = "default";
+    if (!validName(m.ns)) fail("metadata.namespace", m.ns, "must be a lower-case DNS label");
+  }
+  m.resourceVersion = stringAt(md, "resourceVersion", "metadata.resourceVersion");
+  m.creationTimestamp = stringAt(md, "creationTimestamp", "metadata.creationTimestamp");
+  m.deleting = member(md, "deletionTimestamp") != nullptr;
+  m.labels = &objectAt(md, "labels", "metadata.labels");
+  m.annotations = &objectAt(md, "annotations", "metadata.annotations");
+  return m;
+}
+
+std::string label(const Meta& m, const char* key, bool* present = nullptr) {
+  const json* v = member(*m.labels, key);
+  if (present) *present = v != nullptr;
+  return v && v->is_string() ? v->get<std::string>() : "";
+}
+
+std::string annotation(const Meta& m, const char* key) {
+  const json* v = member(*m.annotations, key);
+  if (!v) return "";
+  if (!v->is_string()) fail(std::string("metadata.annotations.") + key, *v, "must be a string");
+  return v->get<std::string>();
+}
+
+template <typename T, typename F>
+Result<T> guarded(const char* kind, const json& j, F&& body) {
+  try {
+    return body();
+  } catch (const FieldError& e) {
+    std::string who = kind;
+    if (j.is_object()) {
+      const json* md = member(j, "metadata");
+      if (md && md->is_object()) {
+        const json* ns = member(*md, "namespace");
+        const json* name = member(*md, "name");
+        std::string id = (ns && ns->is_string() ? ns->get<std::string>() + "/" : "") +
+                         (name && name->is_string() ? name->get<std::string>() : "<unnamed>");
+        who += " " + id;
+      }
+    }
+    std::string msg = e.field.empty() ? fmt::format("{}: {}", who, e.reason)
+                                      : fmt::format("{}: field {}: invalid value \"{}\": {}", who, e.field, e.value,
+                                                    e.reason);
+    return Error(ErrorCode::InvalidInput, msg);
+  } catch (const json::exception& e) {
+    return Error(ErrorCode::InvalidInput, fmt::format("{}: {}", kind, e.what()));
+  }
+}
+
+}  // namespace
+
+Result<Service> decodeService(const json& j) {
+  return guarded<Service>("Service", j, [&]() -> Result<Service> {
+    Meta m = metaOf(j, true);
+    Service s;
+    s.id = {m.ns, m.name};
+    s.resourceVersion = m.resourceVersion;
+    s.creationTimestamp = m.creationTimestamp;
+    label(m, "service.kubernetes.io/service-proxy-name", &s.hasProxyNameLabel);
+    s.preserveDestination = annotation(m, "preserve-destination") == "true";
+    {
+      std::string opt = annotation(m, "winProxyOptimization");
+      for (auto& c : opt) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      s.winProxyOptimization = opt != "DISABLED";
+    }
+    s.topologyModeAuto = annotation(m, "service.kubernetes.io/topology-mode") == "Auto";
+
+    const json& spec = objectAt(j, "spec", "spec");
+    std::string type = stringAt(spec, "type", "spec.type", "ClusterIP");
+    if (type == "ClusterIP") s.type = ServiceType::ClusterIP;
+    else if (type == "NodePort") s.type = ServiceType::NodePort;
+    else if (type == "LoadBalancer") s.type = ServiceType::LoadBalancer;
+    else if (type == "ExternalName") s.type = ServiceType::ExternalName;
+    else fail("spec.type", type, "must be ClusterIP, NodePort, LoadBalancer or ExternalName");
+
+    std::string clusterIP = stringAt(spec, "clusterIP", "spec.clusterIP");
+    const json& clusterIPs = arrayAt(spec, "clusterIPs", "spec.clusterIPs");
+    if (clusterIP == "None") s.headless = true;
+    if (s.type != ServiceType::ExternalName && !s.headless) {
+      if (!clusterIPs.empty()) {
+        if (clusterIPs.size() > 2) fail("spec.clusterIPs", clusterIPs, "at most two (one per family)");
+        for (std::size_t i = 0; i < clusterIPs.size(); ++i) {
+          if (clusterIPs[i].is_string() && clusterIPs[i].get<std::string>() == "None") {
+            s.headless = true;
+            break;
+          }
+          s.clusterIPs.push_back(ipOf(clusterIPs[i], fmt::format("spec.clusterIPs[{}]", i)));
+        }
+        if (s.clusterIPs.size() == 2 && s.clusterIPs[0].family() == s.clusterIPs[1].family())
+          fail("spec.clusterIPs", clusterIPs, "two addresses must be of different families");
+        if (!clusterIP.empty() && !s.headless && IpAddress::parse(clusterIP) != s.clusterIPs.front())
+          fail("spec.clusterIP", clusterIP, "must equal spec.clusterIPs[0]");
+      } else if (!clusterIP.empty()) {
+        s.clusterIPs.push_back(ipOf(clusterIP, "spec.clusterIP"));
+      }
+    }
+    if (s.headless) s.clusterIPs.clear();
+    const json& fams = arrayAt(spec, "ipFamilies", "spec.ipFamilies");
+    for (std::size_t i = 0; i < fams.size(); ++i) {
+      std::string f = fams[i].is_string() ? fams[i].get<std::string>() : "";
+      if (f == "IPv4") s.ipFamilies.push_back(IpFamily::V4);
+      else if (f == "IPv6") s.ipFamilies.push_back(IpFamily::V6);
+      else fail(fmt::format("spec.ipFamilies[{}]", i), fams[i], "must be IPv4 or IPv6");
+    }
+
+    const json& ports = arrayAt(spec, "ports", "spec.ports");
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+      std::string p = fmt::format("spec.ports[{}]", i);
+      const json& pj = ports[i];
+      if (!pj.is_object()) fail(p, pj, "must be an object");
+      ServicePort sp;
+      sp.name = stringAt(pj, "name", p + ".name");
+      sp.protocol = protocolAt(pj, p + ".protocol");
+      sp.port = static_cast<std::uint16_t>(intAt(pj, "port", p + ".port", 1, 65535, 0));
+      if (sp.port == 0) fail(p + ".port", "", "is required");
+      if (const json* tp = member(pj, "targetPort")) {
+        if (tp->is_number_integer()) {
+          sp.targetPort = static_cast<std::uint16_t>(intAt(pj, "targetPort", p + ".targetPort", 1, 65535, 0));
+        } else if (tp->is_string()) {
+          std::string name = tp->get<std::string>();
+          if (name.empty() || name.size() > 15) fail(p + ".targetPort", *tp, "must be a port number or a port name");
+          bool digits = std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+          if (digits) {
+            long n = std::stol(name);
+            if (n < 1 || n > 65535) fail(p + ".targetPort", *tp, "must be between 1 and 65535");
+            sp.targetPort = static_cast<std::uint16_t>(n);
+          } else {
+            sp.targetPort = name;
+          }
+        } else {
+          fail(p + ".targetPort", *tp, "must be a port number or a port name");
+        }
+      } else {
+        sp.targetPort = sp.port;
+      }
+      sp.nodePort = static_cast<std::uint16_t>(intAt(pj, "nodePort", p + ".nodePort", 0, 65535, 0));
+      if (ports.size() > 1 && sp.name.empty()) fail(p + ".name", "", "is required when a service has several ports");
+      s.ports.push_back(std::move(sp));
+    }
+
+    const json& ext = arrayAt(spec, "externalIPs", "spec.externalIPs");
+    for (std::size_t i = 0; i < ext.size(); ++i)
+      s.externalIPs.push_back(ipOf(ext[i], fmt::format("spec.externalIPs[{}]", i)));
+
+    std::string affinity = stringAt(spec, "sessionAffinity", "spec.sessionAffinity", "None");
+    if (affinity == "ClientIP") s.sessionAffinity = SessionAffinity::ClientIP;
+    else if (affinity != "None") fail("spec.sessionAffinity", affinity, "must be None or ClientIP");
+    const json& sac = objectAt(spec, "sessionAffinityConfig", "spec.sessionAffinityConfig");
+    const json& cip = objectAt(sac, "clientIP", "spec.sessionAffinityConfig.clientIP");
+    s.affinityTimeoutSeconds = static_cast<std::int32_t>(
+        intAt(cip, "timeoutSeconds", "spec.sessionAffinityConfig.clientIP.timeoutSeconds", 1, 86400, 10800));
+
+    auto policyAt = [&](const char* key, const char* path) {
+      std::string v = stringAt(spec, key, path, "Cluster");
+      if (v == "Local") return TrafficPolicy::Local;
+      if (v == "Cluster" || v == "Global") return TrafficPolicy::Cluster;
+      fail(path, v, "must be Cluster or Local");
+    };
+    s.externalTrafficPolicy = policyAt("externalTrafficPolicy", "spec.externalTrafficPolicy");
+    s.internalTrafficPolicy = policyAt("internalTrafficPolicy", "spec.internalTrafficPolicy");
+    s.healthCheckNodePort =
+        static_cast<std::uint16_t>(intAt(spec, "healthCheckNodePort", "spec.healthCheckNodePort", 0, 65535, 0));
+    s.trafficDistribution = stringAt(spec, "trafficDistribution", "spec.trafficDistribution");
+
+    // Ingress entries with only a hostname, or an IP that does not parse, are skipped (upstream
+    // PR #99958): status is written by cloud controllers, not validated like spec.
+    const json& status = objectAt(j, "status", "status");
+    const json& lbs = objectAt(status, "loadBalancer", "status.loadBalancer");
+    const json& ingress = arrayAt(lbs, "ingress", "status.loadBalancer.ingress");
+    for (const auto& ing : ingress) {
+      const json* ip = member(ing, "ip");
+      if (!ip || !ip->is_string()) continue;
+      if (auto parsed = IpAddress::parse(ip->get<std::string>())) s.ingressIPs.push_back(*parsed);
+    }
+    return s;
+  });
+}
+
+Result<EndpointSlice> decodeEndpointSlice(const json& j) {
+  return guarded<EndpointSlice>("EndpointSlice", j, [&]() -> Result<EndpointSlice> {
+    Meta m = metaOf(j, true);
+    EndpointSlice es;
+    es.ns = m.ns;
+    es.name = m.name;
+    es.resourceVersion = m.resourceVersion;
+    es.serviceName = label(m, "kubernetes.io/service-name");
+    es.triggerTime = annotation(m, "endpoints.kubernetes.io/last-change-trigger-time");
+    std::string at = stringAt(j, "addressType", "addressType");
+    if (at == "IPv4") es.addressType = AddressType::IPv4;
+    else if (at == "IPv6") es.addressType = AddressType::IPv6;
+    else if (at == "FQDN") es.addressType = AddressType::FQDN;
+    else fail("addressType", at, "must be IPv4, IPv6 or FQDN");
+
+    const json& ports = arrayAt(j, "ports", "ports");
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+      std::string p = fmt::format("ports[{}]", i);
+      if (!ports[i].is_object()) fail(p, ports[i], "must be an object");
+      EndpointPort ep;
+      if (const json* n = member(ports[i], "name")) {
+        if (!n->is_string()) fail(p + ".name", *n, "must be a string");
+        ep.name = n->get<std::string>();
+      }
+      ep.protocol = protocolAt(ports[i], p + ".protocol");
+      ep.port = static_cast<std::uint16_t>(intAt(ports[i], "port", p + ".port", 0, 65535, 0));
+      es.ports.push_back(std::move(ep));
+    }
+    const json& eps = arrayAt(j, "endpoints", "endpoints");
+    for (std::size_t i = 0; i < eps.size(); ++i) {
+      std::string p = fmt::format("endpoints[{}]", i);
+      if (!eps[i].is_object()) fail(p, eps[i], "must be an object");
+      const json& addrs = arrayAt(eps[i], "addresses", p + ".addresses");
+      if (addrs.empty()) fail(p + ".addresses", addrs, "must hold at least one address");
+      if (es.addressType == AddressType::FQDN) continue;  // never programmed
+      Endpoint e;
+      // Only addresses[0] is used, as upstream does.
+      e.address = ipOf(addrs[0], p + ".addresses[0]");
+      if ((e.address.family() == IpFamily::V4) != (es.addressType == AddressType::IPv4))
+        fail(p + ".addresses[0]", addrs[0], "does not match addressType " + at);
+      const json& cond = objectAt(eps[i], "conditions", p + ".conditions");
+      e.ready = boolAt(cond, "ready", p + ".conditions.ready").value_or(true);
+      e.serving = boolAt(cond, "serving", p + ".conditions.serving").value_or(true);
+      e.terminating = boolAt(cond, "terminating", p + ".conditions.terminating").value_or(false);
+      e.nodeName = stringAt(eps[i], "nodeName", p + ".nodeName");
+      e.zone = stringAt(eps[i], "zone", p + ".zone");
+      const json& hints = objectAt(eps[i], "hints", p + ".hints");
+      const json& fz = arrayAt(hints, "forZones", p + ".hints.forZones");
+      for (std::size_t k = 0; k < fz.size(); ++k)
+        e.hintZones.push_back(stringAt(fz[k], "name", fmt::format("{}.hints.forZones[{}].name", p, k)));
+      const json& fn = arrayAt(hints, "forNodes", p + ".hints.forNodes");
+      for (std::size_t k = 0; k < fn.size(); ++k)
+        e.hintNodes.push_back(stringAt(fn[k], "name", fmt::format("{}.hints.forNodes[{}].name", p, k)));
+      es.endpoints.push_back(std::move(e));
+    }
+    return es;
+  });
+}
+
+Result<Node> decodeNode(const json& j) {
+  return guarded<Node>("Node", j, [&]() -> Result<Node> {
+    Meta m = metaOf(j, false);
+    Node n;
+    n.name = m.name;
+    n.resourceVersion = m.resourceVersion;
+    n.deleting = m.deleting;
+    n.zone = label(m, "topology.kubernetes.io/zone");
+    const json& spec = objectAt(j, "spec", "spec");
+    const json& cidrs = arrayAt(spec, "podCIDRs", "spec.podCIDRs");
+    for (std::size_t i = 0; i < cidrs.size(); ++i) {
+      std::string path = fmt::format("spec.podCIDRs[{}]", i);
+      if (!cidrs[i].is_string()) fail(path, cidrs[i], "must be a CIDR string");
+      auto c = Cidr::parse(cidrs[i].get<std::string>());
+      if (!c) fail(path, cidrs[i], "not a valid CIDR");
+      n.podCIDRs.push_back(*c);
+    }
+    if (n.podCIDRs.empty()) {
+      std::string one = stringAt(spec, "podCIDR", "spec.podCIDR");
+      if (!one.empty()) {
+        auto c = Cidr::parse(one);
+        if (!c) fail("spec.podCIDR", one, "not a valid CIDR");
+        n.podCIDRs.push_back(*c);
+      }
+    }
+    const json& taints = arrayAt(spec, "taints", "spec.taints");
+    for (const auto& t : taints)
+      if (member(t, "key") && t["key"] == "ToBeDeletedByClusterAutoscaler") n.toBeDeletedByAutoscaler = true;
+    const json& status = objectAt(j, "status", "status");
+    const json& addrs = arrayAt(status, "addresses", "status.addresses");
+    for (std::size_t i = 0; i < addrs.size(); ++i) {
+      std::string p = fmt::format("status.addresses[{}]", i);
+      std::string type = stringAt(addrs[i], "type", p + ".type");
+      if (type != "InternalIP" && type != "ExternalIP") continue;  // Hostname, InternalDNS, ...
+      const json* a = member(addrs[i], "address");
+      if (!a) fail(p + ".address", "", "is required");
+      IpAddress ip = ipOf(*a, p + ".address");
+      (type == "InternalIP" ? n.internalIPs : n.externalIPs).push_back(ip);
+    }
+    return n;
+  });
+}
+
+Result<Object> decodeObject(const json& j) {
+  if (!j.is_object()) return Error(ErrorCode::InvalidInput, "not a Kubernetes object (expected a mapping)");
+  const json* kind = member(j, "kind");
+  if (!kind || !kind->is_string()) return Error(ErrorCode::InvalidInput, "object has no \"kind\"");
+  std::string k = kind->get<std::string>();
+  auto wrap = [](auto r) -> Result<Object> {
+    if (!r) return r.error();
+    return Object(std::move(r).value());
+  };
+  if (k == "Service") return wrap(decodeService(j));
+  if (k == "EndpointSlice") return wrap(decodeEndpointSlice(j));
+  if (k == "Node") return wrap(decodeNode(j));
+  return Error(ErrorCode::NotFound, "kind " + k + " is not used by the proxy");
+}
+
+std::string describe(const Object& o) {
+  struct V {
+    std::string operator()(const Service& s) const { return "Service " + s.id.str(); }
+    std::string operator()(const EndpointSlice& s) const { return "EndpointSlice " + s.ns + "/" + s.name; }
+    std::string operator()(const Node& n) const { return "Node " + n.name; }
+  };
+  return std::visit(V{}, o);
+}
+
+}  // namespace hnsproxy::watch

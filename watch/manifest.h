@@ -1,0 +1,40 @@
+// Kubernetes manifests from files: multi-document YAML, JSON, and `kind: List`. Used by
+// --manifest-dir. A file that does not parse yields errors (file, line, reason) and no objects;
+// one bad object in a file is reported and skipped without affecting the others.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "watch/decoder.h"
+
+namespace hnsproxy::watch {
+
+struct ManifestObject {
+  Object object;
+  int line = 0;  // 1-based line where the object's document starts
+};
+
+struct ManifestError {
+  std::string file;
+  int line = 0;
+  std::string message;
+  std::string str() const;
+};
+
+struct ManifestFile {
+  std::vector<ManifestObject> objects;
+  std::vector<ManifestError> errors;
+  bool syntaxError = false;  // the file did not parse at all: its previous objects should be kept
+};
+
+ManifestFile parseManifest(const std::string& text, const std::string& fileName);
+ManifestFile loadManifestFile(const std::filesystem::path& path);
+
+// The manifest files of a directory (*.yaml, *.yml, *.json; not recursive; hidden files and
+// editor backups skipped), by file name.
+std::vector<std::filesystem::path> manifestFiles(const std::filesystem::path& dir);
+
+}  // namespace hnsproxy::watch
