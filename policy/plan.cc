@@ -107,18 +107,19 @@ Plan diff(const HnsState& applied, const HnsState& desired, const Capabilities& 
     }
   }
 
-  // Load balancers whose backends include a replaced endpoint must be re-created: their HNS
-  // endpoint IDs change. This scan is over the applied record and happens only when an
+  // Load balancers whose backends include a replaced endpoint (before or after) must be
+  // re-created: their HNS endpoint IDs change, and a modify would run while the old one exists. This scan is over the applied record and happens only when an
   // endpoint's content changed (a network or node-context change), never per endpoint event.
   std::set<LbKey> forced;
   if (!replaced.empty()) {
-    for (const auto& [key, lb] : applied.loadBalancers)
-      for (const auto& b : lb.backends)
-        if (replaced.count(b)) {
-          forced.insert(key);
-          keys.insert(key);
-          break;
-        }
+    for (const auto* side : {&applied.loadBalancers, &desired.loadBalancers})
+      for (const auto& [key, lb] : *side)
+        for (const auto& b : lb.backends)
+          if (replaced.count(b)) {
+            forced.insert(key);
+            keys.insert(key);
+            break;
+          }
   }
 
   for (const auto& key : keys) {

@@ -138,7 +138,7 @@ std::string annotation(const Meta& m, const char* key) {
 }
 
 template <typename T, typename F>
-Result<T> guarded(const char* kind, const json& j, F&& body) {
+Result<T> guarded(const char* kind, bool namespaced, const json& j, F&& body) {
   try {
     return body();
   } catch (const FieldError& e) {
@@ -148,7 +148,8 @@ Result<T> guarded(const char* kind, const json& j, F&& body) {
       if (md && md->is_object()) {
         const json* ns = member(*md, "namespace");
         const json* name = member(*md, "name");
-        std::string id = (ns && ns->is_string() ? ns->get<std::string>() + "/" : "") +
+        std::string nsText = ns && ns->is_string() && !ns->get<std::string>().empty() ? ns->get<std::string>() : "default";
+        std::string id = (namespaced ? nsText + "/" : "") +
                          (name && name->is_string() ? name->get<std::string>() : "<unnamed>");
         who += " " + id;
       }
@@ -165,7 +166,7 @@ Result<T> guarded(const char* kind, const json& j, F&& body) {
 }  // namespace
 
 Result<Service> decodeService(const json& j) {
-  return guarded<Service>("Service", j, [&]() -> Result<Service> {
+  return guarded<Service>("Service", true, j, [&]() -> Result<Service> {
     Meta m = metaOf(j, true);
     Service s;
     s.id = {m.ns, m.name};
@@ -292,7 +293,7 @@ Result<Service> decodeService(const json& j) {
 }
 
 Result<EndpointSlice> decodeEndpointSlice(const json& j) {
-  return guarded<EndpointSlice>("EndpointSlice", j, [&]() -> Result<EndpointSlice> {
+  return guarded<EndpointSlice>("EndpointSlice", true, j, [&]() -> Result<EndpointSlice> {
     Meta m = metaOf(j, true);
     EndpointSlice es;
     es.ns = m.ns;
@@ -351,7 +352,7 @@ Result<EndpointSlice> decodeEndpointSlice(const json& j) {
 }
 
 Result<Node> decodeNode(const json& j) {
-  return guarded<Node>("Node", j, [&]() -> Result<Node> {
+  return guarded<Node>("Node", false, j, [&]() -> Result<Node> {
     Meta m = metaOf(j, false);
     Node n;
     n.name = m.name;

@@ -1,0 +1,167 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+
+#include "hns/hcn_json.h"
+#include "hns/node_context.h"
+
+using namespace hnsproxy;
+using namespace hnsproxy::hns;
+using nlohmann::json;
+
+TEST_CASE("the load balancer document kube-proxy sends round-trips exactly") {
+  // hcn-reference.md §2.5: zero Flags/DistributionType omitted, numbers for enums.
+  json sent = json::parse(R"({"HostComputeEndpoints":["3f1c0000-0000-4000-8000-000000000001","3F1C0000-0000-4000-8000-000000000002"],
+    "SourceVIP":"10.244.1.2","FrontendVIPs":["10.96.0.10"],
+    "PortMappings":[{"Protocol":17,"InternalPort":53,"ExternalPort":53}],"SchemaVersion":{"Major":2,"Minor":0}})");
+  auto lb = loadBalancerFromJson(sent);
+  REQUIRE(lb);
+  CHECK(lb->endpoints[0] == "3F1C0000-0000-4000-8000-000000000001");  // GUIDs upper-cased
+  CHECK(lb->portMappings[0].protocol == 17);
+  CHECK(lb->flags == 0);
+  json back = toJson(*lb);
+  CHECK(back["PortMappings"] == sent["PortMappings"]);
+  CHECK_FALSE(back.contains("Flags"));
+  CHECK(back["SchemaVersion"] == json({{"Major", 2}, {"Minor", 0}}));
+  CHECK(*loadBalancerFromJson(back) == *lb);
+}
+
+TEST_CASE("NodePort and DSR documents keep their flags") {
+  HcnLoadBalancer lb;
+  lb.id = "AAAAAAAA-0000-4000-8000-000000000001";
+  lb.endpoints = {"AAAAAAAA-0000-4000-8000-000000000002"};
+  lb.portMappings = {{6, 8080, 30080, 2, 2 | 16}};
+  lb.flags = 1 | 2;
+  json j = toJson(lb);
+  CHECK_FALSE(j.contains("FrontendVIPs"));  // empty means node IP and is omitted
+  CHECK(j["PortMappings"][0]["Flags"] == 18);
+  CHECK(j["PortMappings"][0]["DistributionType"] == 2);
+  CHECK(j["Flags"] == 3);
+  CHECK(*loadBalancerFromJson(j) == lb);
+}
+
+TEST_CASE("input is tolerant: hcsshim's empty objects, unknown fields, numeric types, lower-case GUIDs") {
+  auto ep = endpointFromJson(json::parse(R"({"ID":"9d1a0000-0000-4000-8000-00000000000a","Name":"pod_eth0",
+      "HostComputeNetwork":"{8e4e8c5a-3f1b-4c8a-9d34-1f2a0b6c7d01}","Dns":{},"Health":{"Extra":{}},
+      "IpConfigurations":[{"IpAddress":"10.244.1.10","PrefixLength":24}],"Flags":1,
+      "Policies":[{"Type":"ProviderAddress","Settings":{"ProviderAddress":"10.0.0.5"}}],"SomethingNew":42})"));
+  REQUIRE(ep);
+  CHECK(ep->network == "8E4E8C5A-3F1B-4C8A-9D34-1F2A0B6C7D01");
+  CHECK(ep->isRemote());
+  CHECK(ep->policies[0].settings["ProviderAddress"] == "10.0.0.5");
+  auto net = networkFromJson(json::parse(R"({"ID":"8e4e8c5a-3f1b-4c8a-9d34-1f2a0b6c7d01","Name":"vxlan0","Type":5,
+      "MacPool":{},"Dns":{},"Health":{"Extra":{}}})"));
+  REQUIRE(net);
+  CHECK(net->type == "Overlay");
+  auto nat = networkFromJson(json::parse(R"({"Name":"nat"})"));
+  REQUIRE(nat);
+  CHECK(nat->type == "NAT");  // HNS omits Type for NAT
+  CHECK_FALSE(toJson(*nat).contains("Type"));
+}
+
+TEST_CASE("malformed HCN documents are errors naming the field") {
+  struct Case {
+    const char* doc;
+    const char* field;
+  };
+  const Case cases[] = {
+      {R"({"ID":"not-a-guid"})", "ID"},
+      {R"({"HostComputeEndpoints":["x"]})", "HostComputeEndpoints"},
+      {R"({"PortMappings":[{"Protocol":6,"InternalPort":70000}]})", "InternalPort"},
+      {R"({"PortMappings":[{"DistributionType":7}]})", "DistributionType"},
+      {R"({"FrontendVIPs":"10.0.0.1"})", "FrontendVIPs"},
+      {R"({"Flags":-1})", "Flags"},
+  };
+  for (const auto& c : cases) {
+    auto r = loadBalancerFromJson(json::parse(c.doc));
+    INFO(c.doc);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::InvalidArgument);
+    CHECK(r.error().message.find(std::string("field ") + c.field) != std::string::npos);
+  }
+  CHECK_FALSE(loadBalancerFromJson(json::array()));
+}
+
+TEST_CASE("state files load, and save atomically with owner-only permissions") {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-state-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "state.json").string();
+  auto loaded = loadSnapshot(std::string(HNSPROXY_SOURCE_DIR) + "/examples/cluster/hns/win-node-1.json");
+  REQUIRE(loaded);
+  CHECK(loaded->version == policy::HnsVersion{15, 6});
+  CHECK(loaded->networks.size() == 1);
+  CHECK(loaded->endpoints.size() == 5);
+  REQUIRE(saveSnapshot(*loaded, path));
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  auto again = loadSnapshot(path);
+  REQUIRE(again);
+  CHECK(again->endpoints == loaded->endpoints);
+  CHECK(again->networks == loaded->networks);
+
+  std::ofstream(dir / "bad.json") << R"({"Version":{"Major":15},"Endpoints":[{"ID":"zz"}]})";
+  auto bad = loadSnapshot((dir / "bad.json").string());
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("Endpoints[0]") != std::string::npos);
+  std::ofstream(dir / "trunc.json") << R"({"Version":{"Major":15)";
+  auto trunc = loadSnapshot((dir / "trunc.json").string());
+  REQUIRE_FALSE(trunc);
+  CHECK(trunc.error().message.find("invalid JSON") != std::string::npos);
+  CHECK(loadSnapshot((dir / "missing.json").string()).error().code == ErrorCode::NotFound);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the node context comes from the HNS network and its local endpoints") {
+  auto snap = snapshotFromJson(json::parse(R"({
+    "Version": {"Major": 9, "Minor": 2},
+    "Networks": [{"ID": "8E4E8C5A-3F1B-4C8A-9D34-1F2A0B6C7D01", "Name": "vxlan0", "Type": "Overlay",
+      "Policies": [
+        {"Type": "ProviderAddress", "Settings": {"ProviderAddress": "10.0.0.4"}},
+        {"Type": "RemoteSubnetRoute", "Settings": {"DestinationPrefix": "10.244.3.0/24", "ProviderAddress": "10.0.0.6", "IsolationId": 4096}},
+        {"Type": "RemoteSubnetRoute", "Settings": {"DestinationPrefix": "10.244.2.0/24", "ProviderAddress": "10.0.0.5", "IsolationId": 4096}},
+        {"Type": "RemoteSubnetRoute", "Settings": {"DestinationPrefix": "garbage"}}]},
+      {"ID": "11111111-3F1B-4C8A-9D34-1F2A0B6C7D01", "Name": "other", "Type": "NAT"}],
+    "Endpoints": [
+      {"ID": "C0A80001-0000-4000-8000-000000000002", "Name": "cbr0", "HostComputeNetwork": "8e4e8c5a-3f1b-4c8a-9d34-1f2a0b6c7d01",
+       "IpConfigurations": [{"IpAddress": "10.244.1.2"}], "MacAddress": "00-15-5D-AA-BB-CC"},
+      {"ID": "C0A80001-0000-4000-8000-000000000010", "HostComputeNetwork": "8E4E8C5A-3F1B-4C8A-9D34-1F2A0B6C7D01",
+       "IpConfigurations": [{"IpAddress": "10.244.1.10"}]},
+      {"ID": "C0A80001-0000-4000-8000-000000000011", "HostComputeNetwork": "8E4E8C5A-3F1B-4C8A-9D34-1F2A0B6C7D01",
+       "IpConfigurations": [{"IpAddress": "10.244.2.10"}], "Flags": 1},
+      {"ID": "C0A80001-0000-4000-8000-000000000012", "HostComputeNetwork": "11111111-3F1B-4C8A-9D34-1F2A0B6C7D01",
+       "IpConfigurations": [{"IpAddress": "172.20.0.5"}]},
+      {"ID": "C0A80001-0000-4000-8000-000000000013", "HostComputeNetwork": "8E4E8C5A-3F1B-4C8A-9D34-1F2A0B6C7D01",
+       "IpConfigurations": [{"IpAddress": "10.244.1.250"}]}]
+  })"));
+  REQUIRE(snap);
+  NodeContextOptions o;
+  o.networkName = "vxlan0";
+  o.nodeName = "win-node-1";
+  o.config.sourceVip = policy::IpAddress::parse("10.244.1.250");
+  auto r = nodeContextFrom(*snap, o);
+  REQUIRE(r);
+  const auto& c = r->context;
+  CHECK(c.network.type == policy::NetworkType::Overlay);
+  REQUIRE(c.network.remoteSubnets.size() == 2);
+  CHECK(c.network.remoteSubnets[0].destinationPrefix.str() == "10.244.2.0/24");
+  CHECK(c.network.providerAddress == policy::IpAddress::parse("10.0.0.4"));
+  CHECK(r->warnings.size() == 1);  // the garbage route
+  // Local, on this network, not the source VIP (ours to manage).
+  CHECK(c.localEndpointIPs.size() == 2);
+  CHECK(c.hasLocalEndpoint(*policy::IpAddress::parse("10.244.1.10")));
+  CHECK_FALSE(c.hasLocalEndpoint(*policy::IpAddress::parse("10.244.2.10")));
+  CHECK_FALSE(c.hasLocalEndpoint(*policy::IpAddress::parse("172.20.0.5")));
+  CHECK(c.rootEndpointIP == policy::IpAddress::parse("10.244.1.2"));
+  CHECK(c.hostMac == "00-15-5D-AA-BB-CC");
+  CHECK_FALSE(c.caps.dsr);
+  CHECK(c.caps.maxBackends == 64);
+  o.networkName = "missing";
+  auto missing = nodeContextFrom(*snap, o);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == ErrorCode::NotFound);
+  CHECK(missing.error().message.find("vxlan0, other") != std::string::npos);
+}

@@ -1,0 +1,291 @@
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "fixtures.h"
+
+using namespace hnsproxy::policy;
+using namespace hnsproxy::policy::test;
+
+namespace {
+
+LoadBalancer lb(const std::string& vip, std::uint16_t port, std::vector<IpAddress> backends) {
+  LoadBalancer l;
+  l.key = {IpFamily::V4, Protocol::TCP, ip(vip), port};
+  l.internalPort = 8080;
+  l.sourceVip = ip("10.0.0.4");
+  l.backends = std::move(backends);
+  l.service = {"default", "s" + std::to_string(port)};
+  return l;
+}
+
+ManagedEndpoint remote(const std::string& addr) { return remoteEndpointFor(ip(addr), l2bridge()); }
+
+HnsState state(std::vector<LoadBalancer> lbs, std::vector<ManagedEndpoint> eps) {
+  HnsState s;
+  for (auto& l : lbs) s.loadBalancers[l.key] = l;
+  for (auto& e : eps) s.endpoints[e.ip] = e;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("diff of a state with itself is empty") {
+  auto s = state({lb("10.96.0.1", 80, ips({"10.244.2.1"}))}, {remote("10.244.2.1")});
+  CHECK(diff(s, s, Capabilities::fromVersion({15, 6})).empty());
+  CHECK(diff(HnsState{}, HnsState{}, Capabilities::fromVersion({15, 6})).empty());
+}
+
+TEST_CASE("a backend change is a modify where HNS supports it, delete + create elsewhere") {
+  auto a = state({lb("10.96.0.1", 80, ips({"10.244.2.1"}))}, {remote("10.244.2.1")});
+  auto b = state({lb("10.96.0.1", 80, ips({"10.244.2.1", "10.244.2.2"}))}, {remote("10.244.2.1"), remote("10.244.2.2")});
+  auto modify = diff(a, b, Capabilities::fromVersion({15, 6}));
+  REQUIRE(modify.ops.size() == 2);
+  CHECK(modify.ops[0].kind == OpKind::CreateEndpoint);
+  CHECK(modify.ops[1].kind == OpKind::ModifyLoadBalancer);
+  CHECK(modify.ops[1].reason == "backends");
+  // HNS 15.4 accepts modify and ignores it (kubernetes#131466): replace.
+  auto replace = diff(a, b, Capabilities::fromVersion({15, 4}));
+  REQUIRE(replace.ops.size() == 3);
+  CHECK(replace.ops[0].kind == OpKind::CreateEndpoint);
+  CHECK(replace.ops[1].kind == OpKind::DeleteLoadBalancer);
+  CHECK(replace.ops[2].kind == OpKind::CreateLoadBalancer);
+  // winProxyOptimization disabled: always replace.
+  b.loadBalancers.begin()->second.allowModify = false;
+  CHECK(diff(a, b, Capabilities::fromVersion({15, 6})).count(OpKind::ModifyLoadBalancer) == 0);
+  CHECK(sameContent(apply(a, replace), b));
+  CHECK(sameContent(apply(a, modify), b));
+}
+
+TEST_CASE("order: endpoints exist before the load balancers that use them, and outlive them") {
+  auto a = state({lb("10.96.0.1", 80, ips({"10.244.2.1"})), lb("10.96.0.2", 81, ips({"10.244.2.9"}))},
+                 {remote("10.244.2.1"), remote("10.244.2.9")});
+  auto b = state({lb("10.96.0.1", 80, ips({"10.244.2.5"})), lb("10.96.0.3", 82, ips({"10.244.2.5"}))},
+                 {remote("10.244.2.5")});
+  auto plan = diff(a, b, Capabilities::fromVersion({15, 6}));
+  std::vector<std::string> kinds;
+  for (const auto& op : plan.ops) kinds.push_back(std::string(toString(op.kind)) + "@" + std::to_string(op.phase));
+  CHECK(kinds == std::vector<std::string>{"create-endpoint@1", "delete-lb@2", "modify-lb@3", "delete-endpoint@4",
+                                          "delete-endpoint@4", "create-lb@6"});
+  CHECK(sameContent(apply(a, plan), b));
+}
+
+TEST_CASE("an endpoint whose content changes is replaced, and every load balancer using it with it") {
+  auto a = state({lb("10.96.0.1", 80, ips({"10.244.2.1"}))}, {remote("10.244.2.1")});
+  auto b = a;
+  b.endpoints.begin()->second.providerAddress = ip("10.0.0.9");
+  auto plan = diff(a, b, Capabilities::fromVersion({15, 6}));
+  REQUIRE(plan.ops.size() == 4);
+  CHECK(plan.ops[0].kind == OpKind::DeleteLoadBalancer);
+  CHECK(plan.ops[1].kind == OpKind::DeleteEndpoint);
+  CHECK(plan.ops[2].kind == OpKind::CreateEndpoint);
+  CHECK(plan.ops[3].kind == OpKind::CreateLoadBalancer);
+  CHECK(plan.ops[3].reason == "replace: endpoint replaced");
+  CHECK(apply(a, plan) == b);
+}
+
+TEST_CASE("the plan's text form is canonical") {
+  auto b = state({lb("10.96.0.1", 80, ips({"10.244.2.1"}))}, {remote("10.244.2.1")});
+  CHECK(diff(HnsState{}, b, Capabilities::fromVersion({15, 6})).text() ==
+        "plan: 2 operation(s): 1 endpoint create, 0 endpoint delete, 1 lb create, 0 lb modify, 0 lb delete\n"
+        "  [1] create-endpoint 10.244.2.1 remote mac=02-11-0a-f4-02-01 pa=- # new\n"
+        "  [6] create-lb IPv4/TCP/10.96.0.1:80 -> 8080 flags=None portFlags=None dist=None src=10.0.0.4 "
+        "backends=[10.244.2.1] (ClusterIP default/s80) # new\n");
+}
+
+TEST_CASE("engine: conflicts go to the oldest service; the loser takes over when the winner leaves") {
+  Engine e(l2bridge());
+  auto older = svc("old", "10.96.0.1");
+  older.externalIPs = ips({"192.0.2.1"});
+  older.creationTimestamp = "2026-01-01T00:00:00Z";
+  auto newer = svc("new", "10.96.0.2");
+  newer.externalIPs = ips({"192.0.2.1"});
+  newer.creationTimestamp = "2026-01-02T00:00:00Z";
+  e.upsertService(newer);
+  e.upsertService(older);
+  e.upsertSlice(slice("old", "o", {ep("10.244.2.1", "n2")}));
+  e.upsertSlice(slice("new", "n", {ep("10.244.2.2", "n2")}));
+  auto ch = e.recompute();
+  LbKey ext{IpFamily::V4, Protocol::TCP, ip("192.0.2.1"), 80};
+  REQUIRE(e.desired().loadBalancers.count(ext));
+  CHECK(e.desired().loadBalancers.at(ext).service.name == "old");
+  CHECK(e.conflictingFrontends() == 1);
+  CHECK(std::any_of(ch.warnings.begin(), ch.warnings.end(),
+                    [](const Warning& w) { return w.reason == "ConflictingFrontend" && w.service.name == "new"; }));
+  e.deleteService(older.id);
+  auto ch2 = e.recompute();
+  CHECK(e.desired().loadBalancers.at(ext).service.name == "new");
+  CHECK(e.desired().loadBalancers.at(ext).backends == ips({"10.244.2.2"}));
+  CHECK(e.conflictingFrontends() == 0);
+  CHECK(ch2.servicesRecomputed == 0);  // a deletion computes nothing
+  CHECK_FALSE(ch2.scope.all);
+  CHECK(ch2.scope.loadBalancers.count(ext));
+  CHECK(ch2.scope.endpoints.count(ip("10.244.2.1")));  // no longer used
+  CHECK_FALSE(e.desired().endpoints.count(ip("10.244.2.1")));
+}
+
+TEST_CASE("engine: unchanged objects wake nothing; a context change recomputes everything") {
+  Engine e(l2bridge());
+  e.upsertService(svc("a", "10.96.0.1"));
+  e.upsertService(svc("b", "10.96.0.2"));
+  e.upsertSlice(slice("a", "a1", {ep("10.244.2.1", "n2")}));
+  CHECK(e.recompute().servicesRecomputed == 2);
+  e.upsertService(svc("a", "10.96.0.1"));
+  e.upsertSlice(slice("a", "a1", {ep("10.244.2.1", "n2")}));
+  CHECK_FALSE(e.pending());
+  CHECK_FALSE(e.setContext(l2bridge()));
+  auto ctx = l2bridge();
+  ctx.config.enableDsr = true;
+  CHECK(e.setContext(ctx));
+  auto ch = e.recompute();
+  CHECK(ch.scope.all);
+  CHECK(ch.servicesRecomputed == 2);
+  CHECK(e.desired().loadBalancers.begin()->second.flags == kLbFlagDsr);
+}
+
+TEST_CASE("engine: a slice that moves to another service or loses its label") {
+  Engine e(l2bridge());
+  e.upsertService(svc("a", "10.96.0.1"));
+  e.upsertService(svc("b", "10.96.0.2"));
+  e.upsertSlice(slice("a", "s", {ep("10.244.2.1", "n2")}));
+  e.recompute();
+  CHECK(e.desired().loadBalancers.size() == 1);
+  e.upsertSlice(slice("b", "s", {ep("10.244.2.1", "n2")}));
+  e.recompute();
+  REQUIRE(e.desired().loadBalancers.size() == 1);
+  CHECK(e.desired().loadBalancers.begin()->second.service.name == "b");
+  e.upsertSlice(slice("", "s", {ep("10.244.2.1", "n2")}));
+  e.recompute();
+  CHECK(e.desired().loadBalancers.empty());
+  CHECK(e.desired().endpoints.empty());
+  CHECK(e.sliceCount() == 0);
+}
+
+// ---- Properties over random clusters and random event sequences ----
+
+namespace {
+
+struct World {
+  std::map<ServiceName, Service> services;
+  std::map<std::string, EndpointSlice> slices;  // by name (namespace default)
+};
+
+Service randomService(std::mt19937& rng, int idx) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  Service s = svc("s" + std::to_string(idx), "10.96.0." + std::to_string(idx + 1));
+  s.creationTimestamp = "2026-01-0" + std::to_string(1 + pick(9)) + "T00:00:00Z";
+  s.type = static_cast<ServiceType>(pick(3));
+  std::uint16_t nodePort = s.type == ServiceType::ClusterIP ? 0 : static_cast<std::uint16_t>(30000 + pick(4));
+  s.ports = {ServicePort{"http", pick(4) == 0 ? Protocol::UDP : Protocol::TCP, static_cast<std::uint16_t>(80 + pick(2)),
+                         std::uint16_t{8080}, nodePort}};
+  if (pick(3) == 0) s.externalIPs = {ip("192.0.2." + std::to_string(1 + pick(3)))};
+  if (s.type == ServiceType::LoadBalancer) s.ingressIPs = {ip("20.0.0." + std::to_string(1 + pick(3)))};
+  s.externalTrafficPolicy = pick(3) == 0 ? TrafficPolicy::Local : TrafficPolicy::Cluster;
+  s.internalTrafficPolicy = pick(4) == 0 ? TrafficPolicy::Local : TrafficPolicy::Cluster;
+  s.sessionAffinity = pick(4) == 0 ? SessionAffinity::ClientIP : SessionAffinity::None;
+  s.preserveDestination = pick(6) == 0;
+  s.winProxyOptimization = pick(5) != 0;
+  if (pick(10) == 0) s.headless = true;
+  return s;
+}
+
+EndpointSlice randomSlice(std::mt19937& rng, int svcIdx, int sliceIdx) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  std::vector<Endpoint> eps;
+  int n = pick(6);
+  for (int i = 0; i < n; ++i) {
+    int node = pick(4);
+    std::string addr = node == 0 ? "10.244.1." + std::to_string(10 + pick(12))  // some not in HNS
+                                 : "10.244." + std::to_string(1 + node) + "." + std::to_string(1 + pick(20));
+    auto e = ep(addr, node == 0 ? "win-node-1" : "n" + std::to_string(node), pick(4) != 0, pick(5) != 0, pick(4) == 0);
+    eps.push_back(e);
+  }
+  std::uint16_t port = pick(8) == 0 ? 9090 : 8080;
+  auto s = slice("s" + std::to_string(svcIdx), "s" + std::to_string(svcIdx) + "-" + std::to_string(sliceIdx), eps,
+                 {{std::string("http"), pick(4) == 0 ? Protocol::UDP : Protocol::TCP, port}});
+  if (pick(15) == 0) s.serviceName = "";
+  return s;
+}
+
+HnsState fromScratch(const World& w, const NodeContext& ctx) {
+  std::vector<Service> svcs;
+  std::vector<EndpointSlice> slices;
+  for (const auto& [k, v] : w.services) svcs.push_back(v);
+  for (const auto& [k, v] : w.slices) slices.push_back(v);
+  return computeAll(svcs, slices, ctx);
+}
+
+void checkReferences(const HnsState& s, const NodeContext& ctx) {
+  for (const auto& [key, l] : s.loadBalancers) {
+    CHECK(l.backends.size() <= ctx.caps.maxBackends);
+    CHECK_FALSE(l.backends.empty());
+    for (const auto& b : l.backends) {
+      bool ok = ctx.hasLocalEndpoint(b) || ctx.rootEndpointIP == b || s.endpoints.count(b) > 0;
+      INFO(key.str() << " backend " << b.str());
+      CHECK(ok);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("property: incremental equals from-scratch, and the plans converge HNS, over random event sequences") {
+  const unsigned seeds[] = {1, 2, 3, 4, 5, 6, 7, 8, 42, 1234};
+  for (unsigned seed : seeds) {
+    INFO("seed " << seed);
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+    NodeContext ctxs[] = {l2bridge(), l2bridge({9, 2}), overlay(), l2bridge({15, 4})};
+    NodeContext ctx = ctxs[seed % 4];
+    ctx.config.maxBackendsOverride = 3;  // exercise the cap
+    Engine engine(ctx);
+    World world;
+    HnsState applied;  // what a perfect programmer would have applied so far
+    for (int step = 0; step < 150; ++step) {
+      int what = pick(10);
+      int idx = pick(8);
+      ServiceName id{"default", "s" + std::to_string(idx)};
+      if (what < 3) {
+        auto s = randomService(rng, idx);
+        world.services[id] = s;
+        engine.upsertService(s);
+      } else if (what == 3) {
+        world.services.erase(id);
+        engine.deleteService(id);
+      } else if (what < 8) {
+        auto s = randomSlice(rng, idx, pick(2));
+        world.slices[s.name] = s;
+        engine.upsertSlice(s);
+      } else if (what == 8) {
+        std::string name = "s" + std::to_string(idx) + "-" + std::to_string(pick(2));
+        world.slices.erase(name);
+        engine.deleteSlice("default", name);
+      } else {
+        NodeContext next = ctxs[pick(4)];
+        next.config.maxBackendsOverride = 3;
+        if (pick(2)) next.config.enableDsr = true;
+        ctx = next;
+        engine.setContext(ctx);
+      }
+      if (pick(3) != 0) continue;  // let events pile up, like a burst before a sync
+      auto changes = engine.recompute();
+      const HnsState& desired = engine.desired();
+      HnsState scratch = fromScratch(world, ctx);
+      REQUIRE(sameContent(desired, scratch));
+      checkReferences(desired, ctx);
+      Plan plan = diff(applied, desired, ctx.caps, changes.scope);
+      HnsState after = apply(applied, plan);
+      REQUIRE(sameContent(after, desired));
+      CHECK(diff(after, desired, ctx.caps).empty());  // the scoped diff missed nothing
+      // Every intermediate state keeps references valid: replay op by op.
+      HnsState mid = applied;
+      for (const auto& op : plan.ops) {
+        applyOp(mid, op);
+        for (const auto& [key, l] : mid.loadBalancers)
+          for (const auto& b : l.backends)
+            if (!ctx.hasLocalEndpoint(b) && ctx.rootEndpointIP != b) REQUIRE(mid.endpoints.count(b));
+      }
+      applied = after;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "watch/manifest.h"
+
+using namespace hnsproxy;
+using namespace hnsproxy::policy;
+
+TEST_CASE("multi-document YAML with a List, quoted and plain scalars") {
+  const char* text = R"(# comment
+apiVersion: v1
+kind: Service
+metadata: {name: a, namespace: ns1}
+spec:
+  clusterIP: 10.96.0.1
+  ports: [{name: p, port: 80, targetPort: "8080"}]
+---
+apiVersion: v1
+kind: List
+items:
+- kind: Service
+  metadata: {name: b}
+  spec: {clusterIP: 10.96.0.2, ports: [{port: 81, targetPort: web}]}
+- kind: ConfigMap
+  metadata: {name: ignored}
+---
+kind: EndpointSlice
+metadata: {name: a-1, namespace: ns1, labels: {kubernetes.io/service-name: a}}
+addressType: IPv4
+ports: [{name: p, port: 8080}]
+endpoints: [{addresses: ["10.244.1.1"], conditions: {ready: true}}]
+)";
+  auto f = watch::parseManifest(text, "x.yaml");
+  CHECK(f.errors.empty());
+  CHECK_FALSE(f.syntaxError);
+  REQUIRE(f.objects.size() == 3);
+  const auto& a = std::get<Service>(f.objects[0].object);
+  CHECK(std::get<std::uint16_t>(a.ports[0].targetPort) == 8080);  // quoted digits: a number as Kubernetes reads it
+  CHECK(f.objects[0].line == 2);
+  const auto& b = std::get<Service>(f.objects[1].object);
+  CHECK(std::get<std::string>(b.ports[0].targetPort) == "web");
+  CHECK(std::get<EndpointSlice>(f.objects[2].object).endpoints.size() == 1);
+  CHECK(f.objects[2].line == 18);
+}
+
+TEST_CASE("one bad object is reported with file and line; the others survive") {
+  const char* text = R"(kind: Service
+metadata: {name: good}
+spec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}
+---
+kind: Service
+metadata: {name: bad}
+spec: {clusterIP: 10.96.0.2, ports: [{port: 99999}]}
+)";
+  auto f = watch::parseManifest(text, "svc.yaml");
+  REQUIRE(f.objects.size() == 1);
+  REQUIRE(f.errors.size() == 1);
+  CHECK(f.errors[0].str().rfind("svc.yaml:5: Service default/bad: field spec.ports[0].port", 0) == 0);
+  CHECK_FALSE(f.syntaxError);
+}
+
+TEST_CASE("a syntax error yields no objects, the line, and marks the file as unparsed") {
+  auto f = watch::parseManifest("kind: Service\nmetadata: {name: a\nspec: {}\n", "broken.yaml");
+  CHECK(f.syntaxError);
+  CHECK(f.objects.empty());
+  REQUIRE(f.errors.size() == 1);
+  CHECK(f.errors[0].line >= 2);
+  CHECK(f.errors[0].message.find("invalid YAML") != std::string::npos);
+
+  auto j = watch::parseManifest("{\"kind\": \"Service\",\n \"metadata\": }", "broken.json");
+  CHECK(j.syntaxError);
+  REQUIRE(j.errors.size() == 1);
+  CHECK(j.errors[0].line == 2);
+  CHECK(j.errors[0].message.find("invalid JSON") != std::string::npos);
+}
+
+TEST_CASE("JSON files and directory listing") {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-manifest-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "b.json") << R"({"kind":"List","items":[{"kind":"Node","metadata":{"name":"n1"}}]})";
+  std::ofstream(dir / "a.yaml") << "kind: Node\nmetadata: {name: n0}\n";
+  std::ofstream(dir / ".hidden.yaml") << "x";
+  std::ofstream(dir / "notes.txt") << "x";
+  std::ofstream(dir / "c.yaml~") << "x";
+  auto files = watch::manifestFiles(dir);
+  REQUIRE(files.size() == 2);
+  CHECK(files[0].filename() == "a.yaml");
+  auto f = watch::loadManifestFile(files[1]);
+  REQUIRE(f.objects.size() == 1);
+  CHECK(std::get<Node>(f.objects[0].object).name == "n1");
+  auto missing = watch::loadManifestFile(dir / "nope.yaml");
+  CHECK(missing.syntaxError);
+  CHECK(missing.errors[0].message == "cannot read the file");
+  std::filesystem::remove_all(dir);
+}
