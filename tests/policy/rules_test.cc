@@ -451,3 +451,11 @@ TEST_CASE("--forward-healthcheck-vip: health-check load balancer, and the health
     CHECK(hasWarning(r, "RootEndpointMissing"));
   }
 }
+
+TEST_CASE("winProxyOptimization DISABLED marks the service's load balancers replace-only") {
+  auto s = svc("web", "10.96.0.20");
+  auto es = slice("web", "w", {ep("10.244.2.5", "n2")});
+  CHECK(run(s, {es}, l2bridge()).loadBalancers[0].allowModify);
+  s.winProxyOptimization = false;
+  CHECK_FALSE(run(s, {es}, l2bridge()).loadBalancers[0].allowModify);
+}
