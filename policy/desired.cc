@@ -30,27 +30,23 @@ std::string LbKey::str() const {
 }
 
 namespace {
-std::string lbFlagsText(std::uint32_t f) {
+struct FlagName {
+  std::uint32_t bit;
+  const char* name;
+};
+template <std::size_t N>
+std::string flagsText(std::uint32_t f, const FlagName (&names)[N]) {
   std::string s;
-  auto add = [&](std::uint32_t bit, const char* name) {
-    if (f & bit) s += (s.empty() ? "" : "|") + std::string(name);
-  };
-  add(kLbFlagDsr, "DSR");
-  add(kLbFlagIPv6, "IPv6");
+  for (const auto& n : names)
+    if (f & n.bit) s += (s.empty() ? "" : "|") + std::string(n.name);
   return s.empty() ? "None" : s;
 }
-std::string portFlagsText(std::uint32_t f) {
-  std::string s;
-  auto add = [&](std::uint32_t bit, const char* name) {
-    if (f & bit) s += (s.empty() ? "" : "|") + std::string(name);
-  };
-  add(kPortFlagILB, "ILB");
-  add(kPortFlagLocalRoutedVip, "LocalRoutedVIP");
-  add(kPortFlagUseMux, "UseMux");
-  add(kPortFlagPreserveDip, "PreserveDIP");
-  add(kPortFlagVipExternalIp, "VipExternalIP");
-  return s.empty() ? "None" : s;
-}
+constexpr FlagName kLbFlagNames[] = {{kLbFlagDsr, "DSR"}, {kLbFlagIPv6, "IPv6"}};
+constexpr FlagName kPortFlagNames[] = {{kPortFlagILB, "ILB"},
+                                       {kPortFlagLocalRoutedVip, "LocalRoutedVIP"},
+                                       {kPortFlagUseMux, "UseMux"},
+                                       {kPortFlagPreserveDip, "PreserveDIP"},
+                                       {kPortFlagVipExternalIp, "VipExternalIP"}};
 const char* distText(Distribution d) {
   switch (d) {
     case Distribution::None: return "None";
@@ -65,7 +61,7 @@ std::string LoadBalancer::str() const {
   std::string b;
   for (const auto& ip : backends) b += (b.empty() ? "" : ",") + ip.str();
   return fmt::format("{} -> {} flags={} portFlags={} dist={} src={} backends=[{}] ({} {}{}{})", key.str(), internalPort,
-                     lbFlagsText(flags), portFlagsText(portFlags), distText(distribution),
+                     flagsText(flags, kLbFlagNames), flagsText(portFlags, kPortFlagNames), distText(distribution),
                      sourceVip ? sourceVip->str() : "-", b, toString(kind), service.str(),
                      portName.empty() ? "" : ":", portName);
 }

@@ -48,20 +48,12 @@ Set keysOf(const Map& a, const Map& b) {
 }
 
 Op lbOp(OpKind kind, int phase, const LoadBalancer& lb, std::string reason) {
-  Op op;
-  op.kind = kind;
-  op.phase = phase;
-  op.lb = lb;
-  op.reason = std::move(reason);
+  Op op{kind, phase, lb, {}, std::move(reason)};
   return op;
 }
 
 Op epOp(OpKind kind, int phase, const ManagedEndpoint& ep, std::string reason) {
-  Op op;
-  op.kind = kind;
-  op.phase = phase;
-  op.endpoint = ep;
-  op.reason = std::move(reason);
+  Op op{kind, phase, {}, ep, std::move(reason)};
   return op;
 }
 
