@@ -1,0 +1,354 @@
+#include "hns/simulated_hns.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "hns/node_context.h"
+#include "policy/ip.h"
+
+namespace hnsproxy::hns {
+
+using nlohmann::json;
+
+const std::vector<Profile>& profiles() {
+  static const std::vector<Profile> kProfiles = {
+      {"ws2019-early", {9, 2}, 64, false, ModifyBehaviour::NotImplemented},   // first V2 builds, 64 destinations
+      {"ws2019", {9, 5}, 1024, true, ModifyBehaviour::NotImplemented},        // current 17763 servicing
+      {"ws2004", {11, 10}, 64, true, ModifyBehaviour::NotImplemented},        // 19041
+      {"ws2022", {13, 2}, 1024, true, ModifyBehaviour::NotImplemented},       // 20348
+      {"ws2025", {15, 4}, 1024, true, ModifyBehaviour::IgnoresBackends},      // 26100 RTM
+      {"ws2025-updated", {15, 6}, 1024, true, ModifyBehaviour::Works},        // modify fixed
+  };
+  return kProfiles;
+}
+
+std::optional<Profile> profileByName(const std::string& name) {
+  for (const auto& p : profiles())
+    if (p.name == name) return p;
+  return std::nullopt;
+}
+
+Profile profileForVersion(policy::HnsVersion v) {
+  auto caps = policy::Capabilities::fromVersion(v);
+  Profile p;
+  p.name = "version-" + v.str();
+  p.version = v;
+  p.maxBackends = caps.maxBackends;
+  p.dsr = caps.dsr;
+  p.modify = caps.modifyLoadBalancer ? ModifyBehaviour::Works
+             : v == policy::HnsVersion{15, 4} ? ModifyBehaviour::IgnoresBackends
+                                               : ModifyBehaviour::NotImplemented;
+  return p;
+}
+
+SimulatedHns::SimulatedHns(Profile profile) : profile_(std::move(profile)) {}
+
+SimulatedHns SimulatedHns::fromSnapshot(const HnsSnapshot& s, std::optional<Profile> profile) {
+  SimulatedHns h(profile ? *profile : profileForVersion(s.version));
+  for (const auto& n : s.networks) h.networks_[n.id] = n;
+  for (const auto& e : s.endpoints) h.endpoints_[e.id] = e;
+  for (const auto& lb : s.loadBalancers) h.loadBalancers_[lb.id] = lb;
+  return h;
+}
+
+namespace {
+
+const char* fn(const char* verb, ObjectKind k) {
+  static const char* names[3][6] = {
+      {"HcnEnumerateNetworks", "HcnOpenNetwork", "HcnQueryNetworkProperties", "HcnCreateNetwork", "HcnModifyNetwork",
+       "HcnDeleteNetwork"},
+      {"HcnEnumerateEndpoints", "HcnOpenEndpoint", "HcnQueryEndpointProperties", "HcnCreateEndpoint",
+       "HcnModifyEndpoint", "HcnDeleteEndpoint"},
+      {"HcnEnumerateLoadBalancers", "HcnOpenLoadBalancer", "HcnQueryLoadBalancerProperties", "HcnCreateLoadBalancer",
+       "HcnModifyLoadBalancer", "HcnDeleteLoadBalancer"}};
+  static const char* verbs[6] = {"enumerate", "open", "query", "create", "modify", "delete"};
+  int v = 0;
+  while (v < 6 && std::string(verbs[v]) != verb) ++v;
+  return names[static_cast<int>(k)][v];
+}
+
+const char* kNotFoundText = "Element not found. ";
+
+// The parsed Filter of a HostComputeQuery: {"Filter":"{\"ID\":\"…\"}"}.
+Result<json> filterOf(const std::string& query) {
+  if (query.empty()) return json::object();
+  json q = json::parse(query, nullptr, false);
+  if (q.is_discarded() || !q.is_object()) return hcnError("query", kHcnInvalidJson, "The JSON document is invalid. ");
+  if (!q.contains("Filter") || q["Filter"].is_null()) return json::object();
+  if (!q["Filter"].is_string()) return hcnError("query", kHcnInvalidJson, "Filter must be a JSON string. ");
+  std::string f = q["Filter"].get<std::string>();
+  if (f.empty()) return json::object();
+  json filter = json::parse(f, nullptr, false);
+  if (filter.is_discarded() || !filter.is_object())
+    return hcnError("query", kHcnInvalidJson, "The Filter is not a JSON object. ");
+  return filter;
+}
+
+bool matches(const json& filter, const json& doc) {
+  for (const auto& [key, want] : filter.items()) {
+    std::string k = key == "VirtualNetwork" ? "HostComputeNetwork" : key;
+    if (!doc.contains(k)) return false;
+    const json& have = doc[k];
+    if (have.is_string() && want.is_string()) {
+      std::string a = have.get<std::string>(), b = want.get<std::string>();
+      bool guidish = k == "ID" || k == "HostComputeNetwork";
+      if (guidish ? normalizeGuid(a) != normalizeGuid(b) : a != b) return false;
+    } else if (have != want) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The frontend a load balancer occupies: HNS refuses a second one on it.
+std::string frontendKey(const HcnLoadBalancer& lb) {
+  std::vector<std::string> vips = lb.frontendVips;
+  std::sort(vips.begin(), vips.end());
+  std::string k = fmt::format("{}|", lb.flags & 2);
+  for (const auto& v : vips) k += v + ",";
+  for (const auto& pm : lb.portMappings) k += fmt::format("|{}/{}", pm.protocol, pm.externalPort);
+  return k;
+}
+
+}  // namespace
+
+std::optional<Error> SimulatedHns::injected(const char* function) {
+  ++calls_[function];
+  ++callNumber_;
+  if (unavailableCalls_ > 0) {
+    --unavailableCalls_;
+    return hcnError(function, kRpcServerUnavailable, "The RPC server is unavailable. ");
+  }
+  auto it = failAt_.find(callNumber_);
+  if (it != failAt_.end()) {
+    std::uint32_t hr = it->second;
+    failAt_.erase(it);
+    return hcnError(function, hr, "Injected failure. ");
+  }
+  return std::nullopt;
+}
+
+void SimulatedHns::failNthCall(int n, std::uint32_t hr) { failAt_[callNumber_ + n] = hr; }
+
+void SimulatedHns::restartService(int failingCalls) {
+  handles_.clear();
+  unavailableCalls_ = failingCalls;
+}
+
+int SimulatedHns::totalCalls() const {
+  int n = 0;
+  for (const auto& [f, c] : calls_) n += c;
+  return n;
+}
+
+int SimulatedHns::mutatingCalls() const {
+  int n = 0;
+  for (const auto& [f, c] : calls_)
+    if (f.find("Create") != std::string::npos || f.find("Modify") != std::string::npos ||
+        f.find("Delete") != std::string::npos)
+      n += c;
+  return n;
+}
+
+std::string SimulatedHns::newGuid() {
+  // Unique and recognisable: the simulator's IDs never collide, unlike upstream's fake.
+  return fmt::format("5111A7ED-{:04X}-4{:03X}-8000-{:012X}", (nextGuid_ >> 16) & 0xffff, nextGuid_ & 0xfff, nextGuid_);
+}
+
+Result<std::vector<std::string>> SimulatedHns::enumerate(ObjectKind kind, const std::string& q) {
+  if (auto e = injected(fn("enumerate", kind))) return *e;
+  auto filter = filterOf(q);
+  if (!filter) return hcnError(fn("enumerate", kind), filter.error().hresult, filter.error().message);
+  std::vector<std::string> out;
+  auto scan = [&](const auto& m) {
+    for (const auto& [id, obj] : m)
+      if (matches(*filter, toJson(obj))) out.push_back(id);
+  };
+  switch (kind) {
+    case ObjectKind::Network: scan(networks_); break;
+    case ObjectKind::Endpoint: scan(endpoints_); break;
+    case ObjectKind::LoadBalancer: scan(loadBalancers_); break;
+  }
+  return out;
+}
+
+Result<Handle> SimulatedHns::open(ObjectKind kind, const std::string& rawId) {
+  if (auto e = injected(fn("open", kind))) return *e;
+  std::string id = normalizeGuid(rawId);
+  bool exists = (kind == ObjectKind::Network && networks_.count(id)) ||
+                (kind == ObjectKind::Endpoint && endpoints_.count(id)) ||
+                (kind == ObjectKind::LoadBalancer && loadBalancers_.count(id));
+  if (!exists) return hcnError(fn("open", kind), kErrorNotFound, kNotFoundText);
+  Handle h = nextHandle_++;
+  handles_[h] = {kind, id};
+  return h;
+}
+
+Result<std::string> SimulatedHns::query(Handle h, const std::string& q) {
+  auto obj = handles_.find(h);
+  const char* f = obj == handles_.end() ? "HcnQueryProperties" : fn("query", obj->second.kind);
+  if (auto e = injected(f)) return *e;
+  if (obj == handles_.end()) return hcnError(f, kEInvalidArg, "The handle is invalid. ");
+  if (auto filter = filterOf(q); !filter) return hcnError(f, filter.error().hresult, filter.error().message);
+  const std::string& id = obj->second.id;
+  switch (obj->second.kind) {
+    case ObjectKind::Network:
+      if (networks_.count(id)) return toJson(networks_.at(id)).dump();
+      break;
+    case ObjectKind::Endpoint:
+      if (endpoints_.count(id)) return toJson(endpoints_.at(id)).dump();
+      break;
+    case ObjectKind::LoadBalancer:
+      if (loadBalancers_.count(id)) return toJson(loadBalancers_.at(id)).dump();
+      break;
+  }
+  return hcnError(f, kErrorNotFound, kNotFoundText);
+}
+
+Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, const std::string& settings,
+                                    Handle network) {
+  const char* f = fn("create", kind);
+  if (auto e = injected(f)) return *e;
+  json doc = json::parse(settings, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return hcnError(f, kHcnInvalidJson, "The JSON document is invalid. ");
+  std::string id = rawId.empty() ? std::string(kZeroGuid) : normalizeGuid(rawId);
+  if (id != kZeroGuid && !isGuid(id)) return hcnError(f, kEInvalidArg, "The parameter is incorrect. ");
+  if (id == kZeroGuid) id = newGuid();
+  ++nextGuid_;
+  if (networks_.count(id) || endpoints_.count(id) || loadBalancers_.count(id))
+    return hcnError(f, kErrorAlreadyExists, "Cannot create a file when that file already exists. ");
+
+  auto invalid = [&](const Error& e) { return hcnError(f, kHcnInvalidJson, e.message); };
+  switch (kind) {
+    case ObjectKind::Network: {
+      auto n = networkFromJson(doc);
+      if (!n) return invalid(n.error());
+      for (const auto& [oid, other] : networks_)
+        if (other.name == n->name) return hcnError(f, 0x803B0010, "A network with this name already exists. ");
+      n->id = id;
+      networks_[id] = *n;
+      break;
+    }
+    case ObjectKind::Endpoint: {
+      auto e = endpointFromJson(doc);
+      if (!e) return invalid(e.error());
+      auto net = handles_.find(network);
+      if (net == handles_.end() || net->second.kind != ObjectKind::Network || !networks_.count(net->second.id))
+        return hcnError(f, kHcnNetworkNotFound, "The network was not found. ");
+      for (const auto& c : e->ipConfigurations)
+        if (!policy::IpAddress::parse(c.ipAddress))
+          return hcnError(f, kHcnInvalidIp, "The IP address is invalid or not in a configured subnet. ");
+      e->id = id;
+      e->network = net->second.id;
+      endpoints_[id] = *e;
+      break;
+    }
+    case ObjectKind::LoadBalancer: {
+      auto lb = loadBalancerFromJson(doc);
+      if (!lb) return invalid(lb.error());
+      for (const auto& v : lb->frontendVips)
+        if (!policy::IpAddress::parse(v)) return hcnError(f, kHcnInvalidIp, "An address provided is invalid or reserved. ");
+      if (!lb->sourceVip.empty() && !policy::IpAddress::parse(lb->sourceVip))
+        return hcnError(f, kHcnInvalidIp, "An address provided is invalid or reserved. ");
+      if (lb->portMappings.empty() || lb->portMappings[0].internalPort == 0)
+        return hcnError(f, 0x803B002D, "The internal port must exist and cannot be zero. ");
+      for (const auto& ep : lb->endpoints)
+        if (!endpoints_.count(ep))
+          return hcnError(f, kHcnInvalidJsonReference,
+                          "The reference is invalid in the JSON document. A Reference is required ");
+      if (lb->endpoints.empty() || lb->endpoints.size() > profile_.maxBackends)
+        return hcnError(f, kEInvalidArg,
+                        "The parameter is incorrect. Unable to initialize VFP LB rule: invalid number of destinations.");
+      if ((lb->flags & 1) && !profile_.dsr) return hcnError(f, kEInvalidArg, "The parameter is incorrect. ");
+      std::string fk = frontendKey(*lb);
+      for (const auto& [oid, other] : loadBalancers_) {
+        if (frontendKey(other) != fk) continue;
+        std::set<std::string> a(other.endpoints.begin(), other.endpoints.end()), b(lb->endpoints.begin(), lb->endpoints.end());
+        if (a == b) return hcnError(f, kErrorAlreadyExists, "Cannot create a file when that file already exists. ");
+        return hcnError(f, kHcnPortAlreadyExists, "The specified port already exists. ");
+      }
+      lb->id = id;
+      loadBalancers_[id] = *lb;
+      break;
+    }
+  }
+  Handle h = nextHandle_++;
+  handles_[h] = {kind, id};
+  return h;
+}
+
+Status SimulatedHns::modify(Handle h, const std::string& settings) {
+  auto obj = handles_.find(h);
+  const char* f = obj == handles_.end() ? "HcnModify" : fn("modify", obj->second.kind);
+  if (auto e = injected(f)) return *e;
+  if (obj == handles_.end()) return hcnError(f, kEInvalidArg, "The handle is invalid. ");
+  if (obj->second.kind != ObjectKind::LoadBalancer)
+    return hcnError(f, kENotImpl, "Not implemented by the simulator for this object type. ");
+  if (profile_.modify == ModifyBehaviour::NotImplemented) return hcnError(f, kENotImpl, "Not implemented ");
+  json doc = json::parse(settings, nullptr, false);
+  auto lb = doc.is_discarded() ? Result<HcnLoadBalancer>(Error(ErrorCode::InvalidArgument, "bad JSON"))
+                               : loadBalancerFromJson(doc);
+  if (!lb) return hcnError(f, kHcnInvalidJson, "The JSON document is invalid. ");
+  auto it = loadBalancers_.find(obj->second.id);
+  if (it == loadBalancers_.end()) return hcnError(f, kErrorNotFound, kNotFoundText);
+  for (const auto& ep : lb->endpoints)
+    if (!endpoints_.count(ep))
+      return hcnError(f, kHcnInvalidJsonReference, "The reference is invalid in the JSON document. ");
+  if (lb->endpoints.empty() || lb->endpoints.size() > profile_.maxBackends)
+    return hcnError(f, kEInvalidArg, "The parameter is incorrect. Unable to initialize VFP LB rule: invalid number of destinations.");
+  lb->id = it->second.id;
+  // HNS 15.4: the call succeeds, but the backends stay as they were (kubernetes#131466).
+  if (profile_.modify == ModifyBehaviour::IgnoresBackends) lb->endpoints = it->second.endpoints;
+  it->second = *lb;
+  return Ok{};
+}
+
+Status SimulatedHns::remove(ObjectKind kind, const std::string& rawId) {
+  const char* f = fn("delete", kind);
+  if (auto e = injected(f)) return *e;
+  std::string id = normalizeGuid(rawId);
+  switch (kind) {
+    case ObjectKind::Network: {
+      if (!networks_.count(id)) return hcnError(f, kErrorNotFound, kNotFoundText);
+      for (const auto& [eid, e] : endpoints_)
+        if (e.network == id) return hcnError(f, kHcnEntityHasReferences, "The network still has endpoints. ");
+      networks_.erase(id);
+      break;
+    }
+    case ObjectKind::Endpoint: {
+      if (!endpoints_.count(id)) return hcnError(f, kErrorNotFound, kNotFoundText);
+      for (const auto& [lid, lb] : loadBalancers_)
+        if (std::find(lb.endpoints.begin(), lb.endpoints.end(), id) != lb.endpoints.end())
+          return hcnError(f, kHcnEntityHasReferences, "The endpoint is referenced by load balancer " + lid + ". ");
+      endpoints_.erase(id);
+      break;
+    }
+    case ObjectKind::LoadBalancer:
+      if (!loadBalancers_.erase(id)) return hcnError(f, kErrorNotFound, kNotFoundText);
+      break;
+  }
+  return Ok{};
+}
+
+void SimulatedHns::close(Handle h) {
+  ++calls_["HcnClose"];
+  handles_.erase(h);
+}
+
+Result<policy::HnsVersion> SimulatedHns::version() {
+  if (auto e = injected("HNSCall GET /globals/version")) return *e;
+  return profile_.version;
+}
+
+HnsSnapshot SimulatedHns::snapshot() const {
+  HnsSnapshot s;
+  s.version = profile_.version;
+  for (const auto& [id, n] : networks_) s.networks.push_back(n);
+  for (const auto& [id, e] : endpoints_) s.endpoints.push_back(e);
+  for (const auto& [id, lb] : loadBalancers_) s.loadBalancers.push_back(lb);
+  return s;
+}
+
+}  // namespace hnsproxy::hns
