@@ -15,6 +15,9 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 echo "== quick policy benchmark (smoke run; numbers are informational)"
 build/bench/policy_bench 1000 10 100 50
 
+echo "== compile the Windows code with MinGW-w64"
+packaging/mingw-check.sh
+
 echo "== build with ASan+UBSan and test"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHNSPROXY_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs"

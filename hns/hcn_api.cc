@@ -1,0 +1,260 @@
+// Contract per hcn-reference.md §1: strings are UTF-16; every string HNS returns (result and
+// error record) is freed with CoTaskMemFree; a call fails when the HRESULT is negative or the
+// error record is non-empty; every handle opened is closed by close().
+#ifdef _WIN32
+
+#include "hns/hcn_api.h"
+#include "hns/hcn_json.h"
+
+#include <windows.h>
+#include <objbase.h>
+
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <vector>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace hnsproxy::hns {
+
+namespace {
+
+using HcnHandle = void*;
+using EnumerateFn = HRESULT(WINAPI*)(PCWSTR query, PWSTR* result, PWSTR* errorRecord);
+using OpenFn = HRESULT(WINAPI*)(const GUID& id, HcnHandle* handle, PWSTR* errorRecord);
+using QueryFn = HRESULT(WINAPI*)(HcnHandle handle, PCWSTR query, PWSTR* properties, PWSTR* errorRecord);
+using CreateFn = HRESULT(WINAPI*)(const GUID& id, PCWSTR settings, HcnHandle* handle, PWSTR* errorRecord);
+using CreateEndpointFn = HRESULT(WINAPI*)(HcnHandle network, const GUID& id, PCWSTR settings, HcnHandle* handle,
+                                          PWSTR* errorRecord);
+using ModifyFn = HRESULT(WINAPI*)(HcnHandle handle, PCWSTR settings, PWSTR* errorRecord);
+using DeleteFn = HRESULT(WINAPI*)(const GUID& id, PWSTR* errorRecord);
+using CloseFn = HRESULT(WINAPI*)(HcnHandle handle);
+using HnsCallFn = HRESULT(WINAPI*)(PCWSTR method, PCWSTR path, PCWSTR object, PWSTR* response);
+
+std::wstring widen(const std::string& s) {
+  if (s.empty()) return {};
+  int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
+  std::wstring out(static_cast<std::size_t>(n), L'\0');
+  MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), out.data(), n);
+  return out;
+}
+
+std::string narrow(PCWSTR w) {
+  if (!w || !*w) return {};
+  int len = static_cast<int>(wcslen(w));
+  int n = WideCharToMultiByte(CP_UTF8, 0, w, len, nullptr, 0, nullptr, nullptr);
+  std::string out(static_cast<std::size_t>(n), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, w, len, out.data(), n, nullptr, nullptr);
+  return out;
+}
+
+// Takes ownership of a string HNS allocated: converts it and frees it.
+std::string take(PWSTR& w) {
+  std::string s = narrow(w);
+  if (w) CoTaskMemFree(w);
+  w = nullptr;
+  return s;
+}
+
+std::optional<GUID> parseGuid(const std::string& text) {
+  std::string s = normalizeGuid(text);
+  GUID g{};
+  unsigned long d1 = 0;
+  unsigned int d2 = 0, d3 = 0, b[8] = {};
+  if (std::sscanf(s.c_str(), "%8lx-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &d1, &d2, &d3, &b[0], &b[1], &b[2], &b[3],
+                  &b[4], &b[5], &b[6], &b[7]) != 11)
+    return std::nullopt;
+  g.Data1 = d1;
+  g.Data2 = static_cast<unsigned short>(d2);
+  g.Data3 = static_cast<unsigned short>(d3);
+  for (int i = 0; i < 8; ++i) g.Data4[i] = static_cast<unsigned char>(b[i]);
+  return g;
+}
+
+// The error record is {"ErrorCode":…,"Error":"…","Success":false}; keep its text.
+std::string recordText(const std::string& record) {
+  auto j = nlohmann::json::parse(record, nullptr, false);
+  if (j.is_object() && j.contains("Error") && j["Error"].is_string()) return j["Error"].get<std::string>();
+  return record;
+}
+
+class HcnApi final : public Api {
+ public:
+  struct Table {
+    EnumerateFn enumerate[3];
+    OpenFn open[3];
+    QueryFn query[3];
+    CreateFn createNetwork, createLoadBalancer;
+    CreateEndpointFn createEndpoint;
+    ModifyFn modify[3];
+    DeleteFn remove[3];
+    CloseFn close[3];
+    HnsCallFn hnsCall;
+  };
+  explicit HcnApi(Table t) : t_(t) {}
+
+  Result<std::vector<std::string>> enumerate(ObjectKind kind, const std::string& query) override {
+    PWSTR out = nullptr, err = nullptr;
+    std::wstring q = widen(query);
+    HRESULT hr = t_.enumerate[idx(kind)](q.c_str(), &out, &err);
+    std::string result = take(out), record = take(err);
+    if (auto e = failure("HcnEnumerate", hr, record)) return *e;
+    auto j = nlohmann::json::parse(result.empty() ? "[]" : result, nullptr, false);
+    if (!j.is_array()) return Error(ErrorCode::Internal, "HcnEnumerate returned a non-list: " + result);
+    std::vector<std::string> ids;
+    for (const auto& v : j)
+      if (v.is_string()) ids.push_back(normalizeGuid(v.get<std::string>()));
+    return ids;
+  }
+
+  Result<Handle> open(ObjectKind kind, const std::string& id) override {
+    auto g = parseGuid(id);
+    if (!g) return Error(ErrorCode::InvalidArgument, "not a GUID: " + id);
+    HcnHandle h = nullptr;
+    PWSTR err = nullptr;
+    HRESULT hr = t_.open[idx(kind)](*g, &h, &err);
+    if (auto e = failure("HcnOpen", hr, take(err))) return *e;
+    return remember(kind, h);
+  }
+
+  Result<std::string> query(Handle h, const std::string& query) override {
+    auto it = handles(h);
+    if (!it) return Error(ErrorCode::InvalidArgument, "unknown handle");
+    PWSTR out = nullptr, err = nullptr;
+    std::wstring q = widen(query);
+    HRESULT hr = t_.query[idx(it->first)](it->second, q.c_str(), &out, &err);
+    std::string result = take(out), record = take(err);
+    if (auto e = failure("HcnQueryProperties", hr, record)) return *e;
+    return result;
+  }
+
+  Result<Handle> create(ObjectKind kind, const std::string& id, const std::string& settings, Handle network) override {
+    auto g = parseGuid(id.empty() ? kZeroGuid : id);
+    if (!g) return Error(ErrorCode::InvalidArgument, "not a GUID: " + id);
+    std::wstring s = widen(settings);
+    HcnHandle h = nullptr;
+    PWSTR err = nullptr;
+    HRESULT hr = E_FAIL;
+    switch (kind) {
+      case ObjectKind::Network: hr = t_.createNetwork(*g, s.c_str(), &h, &err); break;
+      case ObjectKind::LoadBalancer: hr = t_.createLoadBalancer(*g, s.c_str(), &h, &err); break;
+      case ObjectKind::Endpoint: {
+        auto net = handles(network);
+        if (!net || net->first != ObjectKind::Network) return Error(ErrorCode::InvalidArgument, "no network handle");
+        hr = t_.createEndpoint(net->second, *g, s.c_str(), &h, &err);
+        break;
+      }
+    }
+    if (auto e = failure("HcnCreate", hr, take(err))) return *e;
+    return remember(kind, h);
+  }
+
+  Status modify(Handle h, const std::string& settings) override {
+    auto it = handles(h);
+    if (!it) return Error(ErrorCode::InvalidArgument, "unknown handle");
+    std::wstring s = widen(settings);
+    PWSTR err = nullptr;
+    HRESULT hr = t_.modify[idx(it->first)](it->second, s.c_str(), &err);
+    if (auto e = failure("HcnModify", hr, take(err))) return *e;
+    return Ok{};
+  }
+
+  Status remove(ObjectKind kind, const std::string& id) override {
+    auto g = parseGuid(id);
+    if (!g) return Error(ErrorCode::InvalidArgument, "not a GUID: " + id);
+    PWSTR err = nullptr;
+    HRESULT hr = t_.remove[idx(kind)](*g, &err);
+    if (auto e = failure("HcnDelete", hr, take(err))) return *e;
+    return Ok{};
+  }
+
+  void close(Handle h) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = open_.find(h);
+    if (it == open_.end()) return;
+    t_.close[idx(it->second.first)](it->second.second);
+    open_.erase(it);
+  }
+
+  Result<policy::HnsVersion> version() override {
+    PWSTR out = nullptr;
+    HRESULT hr = t_.hnsCall(L"GET", L"/globals/version", L"", &out);
+    std::string response = take(out);
+    if (FAILED(hr)) return hcnError("HNSCall GET /globals/version", static_cast<std::uint32_t>(hr), response);
+    auto j = nlohmann::json::parse(response, nullptr, false);
+    if (!j.is_object() || !j.value("Success", false) || !j.contains("Output"))
+      return Error(ErrorCode::Transient, "HNS failed with error : " + (j.is_object() ? j.value("Error", response) : response));
+    const auto& o = j["Output"];
+    return policy::HnsVersion{o.value("Major", 0u), o.value("Minor", 0u)};
+  }
+
+  ~HcnApi() override {
+    for (auto& [h, obj] : open_) t_.close[idx(obj.first)](obj.second);
+  }
+
+ private:
+  static int idx(ObjectKind k) { return static_cast<int>(k); }
+  static std::optional<Error> failure(const char* fn, HRESULT hr, const std::string& record) {
+    if (!FAILED(hr) && record.empty()) return std::nullopt;
+    std::uint32_t code = FAILED(hr) ? static_cast<std::uint32_t>(hr) : 0x80004005u;  // E_FAIL when only a record
+    return hcnError(fn, code, recordText(record));
+  }
+  Handle remember(ObjectKind kind, HcnHandle h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Handle id = next_++;
+    open_[id] = {kind, h};
+    return id;
+  }
+  std::optional<std::pair<ObjectKind, HcnHandle>> handles(Handle h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = open_.find(h);
+    if (it == open_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  Table t_;
+  std::mutex mu_;
+  std::map<Handle, std::pair<ObjectKind, HcnHandle>> open_;
+  Handle next_ = 1;
+};
+
+template <typename F>
+bool resolve(HMODULE dll, const char* name, F& out, std::string& missing) {
+  out = reinterpret_cast<F>(reinterpret_cast<void*>(GetProcAddress(dll, name)));
+  if (!out) missing += (missing.empty() ? "" : ", ") + std::string(name);
+  return out != nullptr;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Api>> makeHcnApi() {
+  HMODULE hcn = LoadLibraryExW(L"computenetwork.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
+  if (!hcn) return Error(ErrorCode::Internal, "cannot load computenetwork.dll (is the Containers feature installed?)");
+  HMODULE vmc = LoadLibraryExW(L"vmcompute.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
+  if (!vmc) return Error(ErrorCode::Internal, "cannot load vmcompute.dll");
+  HcnApi::Table t{};
+  std::string missing;
+  const char* kinds[3] = {"Network", "Endpoint", "LoadBalancer"};
+  for (int k = 0; k < 3; ++k) {
+    std::string plural = std::string(kinds[k]) + "s";
+    resolve(hcn, ("HcnEnumerate" + plural).c_str(), t.enumerate[k], missing);
+    resolve(hcn, ("HcnOpen" + std::string(kinds[k])).c_str(), t.open[k], missing);
+    resolve(hcn, ("HcnQuery" + std::string(kinds[k]) + "Properties").c_str(), t.query[k], missing);
+    resolve(hcn, ("HcnModify" + std::string(kinds[k])).c_str(), t.modify[k], missing);
+    resolve(hcn, ("HcnDelete" + std::string(kinds[k])).c_str(), t.remove[k], missing);
+    resolve(hcn, ("HcnClose" + std::string(kinds[k])).c_str(), t.close[k], missing);
+  }
+  resolve(hcn, "HcnCreateNetwork", t.createNetwork, missing);
+  resolve(hcn, "HcnCreateEndpoint", t.createEndpoint, missing);
+  resolve(hcn, "HcnCreateLoadBalancer", t.createLoadBalancer, missing);
+  resolve(vmc, "HNSCall", t.hnsCall, missing);
+  if (!missing.empty()) return Error(ErrorCode::Internal, "HNS exports missing: " + missing);
+  return std::unique_ptr<Api>(new HcnApi(t));
+}
+
+}  // namespace hnsproxy::hns
+
+#endif  // _WIN32
