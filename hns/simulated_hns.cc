@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -45,12 +46,11 @@ Profile profileForVersion(policy::HnsVersion v) {
 
 SimulatedHns::SimulatedHns(Profile profile) : profile_(std::move(profile)) {}
 
-SimulatedHns SimulatedHns::fromSnapshot(const HnsSnapshot& s, std::optional<Profile> profile) {
-  SimulatedHns h(profile ? *profile : profileForVersion(s.version));
-  for (const auto& n : s.networks) h.networks_[n.id] = n;
-  for (const auto& e : s.endpoints) h.endpoints_[e.id] = e;
-  for (const auto& lb : s.loadBalancers) h.loadBalancers_[lb.id] = lb;
-  return h;
+SimulatedHns::SimulatedHns(const HnsSnapshot& s, std::optional<Profile> profile)
+    : profile_(profile ? *profile : profileForVersion(s.version)) {
+  for (const auto& n : s.networks) networks_[n.id] = n;
+  for (const auto& e : s.endpoints) endpoints_[e.id] = e;
+  for (const auto& lb : s.loadBalancers) loadBalancers_[lb.id] = lb;
 }
 
 namespace {
@@ -127,23 +127,73 @@ std::optional<Error> SimulatedHns::injected(const char* function) {
     failAt_.erase(it);
     return hcnError(function, hr, "Injected failure. ");
   }
+  if (auto ff = failFraction_.find(function); ff != failFraction_.end()) {
+    if (std::uniform_real_distribution<double>(0, 1)(rng_) < ff->second.first)
+      return hcnError(function, ff->second.second, "Injected failure. ");
+  }
   return std::nullopt;
 }
 
-void SimulatedHns::failNthCall(int n, std::uint32_t hr) { failAt_[callNumber_ + n] = hr; }
+void SimulatedHns::failNthCall(int n, std::uint32_t hr) {
+  std::lock_guard<std::mutex> lock(mu_);
+  failAt_[callNumber_ + n] = hr;
+}
+
+void SimulatedHns::setLatency(std::chrono::microseconds fixed, std::chrono::microseconds jitter) {
+  std::lock_guard<std::mutex> lock(mu_);
+  latency_ = fixed;
+  jitter_ = jitter;
+}
+
+void SimulatedHns::failFraction(const std::string& function, double fraction, std::uint32_t hr, std::uint32_t seed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  failFraction_[function] = {fraction, hr};
+  rng_.seed(seed);
+}
+
+void SimulatedHns::delay() {
+  std::chrono::microseconds d;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    d = latency_;
+    if (jitter_.count() > 0)
+      d += std::chrono::microseconds(std::uniform_int_distribution<long long>(0, jitter_.count())(rng_));
+  }
+  if (d.count() > 0) std::this_thread::sleep_for(d);
+}
+
+std::map<std::string, int> SimulatedHns::callCounts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return calls_;
+}
+
+void SimulatedHns::resetCallLog() {
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_.clear();
+}
+
+void SimulatedHns::clearFaults() {
+  std::lock_guard<std::mutex> lock(mu_);
+  failAt_.clear();
+  failFraction_.clear();
+  unavailableCalls_ = 0;
+}
 
 void SimulatedHns::restartService(int failingCalls) {
+  std::lock_guard<std::mutex> lock(mu_);
   handles_.clear();
   unavailableCalls_ = failingCalls;
 }
 
 int SimulatedHns::totalCalls() const {
+  std::lock_guard<std::mutex> lock(mu_);
   int n = 0;
   for (const auto& [f, c] : calls_) n += c;
   return n;
 }
 
 int SimulatedHns::mutatingCalls() const {
+  std::lock_guard<std::mutex> lock(mu_);
   int n = 0;
   for (const auto& [f, c] : calls_)
     if (f.find("Create") != std::string::npos || f.find("Modify") != std::string::npos ||
@@ -158,6 +208,8 @@ std::string SimulatedHns::newGuid() {
 }
 
 Result<std::vector<std::string>> SimulatedHns::enumerate(ObjectKind kind, const std::string& q) {
+  delay();
+  std::lock_guard<std::mutex> lock(mu_);
   if (auto e = injected(fn("enumerate", kind))) return *e;
   auto filter = filterOf(q);
   if (!filter) return hcnError(fn("enumerate", kind), filter.error().hresult, filter.error().message);
@@ -175,6 +227,8 @@ Result<std::vector<std::string>> SimulatedHns::enumerate(ObjectKind kind, const 
 }
 
 Result<Handle> SimulatedHns::open(ObjectKind kind, const std::string& rawId) {
+  delay();
+  std::lock_guard<std::mutex> lock(mu_);
   if (auto e = injected(fn("open", kind))) return *e;
   std::string id = normalizeGuid(rawId);
   bool exists = (kind == ObjectKind::Network && networks_.count(id)) ||
@@ -187,6 +241,8 @@ Result<Handle> SimulatedHns::open(ObjectKind kind, const std::string& rawId) {
 }
 
 Result<std::string> SimulatedHns::query(Handle h, const std::string& q) {
+  delay();
+  std::lock_guard<std::mutex> lock(mu_);
   auto obj = handles_.find(h);
   const char* f = obj == handles_.end() ? "HcnQueryProperties" : fn("query", obj->second.kind);
   if (auto e = injected(f)) return *e;
@@ -209,6 +265,8 @@ Result<std::string> SimulatedHns::query(Handle h, const std::string& q) {
 
 Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, const std::string& settings,
                                     Handle network) {
+  delay();
+  std::lock_guard<std::mutex> lock(mu_);
   const char* f = fn("create", kind);
   if (auto e = injected(f)) return *e;
   json doc = json::parse(settings, nullptr, false);
@@ -280,6 +338,8 @@ Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, c
 }
 
 Status SimulatedHns::modify(Handle h, const std::string& settings) {
+  delay();
+  std::lock_guard<std::mutex> lock(mu_);
   auto obj = handles_.find(h);
   const char* f = obj == handles_.end() ? "HcnModify" : fn("modify", obj->second.kind);
   if (auto e = injected(f)) return *e;
@@ -306,6 +366,8 @@ Status SimulatedHns::modify(Handle h, const std::string& settings) {
 }
 
 Status SimulatedHns::remove(ObjectKind kind, const std::string& rawId) {
+  delay();
+  std::lock_guard<std::mutex> lock(mu_);
   const char* f = fn("delete", kind);
   if (auto e = injected(f)) return *e;
   std::string id = normalizeGuid(rawId);
@@ -333,16 +395,20 @@ Status SimulatedHns::remove(ObjectKind kind, const std::string& rawId) {
 }
 
 void SimulatedHns::close(Handle h) {
+  std::lock_guard<std::mutex> lock(mu_);
   ++calls_["HcnClose"];
   handles_.erase(h);
 }
 
 Result<policy::HnsVersion> SimulatedHns::version() {
+  delay();
+  std::lock_guard<std::mutex> lock(mu_);
   if (auto e = injected("HNSCall GET /globals/version")) return *e;
   return profile_.version;
 }
 
 HnsSnapshot SimulatedHns::snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
   HnsSnapshot s;
   s.version = profile_.version;
   for (const auto& [id, n] : networks_) s.networks.push_back(n);

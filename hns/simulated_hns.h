@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <map>
+#include <mutex>
+#include <random>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,7 +40,8 @@ Profile profileForVersion(policy::HnsVersion v);
 class SimulatedHns final : public Api {
  public:
   explicit SimulatedHns(Profile profile);
-  static SimulatedHns fromSnapshot(const HnsSnapshot& s, std::optional<Profile> profile = std::nullopt);
+  // A node as a state file describes it; behaviour from `profile`, else from the file's version.
+  explicit SimulatedHns(const HnsSnapshot& s, std::optional<Profile> profile = std::nullopt);
 
   Result<std::vector<std::string>> enumerate(ObjectKind kind, const std::string& query) override;
   Result<Handle> open(ObjectKind kind, const std::string& id) override;
@@ -54,12 +58,20 @@ class SimulatedHns final : public Api {
   // An HNS service restart: handles become invalid, and the next `failingCalls` calls fail with
   // RPC_S_SERVER_UNAVAILABLE. Objects persist (HNS rehydrates its load balancers).
   void restartService(int failingCalls);
+  // Drops every pending injected fault (nth-call, fractions, restart window).
+  void clearFaults();
+
+  // Every call takes `fixed` plus a uniform random extra up to `jitter` (slept outside the
+  // simulator's lock, so parallel callers overlap as they would against HNS).
+  void setLatency(std::chrono::microseconds fixed, std::chrono::microseconds jitter = std::chrono::microseconds{0});
+  // A fraction (0..1) of the calls of one function (e.g. "HcnCreateLoadBalancer") fail with `hr`.
+  void failFraction(const std::string& function, double fraction, std::uint32_t hr, std::uint32_t seed = 1);
 
   // --- Inspection ---
-  const std::map<std::string, int>& callCounts() const { return calls_; }
+  std::map<std::string, int> callCounts() const;
   int totalCalls() const;
   int mutatingCalls() const;  // create, modify, delete
-  void resetCallLog() { calls_.clear(); }
+  void resetCallLog();
   HnsSnapshot snapshot() const;
   const Profile& profile() const { return profile_; }
 
@@ -69,6 +81,7 @@ class SimulatedHns final : public Api {
     std::string id;
   };
   std::optional<Error> injected(const char* function);
+  void delay();
   std::string newGuid();
 
   Profile profile_;
@@ -82,6 +95,10 @@ class SimulatedHns final : public Api {
   std::map<int, std::uint32_t> failAt_;  // call number → HRESULT
   int callNumber_ = 0;
   int unavailableCalls_ = 0;
+  std::chrono::microseconds latency_{0}, jitter_{0};
+  std::map<std::string, std::pair<double, std::uint32_t>> failFraction_;
+  std::mt19937 rng_{1};
+  mutable std::mutex mu_;  // every public call holds it, so the simulator is thread-safe
 };
 
 }  // namespace hnsproxy::hns

@@ -163,7 +163,7 @@ TEST_CASE("simulator state survives a snapshot round trip") {
   Node n("ws2022");
   REQUIRE(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0], n.eps[2]}), 0));
   auto snap = n.hns.snapshot();
-  auto copy = SimulatedHns::fromSnapshot(snapshotFromJson(toJson(snap)).value());
+  SimulatedHns copy(snapshotFromJson(toJson(snap)).value());
   CHECK(copy.profile().version == policy::HnsVersion{13, 2});
   auto lbs = copy.enumerate(ObjectKind::LoadBalancer, "");
   REQUIRE(lbs);

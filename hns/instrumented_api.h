@@ -1,0 +1,54 @@
+// An Api decorator that counts calls by function and result and sums their latency, for the
+// metrics layer and the benchmarks. Thread-safe; forwards everything unchanged.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "hns/api.h"
+
+namespace hnsproxy::hns {
+
+struct CallStats {
+  std::uint64_t ok = 0;
+  std::map<std::string, std::uint64_t> failed;  // by ErrorCode name
+  double seconds = 0;
+  std::uint64_t total() const {
+    std::uint64_t n = ok;
+    for (const auto& [c, k] : failed) n += k;
+    return n;
+  }
+};
+
+class InstrumentedApi final : public Api {
+ public:
+  explicit InstrumentedApi(Api& inner) : inner_(inner) {}
+
+  Result<std::vector<std::string>> enumerate(ObjectKind kind, const std::string& query) override;
+  Result<Handle> open(ObjectKind kind, const std::string& id) override;
+  Result<std::string> query(Handle h, const std::string& query) override;
+  Result<Handle> create(ObjectKind kind, const std::string& id, const std::string& settings, Handle network) override;
+  Status modify(Handle h, const std::string& settings) override;
+  Status remove(ObjectKind kind, const std::string& id) override;
+  void close(Handle h) override;
+  Result<policy::HnsVersion> version() override;
+
+  // Keyed "create LoadBalancer", "enumerate Endpoint", "query", "modify", "delete Endpoint", ...
+  std::map<std::string, CallStats> stats() const;
+  std::uint64_t calls(const std::string& key) const;
+  std::uint64_t totalCalls() const;
+  std::uint64_t mutatingCalls() const;  // create, modify, delete
+  void reset();
+
+ private:
+  template <typename R, typename F>
+  R timed(const std::string& key, F&& f);
+
+  Api& inner_;
+  mutable std::mutex mu_;
+  std::map<std::string, CallStats> stats_;
+};
+
+}  // namespace hnsproxy::hns
