@@ -1,0 +1,80 @@
+#include "hns/sim_server.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hns/sim_protocol.h"
+
+namespace hnsproxy::hns {
+
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+
+namespace {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(local::socket s, SimulatedHns& sim, std::function<void()>& onMutation)
+      : socket_(std::move(s)), sim_(sim), onMutation_(onMutation), buf_(kMaxLine) {}
+  void read() {
+    auto self = shared_from_this();
+    asio::async_read_until(socket_, buf_, '\n', [self](boost::system::error_code ec, std::size_t n) {
+      if (ec) return;  // closed, or a line longer than kMaxLine: drop the connection
+      std::string line(asio::buffers_begin(self->buf_.data()), asio::buffers_begin(self->buf_.data()) + static_cast<std::ptrdiff_t>(n));
+      self->buf_.consume(n);
+      bool mutated = false;
+      self->out_ = handleSimRequest(self->sim_, line, &mutated) + "\n";
+      if (mutated && self->onMutation_) self->onMutation_();
+      asio::async_write(self->socket_, asio::buffer(self->out_), [self](boost::system::error_code wec, std::size_t) {
+        if (!wec) self->read();
+      });
+    });
+  }
+
+ private:
+  static constexpr std::size_t kMaxLine = 64u << 20;
+  local::socket socket_;
+  SimulatedHns& sim_;
+  std::function<void()>& onMutation_;
+  asio::streambuf buf_;
+  std::string out_;
+};
+
+}  // namespace
+
+SimServer::SimServer(asio::io_context& io, SimulatedHns& sim, std::string socketPath, std::function<void()> onMutation)
+    : io_(io), sim_(sim), path_(std::move(socketPath)), onMutation_(std::move(onMutation)) {}
+
+SimServer::~SimServer() { stop(); }
+
+Status SimServer::start() {
+  ::unlink(path_.c_str());
+  boost::system::error_code ec;
+  acceptor_ = std::make_unique<local::acceptor>(io_);
+  acceptor_->open(local(), ec);
+  if (!ec) acceptor_->bind(local::endpoint(path_), ec);
+  if (ec) return Error(ErrorCode::InvalidInput, "hnssim: cannot bind " + path_ + ": " + ec.message());
+  ::chmod(path_.c_str(), 0600);
+  acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error(ErrorCode::InvalidInput, "hnssim: cannot listen on " + path_ + ": " + ec.message());
+  accept();
+  return Ok{};
+}
+
+void SimServer::stop() {
+  if (acceptor_ && acceptor_->is_open()) {
+    boost::system::error_code ec;
+    acceptor_->close(ec);
+    ::unlink(path_.c_str());
+  }
+}
+
+void SimServer::accept() {
+  acceptor_->async_accept([this](boost::system::error_code ec, local::socket s) {
+    if (ec) return;  // stopped
+    std::make_shared<Connection>(std::move(s), sim_, onMutation_)->read();
+    accept();
+  });
+}
+
+}  // namespace hnsproxy::hns

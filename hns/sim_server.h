@@ -1,0 +1,34 @@
+// hnssim's server side: serves a SimulatedHns on a Unix-domain socket (sim_protocol.h), one
+// request line at a time per connection, on the caller's io_context thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <utility>  // before Asio: Boost 1.74 awaitable.hpp uses std::exchange without it
+#include <boost/asio.hpp>
+
+#include "hns/simulated_hns.h"
+
+namespace hnsproxy::hns {
+
+class SimServer {
+ public:
+  SimServer(boost::asio::io_context& io, SimulatedHns& sim, std::string socketPath,
+            std::function<void()> onMutation = {});
+  ~SimServer();
+  // Binds the socket (mode 0600; a stale socket file is replaced) and starts accepting.
+  Status start();
+  void stop();
+
+ private:
+  void accept();
+  boost::asio::io_context& io_;
+  SimulatedHns& sim_;
+  std::string path_;
+  std::function<void()> onMutation_;
+  std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
+};
+
+}  // namespace hnsproxy::hns

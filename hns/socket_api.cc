@@ -1,0 +1,110 @@
+#include "hns/socket_api.h"
+
+#include <utility>  // before Asio: Boost 1.74 awaitable.hpp uses std::exchange without it
+#include <boost/asio.hpp>
+
+namespace hnsproxy::hns {
+
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+using nlohmann::json;
+
+struct SocketApi::Conn {
+  asio::io_context io;
+  local::socket socket{io};
+  asio::streambuf buf;
+};
+
+SocketApi::SocketApi(std::string socketPath) : path_(std::move(socketPath)) {}
+SocketApi::~SocketApi() = default;
+
+Result<json> SocketApi::call(const json& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  boost::system::error_code ec;
+  if (!conn_) {
+    conn_ = std::make_unique<Conn>();
+    conn_->socket.connect(local::endpoint(path_), ec);
+    if (ec) {
+      conn_.reset();
+      return Error(ErrorCode::Transient, "hnssim at " + path_ + " is unreachable: " + ec.message(), kRpcServerUnavailable);
+    }
+  }
+  std::string line = request.dump() + "\n";
+  asio::write(conn_->socket, asio::buffer(line), ec);
+  std::size_t n = 0;
+  if (!ec) n = asio::read_until(conn_->socket, conn_->buf, '\n', ec);
+  if (ec) {
+    conn_.reset();
+    return Error(ErrorCode::Transient, "hnssim connection lost: " + ec.message(), kRpcServerUnavailable);
+  }
+  std::string text(asio::buffers_begin(conn_->buf.data()), asio::buffers_begin(conn_->buf.data()) + static_cast<std::ptrdiff_t>(n));
+  conn_->buf.consume(n);
+  json resp = json::parse(text, nullptr, false);
+  if (resp.is_discarded() || !resp.is_object()) return Error(ErrorCode::Transient, "hnssim sent an invalid reply");
+  if (!resp.value("ok", false)) {
+    std::uint32_t hr = resp.value("hresult", 0u);
+    return Error(classifyHresult(hr), resp.value("error", std::string("hnssim error")), hr);
+  }
+  return resp.contains("result") ? resp["result"] : json();
+}
+
+namespace {
+json kindReq(const char* op, ObjectKind k) { return json{{"op", op}, {"kind", toString(k)}}; }
+}  // namespace
+
+Result<std::vector<std::string>> SocketApi::enumerate(ObjectKind kind, const std::string& q) {
+  json req = kindReq("enumerate", kind);
+  req["query"] = q;
+  auto r = call(req);
+  if (!r) return r.error();
+  if (!r->is_array()) return Error(ErrorCode::Transient, "hnssim: enumerate did not return a list");
+  return r->get<std::vector<std::string>>();
+}
+
+Result<Handle> SocketApi::open(ObjectKind kind, const std::string& id) {
+  json req = kindReq("open", kind);
+  req["id"] = id;
+  auto r = call(req);
+  if (!r) return r.error();
+  return r->get<Handle>();
+}
+
+Result<std::string> SocketApi::query(Handle h, const std::string& q) {
+  auto r = call(json{{"op", "query"}, {"handle", h}, {"query", q}});
+  if (!r) return r.error();
+  return r->get<std::string>();
+}
+
+Result<Handle> SocketApi::create(ObjectKind kind, const std::string& id, const std::string& settings, Handle network) {
+  json req = kindReq("create", kind);
+  req["id"] = id;
+  req["settings"] = settings;
+  req["network"] = network;
+  auto r = call(req);
+  if (!r) return r.error();
+  return r->get<Handle>();
+}
+
+Status SocketApi::modify(Handle h, const std::string& settings) {
+  auto r = call(json{{"op", "modify"}, {"handle", h}, {"settings", settings}});
+  if (!r) return r.error();
+  return Ok{};
+}
+
+Status SocketApi::remove(ObjectKind kind, const std::string& id) {
+  json req = kindReq("delete", kind);
+  req["id"] = id;
+  auto r = call(req);
+  if (!r) return r.error();
+  return Ok{};
+}
+
+void SocketApi::close(Handle h) { (void)call(json{{"op", "close"}, {"handle", h}}); }
+
+Result<policy::HnsVersion> SocketApi::version() {
+  auto r = call(json{{"op", "version"}});
+  if (!r) return r.error();
+  return policy::HnsVersion{(*r).value("Major", 0u), (*r).value("Minor", 0u)};
+}
+
+}  // namespace hnsproxy::hns

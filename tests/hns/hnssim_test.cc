@@ -1,0 +1,151 @@
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <thread>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hns/programmer.h"
+#include "hns/sim_protocol.h"
+#include "hns/sim_server.h"
+#include "hns/socket_api.h"
+
+using namespace hnsproxy;
+using namespace hnsproxy::hns;
+using nlohmann::json;
+
+namespace {
+
+std::string tempPath(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-sim-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return (dir / name).string();
+}
+
+struct RunningServer {
+  boost::asio::io_context io;
+  SimulatedHns sim;
+  SimServer server;
+  std::thread thread;
+  int mutations = 0;
+  RunningServer(const std::string& path, const std::string& profile)
+      : sim(*profileByName(profile)), server(io, sim, path, [this] { ++mutations; }) {
+    REQUIRE(server.start());
+    thread = std::thread([this] { io.run(); });
+  }
+  ~RunningServer() {
+    boost::asio::post(io, [this] {
+      server.stop();
+      io.stop();
+    });
+    thread.join();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("hnssim protocol: bad requests get HNS-style errors, never a crash") {
+  SimulatedHns sim(*profileByName("ws2022"));
+  const char* bad[] = {"", "not json", "[]", R"({"no":"op"})", R"({"op":42})", R"({"op":"explode"})",
+                       R"({"op":"create","kind":"Widget"})", R"({"op":"create","kind":"LoadBalancer","settings":"{"})",
+                       R"({"op":"query","handle":"x"})", R"({"op":"open","kind":"Network","id":"nope"})"};
+  for (const char* line : bad) {
+    INFO(line);
+    auto resp = json::parse(handleSimRequest(sim, line));
+    CHECK(resp["ok"] == false);
+    CHECK(resp["hresult"].get<std::uint32_t>() != 0);
+    CHECK_FALSE(resp["error"].get<std::string>().empty());
+  }
+  bool mutated = false;
+  auto ok = json::parse(handleSimRequest(sim, R"({"op":"create","kind":"Network","settings":"{\"Name\":\"n\"}"})", &mutated));
+  CHECK(ok["ok"] == true);
+  CHECK(mutated);
+}
+
+TEST_CASE("hnssim over a real Unix socket: the programmer works through it and state outlives clients") {
+  std::string path = tempPath("hns.sock");
+  RunningServer srv(path, "ws2025-updated");
+  {
+    SocketApi api(path);
+    auto net = api.create(ObjectKind::Network, "", R"({"Name":"cbr0","Type":"L2Bridge"})", 0);
+    REQUIRE(net);
+    auto e = api.create(ObjectKind::Endpoint, "", R"({"IpConfigurations":[{"IpAddress":"10.244.1.10"}]})", *net);
+    REQUIRE(e);
+    auto v = api.version();
+    REQUIRE(v);
+    CHECK(*v == policy::HnsVersion{15, 6});
+    auto missing = api.open(ObjectKind::LoadBalancer, "AAAAAAAA-0000-4000-8000-000000000000");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code == ErrorCode::NotFound);
+    CHECK(missing.error().hresult == kErrorNotFound);
+  }
+  // A kube-proxy run programs one load balancer; a second run adopts it with no mutation.
+  policy::NodeContext ctx;
+  ctx.nodeName = "n";
+  ctx.caps = policy::Capabilities::fromVersion({15, 6});
+  policy::HnsState desired;
+  policy::LoadBalancer lb;
+  lb.key = {policy::IpFamily::V4, policy::Protocol::TCP, policy::IpAddress::parse("10.96.0.1"), 80};
+  lb.internalPort = 8080;
+  lb.backends = {*policy::IpAddress::parse("10.244.1.10")};
+  desired.loadBalancers[lb.key] = lb;
+  for (int run = 0; run < 2; ++run) {
+    SocketApi api(path);
+    Programmer prog(api, ProgrammerOptions{"cbr0"});
+    auto l = prog.list();
+    REQUIRE(l);
+    prog.adopt(*l, ctx, desired);
+    int before = srv.mutations;
+    auto r = prog.apply(policy::diff(prog.applied(), desired, ctx.caps));
+    CHECK(r.complete());
+    CHECK(srv.mutations - before == (run == 0 ? 1 : 0));
+  }
+}
+
+TEST_CASE("SocketApi: an absent or vanished daemon is a transient error, and it reconnects") {
+  std::string path = tempPath("gone.sock");
+  SocketApi api(path);
+  auto r = api.version();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::Transient);
+  {
+    RunningServer srv(path, "ws2022");
+    CHECK(api.version());
+  }
+  CHECK_FALSE(api.version());  // the daemon stopped
+  RunningServer again(path, "ws2022");
+  CHECK(api.version());  // reconnected
+}
+
+TEST_CASE("the hnssim daemon persists its state file and stops cleanly on SIGTERM") {
+  std::string sock = tempPath("daemon.sock");
+  std::string state = tempPath("daemon-state.json");
+  std::filesystem::remove(state);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::string bin = std::string(HNSPROXY_BINARY_DIR) + "/hns/hnssim";
+    ::execl(bin.c_str(), bin.c_str(), "--socket", sock.c_str(), "--state", state.c_str(), "--profile", "ws2019",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  SocketApi api(sock);
+  bool up = false;
+  for (int i = 0; i < 200 && !up; ++i) {  // wait for the daemon to bind (bounded: 10 s)
+    up = api.version().ok();
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(up);
+  REQUIRE(api.create(ObjectKind::Network, "", R"({"Name":"vxlan0","Type":"Overlay"})", 0));
+  auto saved = loadSnapshot(state);
+  REQUIRE(saved);
+  CHECK(saved->networks.size() == 1);
+  CHECK(saved->version == policy::HnsVersion{9, 5});
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_FALSE(std::filesystem::exists(sock));
+}
