@@ -273,8 +273,12 @@ Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, c
   if (doc.is_discarded() || !doc.is_object()) return hcnError(f, kHcnInvalidJson, "The JSON document is invalid. ");
   std::string id = rawId.empty() ? std::string(kZeroGuid) : normalizeGuid(rawId);
   if (id != kZeroGuid && !isGuid(id)) return hcnError(f, kEInvalidArg, "The parameter is incorrect. ");
-  if (id == kZeroGuid) id = newGuid();
-  ++nextGuid_;
+  if (id == kZeroGuid) {
+    do {  // unique, also against objects loaded from a state file
+      id = newGuid();
+      ++nextGuid_;
+    } while (networks_.count(id) || endpoints_.count(id) || loadBalancers_.count(id));
+  }
   if (networks_.count(id) || endpoints_.count(id) || loadBalancers_.count(id))
     return hcnError(f, kErrorAlreadyExists, "Cannot create a file when that file already exists. ");
 

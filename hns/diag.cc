@@ -1,0 +1,407 @@
+#include "hns/diag.h"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <ostream>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "hns/simulated_hns.h"
+#include "hns/socket_api.h"
+#include "hns/vfp.h"
+
+#ifdef _WIN32
+#include "hns/hcn_api.h"
+#endif
+
+namespace hnsproxy::hns {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+using policy::IpAddress;
+
+namespace {
+
+template <typename T, typename Parse>
+Result<std::vector<T>> readKind(Api& api, ObjectKind kind, Parse parse) {
+  auto ids = api.enumerate(kind, "");
+  if (!ids) return ids.error();
+  std::vector<T> out;
+  for (const auto& id : *ids) {
+    auto h = api.open(kind, id);
+    if (!h) {
+      if (h.error().code == ErrorCode::NotFound) continue;
+      return h.error();
+    }
+    auto doc = api.query(*h, "");
+    api.close(*h);
+    if (!doc) return doc.error();
+    auto obj = parse(json::parse(*doc, nullptr, false));
+    if (!obj) return obj.error();
+    out.push_back(std::move(obj).value());
+  }
+  return out;
+}
+
+std::string joinStr(const std::vector<std::string>& v, const char* sep = ",") {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+void printTable(std::ostream& out, const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> w(header.size());
+  for (std::size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string s;
+    for (std::size_t i = 0; i < r.size(); ++i) s += fmt::format("{:<{}}", r[i], i + 1 < r.size() ? w[i] + 2 : 0);
+    out << s << "\n";
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+}
+
+std::string pa(const std::vector<HcnPolicy>& ps) {
+  for (const auto& p : ps)
+    if (p.type == "ProviderAddress" && p.settings.contains("ProviderAddress")) return p.settings["ProviderAddress"];
+  return "";
+}
+
+std::string protoName(std::uint32_t p) {
+  switch (p) {
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 132: return "SCTP";
+    default: return std::to_string(p);
+  }
+}
+
+int list(const HnsSnapshot& s, const std::string& what, bool asJson, std::ostream& out, std::ostream& err) {
+  std::map<std::string, std::string> netName, epIp;
+  for (const auto& n : s.networks) netName[n.id] = n.name;
+  for (const auto& e : s.endpoints) epIp[e.id] = e.ipConfigurations.empty() ? e.id : e.ipConfigurations[0].ipAddress;
+  if (what == "networks") {
+    if (asJson) {
+      json a = json::array();
+      for (const auto& n : s.networks) a.push_back(toJson(n));
+      out << a.dump(2) << "\n";
+      return 0;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& n : s.networks) {
+      std::vector<std::string> routes;
+      for (const auto& p : n.policies)
+        if (p.type == "RemoteSubnetRoute")
+          routes.push_back(p.settings.value("DestinationPrefix", "?") + "@" + p.settings.value("ProviderAddress", "?"));
+      rows.push_back({n.id, n.name, n.type, joinStr(routes)});
+    }
+    printTable(out, {"ID", "NAME", "TYPE", "REMOTE SUBNETS"}, rows);
+    return 0;
+  }
+  if (what == "endpoints") {
+    if (asJson) {
+      json a = json::array();
+      for (const auto& e : s.endpoints) a.push_back(toJson(e));
+      out << a.dump(2) << "\n";
+      return 0;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : s.endpoints) {
+      std::vector<std::string> ips;
+      for (const auto& c : e.ipConfigurations) ips.push_back(c.ipAddress);
+      rows.push_back({e.id, e.name, netName.count(e.network) ? netName[e.network] : e.network, joinStr(ips),
+                      e.macAddress, e.isRemote() ? "remote" : "local", pa(e.policies)});
+    }
+    printTable(out, {"ID", "NAME", "NETWORK", "IP", "MAC", "LOCALITY", "PA"}, rows);
+    return 0;
+  }
+  if (what == "loadbalancers") {
+    if (asJson) {
+      json a = json::array();
+      for (const auto& l : s.loadBalancers) a.push_back(toJson(l));
+      out << a.dump(2) << "\n";
+      return 0;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& l : s.loadBalancers) {
+      std::vector<std::string> backends;
+      for (const auto& id : l.endpoints) backends.push_back(epIp.count(id) ? epIp[id] : id);
+      std::string ports, proto;
+      std::uint32_t pf = 0, dist = 0;
+      if (!l.portMappings.empty()) {
+        const auto& pm = l.portMappings[0];
+        ports = fmt::format("{}->{}", pm.externalPort, pm.internalPort);
+        proto = protoName(pm.protocol);
+        pf = pm.flags;
+        dist = pm.distributionType;
+      }
+      rows.push_back({l.id, l.frontendVips.empty() ? "<node>" : joinStr(l.frontendVips), proto, ports,
+                      std::to_string(l.flags), std::to_string(pf), std::to_string(dist), l.sourceVip,
+                      joinStr(backends)});
+    }
+    printTable(out, {"ID", "FRONTEND", "PROTO", "PORTS", "FLAGS", "PORTFLAGS", "DIST", "SOURCEVIP", "BACKENDS"}, rows);
+    return 0;
+  }
+  err << "hnsdiag: list what? networks, endpoints or loadbalancers (not \"" << what << "\")\n";
+  return 2;
+}
+
+std::pair<std::optional<IpAddress>, std::uint16_t> hostPort(const std::string& s, bool portRequired, bool* ok) {
+  *ok = true;
+  std::string host = s, port;
+  if (!s.empty() && s[0] == '[') {
+    auto close = s.find(']');
+    if (close == std::string::npos) return {std::nullopt, 0};
+    host = s.substr(1, close - 1);
+    if (close + 1 < s.size() && s[close + 1] == ':') port = s.substr(close + 2);
+  } else if (std::count(s.begin(), s.end(), ':') == 1) {
+    host = s.substr(0, s.find(':'));
+    port = s.substr(s.find(':') + 1);
+  }
+  auto ip = IpAddress::parse(host);
+  long p = 0;
+  if (!port.empty()) {
+    char* end = nullptr;
+    p = std::strtol(port.c_str(), &end, 10);
+    if (*end || p < 0 || p > 65535) *ok = false;
+  } else if (portRequired) {
+    *ok = false;
+  }
+  if (!ip) *ok = false;
+  return {ip, static_cast<std::uint16_t>(p)};
+}
+
+}  // namespace
+
+Result<HnsSnapshot> readAll(Api& api) {
+  HnsSnapshot s;
+  auto v = api.version();
+  if (!v) return v.error();
+  s.version = *v;
+  auto n = readKind<HcnNetwork>(api, ObjectKind::Network, networkFromJson);
+  if (!n) return n.error();
+  s.networks = std::move(*n);
+  auto e = readKind<HcnEndpoint>(api, ObjectKind::Endpoint, endpointFromJson);
+  if (!e) return e.error();
+  s.endpoints = std::move(*e);
+  auto l = readKind<HcnLoadBalancer>(api, ObjectKind::LoadBalancer, loadBalancerFromJson);
+  if (!l) return l.error();
+  s.loadBalancers = std::move(*l);
+  return s;
+}
+
+int runHnsdiag(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string state, socket, output, name, type, prefix, gateway, networkName, ip, mac, src, dst, proto, from;
+  std::vector<std::string> nodeIps, words;
+  po::options_description desc("hnsdiag options");
+  desc.add_options()("help,h", "print this help")("state", po::value(&state), "simulator state file")(
+      "socket", po::value(&socket), "hnssim socket")("output,o", po::value(&output)->default_value("table"),
+                                                     "table or json")(
+      "name", po::value(&name), "object name")("type", po::value(&type), "network type")(
+      "prefix", po::value(&prefix), "network subnet CIDR")("gateway", po::value(&gateway), "subnet gateway")(
+      "network", po::value(&networkName), "network name (create endpoint)")("ip", po::value(&ip), "endpoint IP")(
+      "mac", po::value(&mac), "endpoint MAC")("remote", "create a remote endpoint")(
+      "src", po::value(&src), "trace: source IP[:port]")("dst", po::value(&dst), "trace: destination IP:port")(
+      "proto", po::value(&proto)->default_value("tcp"), "trace: tcp, udp or icmp")(
+      "from", po::value(&from)->default_value("external"), "trace: host, external or an endpoint ID")(
+      "node-ip", po::value(&nodeIps), "trace: a node address (repeatable)")(
+      "words", po::value(&words), "command");
+  po::positional_options_description pos;
+  pos.add("words", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    err << "hnsdiag: " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help") || words.empty()) {
+    (words.empty() && !vm.count("help") ? err : out)
+        << "usage: hnsdiag [--state FILE | --socket PATH] [-o table|json] list networks|endpoints|loadbalancers | "
+           "show ID | trace --src IP[:PORT] --dst IP:PORT [--proto P] [--from host|external|ID] [--node-ip IP] | "
+           "create network --name N --type T [--prefix CIDR --gateway IP] | create endpoint --network N --ip IP "
+           "[--name N] [--mac M] [--remote] | delete loadbalancers|endpoints|ID\n"
+        << desc << "\n";
+    return vm.count("help") ? 0 : 2;
+  }
+  if (output != "table" && output != "json") {
+    err << "hnsdiag: invalid value \"" << output << "\" for --output: want table or json\n";
+    return 2;
+  }
+  std::unique_ptr<SimulatedHns> sim;
+  std::unique_ptr<Api> remote;
+  Api* api = nullptr;
+  if (!state.empty() && !socket.empty()) {
+    err << "hnsdiag: give --state or --socket, not both\n";
+    return 2;
+  }
+  if (!state.empty()) {
+    HnsSnapshot snap;
+    if (std::filesystem::exists(state)) {
+      auto loaded = loadSnapshot(state);
+      if (!loaded) {
+        err << "hnsdiag: " << loaded.error().message << "\n";
+        return 1;
+      }
+      snap = std::move(*loaded);
+    }
+    sim = std::make_unique<SimulatedHns>(snap);
+    api = sim.get();
+  } else if (!socket.empty()) {
+    remote = std::make_unique<SocketApi>(socket);
+    api = remote.get();
+  } else {
+#ifdef _WIN32
+    auto hcn = makeHcnApi();
+    if (!hcn) {
+      err << "hnsdiag: " << hcn.error().message << "\n";
+      return 1;
+    }
+    remote = std::move(hcn).value();
+    api = remote.get();
+#else
+    err << "hnsdiag: give --state FILE or --socket PATH (the real HNS exists only on Windows)\n";
+    return 2;
+#endif
+  }
+  auto save = [&]() -> int {
+    if (!sim) return 0;
+    if (auto st = saveSnapshot(sim->snapshot(), state); !st) {
+      err << "hnsdiag: " << st.error().message << "\n";
+      return 1;
+    }
+    return 0;
+  };
+  auto snap = readAll(*api);
+  if (!snap) {
+    err << "hnsdiag: " << snap.error().str() << "\n";
+    return 1;
+  }
+  const std::string& cmd = words[0];
+  if (cmd == "list" && words.size() == 2) return list(*snap, words[1], output == "json", out, err);
+  if (cmd == "show" && words.size() == 2) {
+    std::string id = normalizeGuid(words[1]);
+    for (const auto& n : snap->networks)
+      if (n.id == id || n.name == words[1]) return out << toJson(n).dump(2) << "\n", 0;
+    for (const auto& e : snap->endpoints)
+      if (e.id == id) return out << toJson(e).dump(2) << "\n", 0;
+    for (const auto& l : snap->loadBalancers)
+      if (l.id == id) return out << toJson(l).dump(2) << "\n", 0;
+    err << "hnsdiag: no network, endpoint or load balancer " << words[1] << "\n";
+    return 1;
+  }
+  if (cmd == "trace" && words.size() == 1) {
+    bool ok1 = false, ok2 = false;
+    auto [sip, sport] = hostPort(src, false, &ok1);
+    auto [dip, dport] = hostPort(dst, proto != "icmp", &ok2);
+    if (!ok1) return err << "hnsdiag: invalid value \"" << src << "\" for --src: want IP[:PORT]\n", 2;
+    if (!ok2) return err << "hnsdiag: invalid value \"" << dst << "\" for --dst: want IP:PORT\n", 2;
+    Packet p;
+    p.srcIp = *sip;
+    p.srcPort = sport ? sport : 40000;
+    p.dstIp = *dip;
+    p.dstPort = dport;
+    if (proto == "tcp") p.protocol = 6;
+    else if (proto == "udp") p.protocol = 17;
+    else if (proto == "icmp") p.protocol = 1;
+    else return err << "hnsdiag: invalid value \"" << proto << "\" for --proto: want tcp, udp or icmp\n", 2;
+    if (from == "host") p.ingress = Ingress::Host;
+    else if (from == "external") p.ingress = Ingress::External;
+    else {
+      p.ingress = Ingress::LocalEndpoint;
+      p.fromEndpointId = normalizeGuid(from);
+    }
+    std::vector<IpAddress> nodes;
+    for (const auto& s : nodeIps) {
+      auto a = IpAddress::parse(s);
+      if (!a) return err << "hnsdiag: invalid value \"" << s << "\" for --node-ip\n", 2;
+      nodes.push_back(*a);
+    }
+    auto t = tracePacket(*snap, nodes, p);
+    if (output == "json") {
+      json j{{"delivered", t.delivered}, {"notes", t.notes}, {"remote", t.remote}};
+      if (t.loadBalancerId) j["loadBalancer"] = *t.loadBalancerId;
+      if (t.backendEndpointId) j["backend"] = *t.backendEndpointId;
+      j["out"] = {{"src", t.out.srcIp.str()}, {"srcPort", t.out.srcPort}, {"dst", t.out.dstIp.str()},
+                  {"dstPort", t.out.dstPort}};
+      out << j.dump(2) << "\n";
+    } else {
+      out << t.str();
+    }
+    return t.delivered ? 0 : 1;
+  }
+  if (cmd == "create" && words.size() == 2 && words[1] == "network") {
+    if (name.empty() || type.empty()) return err << "hnsdiag: create network needs --name and --type\n", 2;
+    json doc{{"Name", name}, {"Type", type}, {"SchemaVersion", {{"Major", 2}, {"Minor", 0}}}};
+    if (!prefix.empty()) {
+      if (!policy::Cidr::parse(prefix)) return err << "hnsdiag: invalid value \"" << prefix << "\" for --prefix\n", 2;
+      json subnet{{"IpAddressPrefix", prefix}};
+      if (!gateway.empty()) subnet["Routes"] = {{{"NextHop", gateway}, {"DestinationPrefix", "0.0.0.0/0"}}};
+      doc["Ipams"] = {{{"Type", "Static"}, {"Subnets", {subnet}}}};
+    }
+    auto h = api->create(ObjectKind::Network, "", doc.dump(), 0);
+    if (!h) return err << "hnsdiag: " << h.error().str() << "\n", 1;
+    auto props = api->query(*h, "");
+    api->close(*h);
+    if (props) out << json::parse(*props).value("ID", "") << "\n";
+    return save();
+  }
+  if (cmd == "create" && words.size() == 2 && words[1] == "endpoint") {
+    if (networkName.empty() || ip.empty()) return err << "hnsdiag: create endpoint needs --network and --ip\n", 2;
+    if (!IpAddress::parse(ip)) return err << "hnsdiag: invalid value \"" << ip << "\" for --ip\n", 2;
+    const HcnNetwork* net = nullptr;
+    for (const auto& n : snap->networks)
+      if (n.name == networkName) net = &n;
+    if (!net) return err << "hnsdiag: no network named " << networkName << "\n", 1;
+    auto nh = api->open(ObjectKind::Network, net->id);
+    if (!nh) return err << "hnsdiag: " << nh.error().str() << "\n", 1;
+    json doc{{"IpConfigurations", {{{"IpAddress", ip}}}}, {"SchemaVersion", {{"Major", 2}, {"Minor", 0}}}};
+    if (!name.empty()) doc["Name"] = name;
+    if (!mac.empty()) doc["MacAddress"] = mac;
+    if (vm.count("remote")) doc["Flags"] = kEndpointFlagRemote;
+    auto h = api->create(ObjectKind::Endpoint, "", doc.dump(), *nh);
+    api->close(*nh);
+    if (!h) return err << "hnsdiag: " << h.error().str() << "\n", 1;
+    auto props = api->query(*h, "");
+    api->close(*h);
+    if (props) out << json::parse(*props).value("ID", "") << "\n";
+    return save();
+  }
+  if (cmd == "delete" && words.size() == 2) {
+    std::vector<std::pair<ObjectKind, std::string>> victims;
+    if (words[1] == "loadbalancers") {
+      for (const auto& l : snap->loadBalancers) victims.push_back({ObjectKind::LoadBalancer, l.id});
+    } else if (words[1] == "endpoints") {
+      for (const auto& e : snap->endpoints) victims.push_back({ObjectKind::Endpoint, e.id});
+    } else {
+      std::string id = normalizeGuid(words[1]);
+      for (const auto& l : snap->loadBalancers)
+        if (l.id == id) victims.push_back({ObjectKind::LoadBalancer, id});
+      for (const auto& e : snap->endpoints)
+        if (e.id == id) victims.push_back({ObjectKind::Endpoint, id});
+      for (const auto& n : snap->networks)
+        if (n.id == id) victims.push_back({ObjectKind::Network, id});
+      if (victims.empty()) return err << "hnsdiag: no object " << words[1] << "\n", 1;
+    }
+    int failures = 0;
+    for (const auto& [kind, id] : victims) {
+      auto st = api->remove(kind, id);
+      if (st) out << "deleted " << toString(kind) << " " << id << "\n";
+      else {
+        err << "hnsdiag: delete " << toString(kind) << " " << id << ": " << st.error().str() << "\n";
+        ++failures;
+      }
+    }
+    int saved = save();
+    return failures ? 1 : saved;
+  }
+  err << "hnsdiag: unknown command \"" << joinStr(words, " ") << "\" (try --help)\n";
+  return 2;
+}
+
+}  // namespace hnsproxy::hns
