@@ -243,7 +243,9 @@ Result<Handle> Programmer::networkHandle() {
 
 // The ID is chosen here, not by HNS: if the create succeeds but its reply is lost (HNS
 // stopping, RPC failure), a retry with the same ID gets AlreadyExists for our own object instead
-// of leaking an orphan we could never name. The query after the create is only a cross-check.
+// of leaking an orphan we could never name. Knowing the ID also saves the query hcsshim makes
+// after every create. (That HNS keeps a caller-chosen ID is what the HCN signature offers; if a
+// build ignored it, the next verification listing would re-learn the real IDs.)
 std::string Programmer::newId() {
   std::lock_guard<std::mutex> lock(mu_);
   std::uniform_int_distribution<std::uint32_t> d;
@@ -265,12 +267,7 @@ Result<std::string> Programmer::createAndGetId(ObjectKind kind, const std::strin
     }
     return h.error();
   }
-  auto props = api_.query(*h, "");
   api_.close(*h);
-  if (props) {
-    auto j = json::parse(*props, nullptr, false);
-    if (j.is_object() && j.contains("ID") && j["ID"].is_string()) return normalizeGuid(j["ID"].get<std::string>());
-  }
   return id;
 }
 

@@ -14,6 +14,7 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 
 echo "== quick policy benchmark (smoke run; numbers are informational)"
 build/bench/policy_bench 1000 10 100 50
+build/bench/hns_calls_bench 1000 10 100 ws2025-updated
 
 echo "== compile the Windows code with MinGW-w64"
 packaging/mingw-check.sh
