@@ -34,6 +34,9 @@ inline constexpr std::uint32_t kRpcServerUnavailable = 0x800706BA;  // RPC_S_SER
 
 // What the caller should do about an HRESULT.
 ErrorCode classifyHresult(std::uint32_t hr);
+// The text of an HCN ErrorRecord ({"ErrorCode":…,"Error":"…","Success":false}); the record
+// itself when it is not such a document. Trailing spaces HNS leaves are trimmed.
+std::string errorRecordText(const std::string& record);
 // An Error for a failed HCN call: "<function> failed: <record text> (HRESULT 0x…)".
 Error hcnError(const std::string& function, std::uint32_t hr, const std::string& recordText);
 

@@ -74,13 +74,6 @@ std::optional<GUID> parseGuid(const std::string& text) {
   return g;
 }
 
-// The error record is {"ErrorCode":…,"Error":"…","Success":false}; keep its text.
-std::string recordText(const std::string& record) {
-  auto j = nlohmann::json::parse(record, nullptr, false);
-  if (j.is_object() && j.contains("Error") && j["Error"].is_string()) return j["Error"].get<std::string>();
-  return record;
-}
-
 class HcnApi final : public Api {
  public:
   struct Table {
@@ -200,7 +193,7 @@ class HcnApi final : public Api {
   static std::optional<Error> failure(const char* fn, HRESULT hr, const std::string& record) {
     if (!FAILED(hr) && record.empty()) return std::nullopt;
     std::uint32_t code = FAILED(hr) ? static_cast<std::uint32_t>(hr) : 0x80004005u;  // E_FAIL when only a record
-    return hcnError(fn, code, recordText(record));
+    return hcnError(fn, code, errorRecordText(record));
   }
   Handle remember(ObjectKind kind, HcnHandle h) {
     std::lock_guard<std::mutex> lock(mu_);

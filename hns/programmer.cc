@@ -421,6 +421,8 @@ Status Programmer::runOp(const Op& op, ApplyReport& report) {
 ApplyReport Programmer::apply(const Plan& plan) {
   ApplyReport report;
   ++stats_.plans;
+  stats_.opsPlanned += plan.ops.size();
+  stats_.lastPlanSize = plan.ops.size();
   // Extra load balancers found on one frontend at adoption go first.
   for (auto it = duplicateLbIds_.begin(); it != duplicateLbIds_.end();) {
     Status st = withRetries([&] { return api_.remove(ObjectKind::LoadBalancer, *it); }, report);

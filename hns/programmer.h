@@ -55,6 +55,8 @@ struct ApplyReport {
 
 struct ProgrammerStats {
   std::uint64_t plans = 0;
+  std::uint64_t opsPlanned = 0;   // sum of plan sizes
+  std::size_t lastPlanSize = 0;
   std::uint64_t opsSucceeded = 0;
   std::uint64_t opsFailed = 0;
   std::uint64_t retries = 0;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "hns/hcn_json.h"
+#include "hns/api.h"
 #include "hns/node_context.h"
 
 using namespace hnsproxy;
@@ -164,4 +165,37 @@ TEST_CASE("the node context comes from the HNS network and its local endpoints")
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == ErrorCode::NotFound);
   CHECK(missing.error().message.find("vxlan0, other") != std::string::npos);
+}
+
+TEST_CASE("HNS error records from the field classify and read as their text") {
+  // hcn-reference.md §1.4, as seen in kube-proxy logs.
+  struct Case {
+    const char* record;
+    std::uint32_t hr;
+    const char* text;
+    ErrorCode code;
+  };
+  const Case cases[] = {
+      {R"({"ErrorCode":2151350279,"Error":"The switch-port was not found. ","Success":false})", 0x803B0007,
+       "The switch-port was not found.", ErrorCode::Transient},
+      {R"({"ErrorCode":2147942487,"Error":"The parameter is incorrect. Unable to initialize VFP LB rule: invalid number of destinations.","Success":false})",
+       0x80070057, "The parameter is incorrect. Unable to initialize VFP LB rule: invalid number of destinations.",
+       ErrorCode::InvalidArgument},
+      {R"({"ErrorCode":2151350300,"Error":"The reference is invalid in the JSON document. A Reference is required","Success":false})",
+       0x803B001C, "The reference is invalid in the JSON document. A Reference is required", ErrorCode::InvalidArgument},
+      {R"({"ErrorCode":2151350319,"Error":"An address provided is invalid or reserved. ","Success":false})", 0x803B002F,
+       "An address provided is invalid or reserved.", ErrorCode::InvalidArgument},
+      {"plain text, not JSON ", 0x80070490, "plain text, not JSON", ErrorCode::NotFound},
+  };
+  for (const auto& c : cases) {
+    auto j = json::parse(c.record, nullptr, false);
+    if (!j.is_discarded()) CHECK(j["ErrorCode"].get<std::uint32_t>() == c.hr);
+    CHECK(errorRecordText(c.record) == c.text);
+    auto e = hcnError("HcnCreateLoadBalancer", c.hr, errorRecordText(c.record));
+    CHECK(e.code == c.code);
+    CHECK(e.str().find(c.text) != std::string::npos);
+  }
+  CHECK(classifyHresult(0x800700B7) == ErrorCode::AlreadyExists);
+  CHECK(classifyHresult(0x803B0013) == ErrorCode::PortInUse);
+  CHECK(classifyHresult(0x80004001) == ErrorCode::NotImplemented);
 }
