@@ -121,6 +121,30 @@ Result<Listing> Programmer::list() {
   return l;
 }
 
+Result<Listing> Programmer::listWaiting(const std::function<bool()>& stop,
+                                       const std::function<void(const std::string&)>& log,
+                                       std::chrono::milliseconds waitMax, std::chrono::milliseconds logEvery) {
+  std::chrono::milliseconds delay = opts_.backoffInitial, sinceLog{0};
+  bool logged = false;
+  for (;;) {
+    auto l = list();
+    if (l) {
+      if (logged && log) log("HNS network '" + opts_.networkName + "' is available");
+      return l;
+    }
+    bool waitable = l.error().code == ErrorCode::NotFound || l.error().retryable();
+    if (!waitable || (stop && stop())) return l.error();
+    if (!logged || sinceLog >= logEvery) {
+      if (log) log("waiting for HNS: " + l.error().str());
+      logged = true;
+      sinceLog = std::chrono::milliseconds{0};
+    }
+    sleep_(delay);
+    sinceLog += delay;
+    delay = std::min(delay * 2, waitMax);
+  }
+}
+
 std::size_t Programmer::adopt(const Listing& l, const NodeContext& ctx, const HnsState& desired) {
   std::lock_guard<std::mutex> lock(mu_);
   HnsState before = applied_;

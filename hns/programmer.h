@@ -74,6 +74,14 @@ class Programmer {
   // Lists the network by name (NotFound when absent), its endpoints, and all load balancers.
   Result<Listing> list();
 
+  // list(), waiting while the network is missing or HNS is unreachable: retries with exponential
+  // backoff (backoffInitial doubling up to waitMax), calling `log` on the first failure and then
+  // at most once per `logEvery` of waiting (never silently, never flooding). Gives up when
+  // `stop()` returns true (shutdown), returning the last error.
+  Result<Listing> listWaiting(const std::function<bool()>& stop, const std::function<void(const std::string&)>& log,
+                              std::chrono::milliseconds waitMax = std::chrono::seconds(30),
+                              std::chrono::milliseconds logEvery = std::chrono::seconds(60));
+
   // Rebuilds the applied record from a listing: the load balancers built on this network's
   // endpoints and the remote (and source-VIP) endpoints, in policy terms. The caller then diffs
   // the desired state against applied(): matches cost nothing, differences are modified or

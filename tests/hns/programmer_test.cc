@@ -340,3 +340,35 @@ TEST_CASE("a new network ID drops the record; the next sync re-programs onto the
   REQUIRE(p.prog.apply(diff(p.prog.applied(), p.engine.desired(), p.ctx.caps)).complete());
   CHECK(sameContent(hnsHolds(*sim, p.ctx, p.engine.desired()), p.engine.desired()));
 }
+
+TEST_CASE("a missing network is waited for with backoff, logged once per interval, then used") {
+  SimulatedHns sim(*profileByName("ws2022"));
+  std::vector<std::chrono::milliseconds> sleeps;
+  std::vector<std::string> logs;
+  ProgrammerOptions o{"cbr0", 1, 4, std::chrono::milliseconds(100), std::chrono::milliseconds(1000), 1};
+  Programmer prog(sim, o, [&](std::chrono::milliseconds d) {
+    sleeps.push_back(d);
+    if (sleeps.size() == 12) REQUIRE(sim.create(ObjectKind::Network, "", R"({"Name":"cbr0","Type":"L2Bridge"})", 0));
+  });
+  auto l = prog.listWaiting([] { return false; }, [&](const std::string& m) { logs.push_back(m); },
+                            std::chrono::milliseconds(1600), std::chrono::milliseconds(5000));
+  REQUIRE(l);
+  CHECK(l->network.name == "cbr0");
+  REQUIRE(sleeps.size() == 12);
+  CHECK(sleeps[0].count() == 100);
+  CHECK(sleeps[1].count() == 200);
+  CHECK(sleeps[4].count() == 1600);
+  CHECK(sleeps[11].count() == 1600);  // capped
+  // First failure, then once per 5 s of waiting (~16.3 s in all), then "available".
+  CHECK(logs.size() >= 3);
+  CHECK(logs.size() <= 5);
+  CHECK(logs.front().find("not found") != std::string::npos);
+  CHECK(logs.back().find("available") != std::string::npos);
+
+  SimulatedHns empty(*profileByName("ws2022"));
+  Programmer stopping(empty, o, [](std::chrono::milliseconds) {});
+  int polls = 0;
+  auto gaveUp = stopping.listWaiting([&] { return ++polls > 3; }, {});
+  REQUIRE_FALSE(gaveUp);
+  CHECK(gaveUp.error().code == ErrorCode::NotFound);
+}
