@@ -22,48 +22,6 @@ std::string filterQuery(const json& filter) {
 
 }  // namespace
 
-HnsSnapshot Listing::snapshot() const {
-  HnsSnapshot s;
-  s.version = version;
-  s.networks = {network};
-  s.endpoints = endpoints;
-  s.loadBalancers = loadBalancers;
-  return s;
-}
-
-Programmer::Programmer(Api& api, ProgrammerOptions opts, Sleep sleep)
-    : api_(api), opts_(std::move(opts)), sleep_(std::move(sleep)) {
-  if (!sleep_) sleep_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
-  rng_.seed(opts_.jitterSeed ? opts_.jitterSeed
-                             : static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
-  std::random_device rd;
-  std::seed_seq seq{rd(), rd(), rd(), rd(),
-                    static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
-  idRng_.seed(seq);
-  if (opts_.parallelism < 1) opts_.parallelism = 1;
-  if (opts_.maxAttempts < 1) opts_.maxAttempts = 1;
-}
-
-void Programmer::clearPending() { pending_ = DiffScope{false, {}, {}}; }
-
-std::optional<std::string> Programmer::loadBalancerId(const LbKey& key) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = lbIds_.find(key);
-  return it == lbIds_.end() ? std::nullopt : std::optional<std::string>(it->second);
-}
-
-std::optional<std::string> Programmer::endpointId(const IpAddress& ip) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return idOfBackend(ip);
-}
-
-// Caller holds mu_ (or is single-threaded).
-std::optional<std::string> Programmer::idOfBackend(const IpAddress& ip) const {
-  if (auto it = managedEpIds_.find(ip); it != managedEpIds_.end()) return it->second;
-  if (auto it = localEpIds_.find(ip); it != localEpIds_.end()) return it->second;
-  return std::nullopt;
-}
-
 namespace {
 
 // Query each ID (open, query, close), as hcsshim's List* does.
@@ -92,6 +50,89 @@ Result<std::vector<T>> queryAll(Api& api, ObjectKind kind, const std::vector<std
 }
 
 }  // namespace
+
+HnsSnapshot Listing::snapshot() const {
+  HnsSnapshot s;
+  s.version = version;
+  s.networks = {network};
+  s.endpoints = endpoints;
+  s.loadBalancers = loadBalancers;
+  return s;
+}
+
+Programmer::Programmer(Api& api, ProgrammerOptions opts, Sleep sleep)
+    : api_(api), opts_(std::move(opts)), sleep_(std::move(sleep)) {
+  if (!sleep_) sleep_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  rng_.seed(opts_.jitterSeed ? opts_.jitterSeed
+                             : static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::random_device rd;
+  std::seed_seq seq{rd(), rd(), rd(), rd(),
+                    static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
+  idRng_.seed(seq);
+  if (opts_.parallelism < 1) opts_.parallelism = 1;
+  if (opts_.maxAttempts < 1) opts_.maxAttempts = 1;
+}
+
+void Programmer::clearPending() { pending_ = DiffScope{false, {}, {}, {}}; }
+
+std::optional<std::string> Programmer::loadBalancerId(const LbKey& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = lbIds_.find(key);
+  return it == lbIds_.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+std::optional<std::string> Programmer::endpointId(const IpAddress& ip) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return idOfBackend(ip);
+}
+
+// Caller holds mu_ (or is single-threaded). A local endpoint wins over a remote one with the
+// same IP: the desired state never keeps a remote endpoint for an IP HNS holds locally, and a
+// stale remote duplicate must not capture traffic (kubernetes#138000).
+std::optional<std::string> Programmer::idOfBackend(const IpAddress& ip) const {
+  if (auto it = localEpIds_.find(ip); it != localEpIds_.end()) return it->second;
+  if (auto it = managedEpIds_.find(ip); it != managedEpIds_.end()) return it->second;
+  return std::nullopt;
+}
+
+Result<std::vector<IpAddress>> Programmer::refreshLocalEndpoints(const std::optional<IpAddress>& sourceVip) {
+  auto ids = api_.enumerate(ObjectKind::Endpoint, filterQuery({{"HostComputeNetwork", networkId_}}));
+  if (!ids) return ids.error();
+  std::set<std::string> present(ids->begin(), ids->end());
+  std::set<std::string> known;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = localEpIds_.begin(); it != localEpIds_.end();) {
+      if (!present.count(it->second)) {
+        it = localEpIds_.erase(it);
+        continue;
+      }
+      known.insert(it->second);
+      ++it;
+    }
+    for (const auto& [ip, id] : managedEpIds_) known.insert(id);
+    known.insert(foreignEpIds_.begin(), foreignEpIds_.end());
+  }
+  std::vector<std::string> fresh;
+  for (const auto& id : *ids)
+    if (!known.count(id)) fresh.push_back(id);
+  auto eps = queryAll<HcnEndpoint>(api_, ObjectKind::Endpoint, fresh, endpointFromJson);
+  if (!eps) return eps.error();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& e : *eps) {
+    if (e.isRemote()) {
+      foreignEpIds_.insert(e.id);
+      continue;
+    }
+    for (const auto& c : e.ipConfigurations)
+      if (auto ip = IpAddress::parse(c.ipAddress)) localEpIds_[*ip] = e.id;
+  }
+  std::vector<IpAddress> out;
+  for (const auto& [ip, id] : localEpIds_)
+    if (ip != sourceVip) out.push_back(ip);
+  return out;
+}
+
 
 Result<std::vector<HcnLoadBalancer>> Programmer::listLoadBalancers() {
   auto ids = api_.enumerate(ObjectKind::LoadBalancer, "");
@@ -158,6 +199,7 @@ std::size_t Programmer::adopt(const Listing& l, const NodeContext& ctx, const Hn
   lbIds_.clear();
   managedEpIds_.clear();
   localEpIds_.clear();
+  foreignEpIds_.clear();
   duplicateLbIds_.clear();
 
   std::map<std::string, IpAddress> ipOfId;
@@ -177,6 +219,7 @@ std::size_t Programmer::adopt(const Listing& l, const NodeContext& ctx, const Hn
       if (!m) continue;
       if (managedEpIds_.count(m->ip)) {
         // Two remote endpoints with one IP: keep the first, leave the other for the operator.
+        foreignEpIds_.insert(e.id);
         continue;
       }
       managedEpIds_[m->ip] = e.id;

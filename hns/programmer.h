@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,12 @@ class Programmer {
 
   ApplyReport apply(const policy::Plan& plan);
 
+  // Learns the CNI's local endpoints that appeared or went since the last listing: one filtered
+  // enumerate, plus open/query/close only for IDs not seen before. Returns the local endpoint IPs
+  // (sorted, unique, without the source VIP), for the engine's context. Called when the rules
+  // meet a local endpoint HNS did not have yet.
+  Result<std::vector<policy::IpAddress>> refreshLocalEndpoints(const std::optional<policy::IpAddress>& sourceVip);
+
   const policy::HnsState& applied() const { return applied_; }
   const policy::DiffScope& pending() const { return pending_; }
   void clearPending();
@@ -122,10 +129,11 @@ class Programmer {
   mutable std::mutex mu_;  // guards everything below while workers run
 
   policy::HnsState applied_;
-  policy::DiffScope pending_{false, {}, {}};
+  policy::DiffScope pending_{false, {}, {}, {}};
   std::map<policy::LbKey, std::string> lbIds_;
   std::map<policy::IpAddress, std::string> managedEpIds_;
   std::map<policy::IpAddress, std::string> localEpIds_;
+  std::set<std::string> foreignEpIds_;  // remote endpoints on the network that are not ours
   std::vector<std::string> duplicateLbIds_;
   std::string networkId_;
   Handle networkHandle_ = 0;

@@ -8,9 +8,39 @@ Engine::Engine(NodeContext ctx) : ctx_(std::move(ctx)) {}
 
 bool Engine::setContext(NodeContext ctx) {
   if (ctx == ctx_) return false;
+  NodeContext probe = ctx;
+  probe.localEndpointIPs = ctx_.localEndpointIPs;
+  if (probe == ctx_) {
+    setLocalEndpoints(std::move(ctx.localEndpointIPs));
+    return true;
+  }
+  std::set_symmetric_difference(ctx_.localEndpointIPs.begin(), ctx_.localEndpointIPs.end(),
+                                ctx.localEndpointIPs.begin(), ctx.localEndpointIPs.end(),
+                                std::inserter(repointed_, repointed_.end()));
   ctx_ = std::move(ctx);
   contextDirty_ = true;
   return true;
+}
+
+void Engine::setLocalEndpoints(std::vector<IpAddress> ips) {
+  std::vector<IpAddress> changed;
+  std::set_symmetric_difference(ctx_.localEndpointIPs.begin(), ctx_.localEndpointIPs.end(), ips.begin(), ips.end(),
+                                std::back_inserter(changed));
+  ctx_.localEndpointIPs = std::move(ips);
+  for (const auto& ip : changed) {
+    touchedIps_.insert(ip);
+    repointed_.insert(ip);
+    if (auto it = servicesByIp_.find(ip); it != servicesByIp_.end())
+      for (const auto& [svc, n] : it->second) dirty_.insert(svc);
+  }
+}
+
+void Engine::indexSlice(const EndpointSlice& s, const ServiceName& owner, int delta) {
+  for (const auto& e : s.endpoints) {
+    auto& m = servicesByIp_[e.address];
+    if ((m[owner] += delta) <= 0) m.erase(owner);
+    if (m.empty()) servicesByIp_.erase(e.address);
+  }
 }
 
 void Engine::upsertService(Service svc) {
@@ -33,6 +63,8 @@ void Engine::upsertSlice(EndpointSlice slice) {
     if (owner->second == newOwner) {
       auto& stored = slices_[newOwner][slice.name];
       if (stored == slice) return;
+      indexSlice(stored, newOwner, -1);
+      indexSlice(slice, newOwner, +1);
       stored = std::move(slice);
       dirty_.insert(newOwner);
       return;
@@ -41,6 +73,7 @@ void Engine::upsertSlice(EndpointSlice slice) {
   }
   if (slice.serviceName.empty()) return;  // no kubernetes.io/service-name label: not ours to use
   sliceOwner_[key] = newOwner;
+  indexSlice(slice, newOwner, +1);
   slices_[newOwner][slice.name] = std::move(slice);
   dirty_.insert(newOwner);
 }
@@ -50,6 +83,7 @@ void Engine::deleteSlice(const std::string& ns, const std::string& name) {
   if (owner == sliceOwner_.end()) return;
   auto svcSlices = slices_.find(owner->second);
   if (svcSlices != slices_.end()) {
+    if (auto it = svcSlices->second.find(name); it != svcSlices->second.end()) indexSlice(it->second, owner->second, -1);
     svcSlices->second.erase(name);
     if (svcSlices->second.empty()) slices_.erase(svcSlices);
   }
@@ -81,9 +115,10 @@ void Engine::ref(const IpAddress& ip, EndpointKind kind, int delta, std::set<IpA
   touched.insert(ip);
 }
 
+// Every backend use is counted, local or not; whether it needs a managed (remote) endpoint is
+// decided when the IP is settled, so a pod's IP turning local or remote needs no recount.
 void Engine::refBackends(const LoadBalancer& lb, int delta, std::set<IpAddress>& touched) {
-  for (const auto& b : lb.backends)
-    if (isManagedBackend(b)) ref(b, EndpointKind::Remote, delta, touched);
+  for (const auto& b : lb.backends) ref(b, EndpointKind::Remote, delta, touched);
 }
 
 // One IP, one endpoint: a source-VIP or service-VIP use of an IP wins over a remote-backend
@@ -100,11 +135,11 @@ void Engine::settleEndpoint(const IpAddress& ip) {
       if (ep.ip == ip) desired_.endpoints[ip] = ep;
   } else if (r.serviceVip > 0) {
     desired_.endpoints[ip] = ManagedEndpoint{ip, EndpointKind::ServiceVip, ctx_.hostMac, ctx_.nodeIP(ip.family())};
-  } else if (r.remote > 0) {
+  } else if (r.remote > 0 && isManagedBackend(ip)) {
     desired_.endpoints[ip] = remoteEndpointFor(ip, ctx_);
   } else {
     desired_.endpoints.erase(ip);
-    refs_.erase(it);
+    if (r.remote <= 0) refs_.erase(it);
   }
 }
 
@@ -173,6 +208,8 @@ Changes Engine::recompute() {
     results_[id] = std::move(res);
   }
   dirty_.clear();
+  ips.insert(touchedIps_.begin(), touchedIps_.end());
+  touchedIps_.clear();
 
   for (const LbKey& key : keys) {
     auto c = claims_.find(key);
@@ -203,6 +240,8 @@ Changes Engine::recompute() {
     changes.scope.loadBalancers = std::move(keys);
     changes.scope.endpoints = std::move(ips);
   }
+  changes.scope.repointed = std::move(repointed_);
+  repointed_.clear();
   return changes;
 }
 

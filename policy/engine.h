@@ -30,6 +30,9 @@ class Engine {
   // A different context (node, network, capabilities, config, local endpoints) marks every
   // service for recomputation. Returns whether it differed.
   bool setContext(NodeContext ctx);
+  // The local (CNI) endpoints HNS holds changed: only services whose endpoints include a changed
+  // IP are recomputed. setContext delegates here when nothing else changed.
+  void setLocalEndpoints(std::vector<IpAddress> sortedUniqueIps);
   const NodeContext& context() const { return ctx_; }
 
   // Object events. An object equal to the stored one changes nothing.
@@ -61,6 +64,7 @@ class Engine {
   };
 
   void markAllDirty();
+  void indexSlice(const EndpointSlice& s, const ServiceName& owner, int delta);
   bool isManagedBackend(const IpAddress& ip) const;
   void ref(const IpAddress& ip, EndpointKind kind, int delta, std::set<IpAddress>& touched);
   void refBackends(const LoadBalancer& lb, int delta, std::set<IpAddress>& touched);
@@ -76,6 +80,10 @@ class Engine {
   std::map<IpAddress, Refs> refs_;
   HnsState desired_;
   std::set<ServiceName> dirty_;
+  std::set<IpAddress> touchedIps_;  // endpoints to re-settle at the next recompute
+  std::set<IpAddress> repointed_;   // local-endpoint flips since the last recompute
+  // Which services' slices mention an IP (for local-endpoint changes).
+  std::map<IpAddress, std::map<ServiceName, int>> servicesByIp_;
   bool contextDirty_ = true;
   std::uint64_t truncated_ = 0;
   std::size_t conflicts_ = 0;

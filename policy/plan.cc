@@ -128,8 +128,14 @@ Plan diff(const HnsState& applied, const HnsState& desired, const Capabilities& 
       continue;
     }
     bool isForced = forced.count(key) > 0;
-    if (!isForced && a->second.sameContent(d->second)) continue;
-    std::string why = isForced ? std::string("endpoint replaced") : changeReason(a->second, d->second);
+    bool repoint = false;
+    if (!scope.repointed.empty())
+      for (const auto& b : d->second.backends)
+        if (scope.repointed.count(b)) repoint = true;
+    if (!isForced && !repoint && a->second.sameContent(d->second)) continue;
+    std::string why = isForced ? std::string("endpoint replaced")
+                      : repoint && a->second.sameContent(d->second) ? std::string("endpoint re-pointed")
+                                                                    : changeReason(a->second, d->second);
     if (!isForced && caps.modifyLoadBalancer && d->second.allowModify) {
       plan.ops.push_back(lbOp(OpKind::ModifyLoadBalancer, kPhaseModifyLoadBalancers, d->second, why));
     } else {

@@ -52,6 +52,10 @@ struct DiffScope {
   bool all = true;
   std::set<LbKey> loadBalancers;
   std::set<IpAddress> endpoints;
+  // IPs whose HNS endpoint changed identity without the IP changing (a pod IP that became local,
+  // or stopped being local): load balancers using them must be re-pointed even though their
+  // backend IPs are the same.
+  std::set<IpAddress> repointed;
   bool empty() const { return !all && loadBalancers.empty() && endpoints.empty(); }
 };
 

@@ -372,3 +372,39 @@ TEST_CASE("a missing network is waited for with backoff, logged once per interva
   REQUIRE_FALSE(gaveUp);
   CHECK(gaveUp.error().code == ErrorCode::NotFound);
 }
+
+TEST_CASE("a pod IP that moves from another node to this one: load balancers re-pointed to the local endpoint") {
+  for (const char* profile : {"ws2025-updated", "ws2022"}) {
+    INFO(profile);
+    auto sim = makeNode(profile);
+    Proxy p(*sim);
+    REQUIRE(p.start(3).complete());
+    // s1 has remote endpoint 10.244.2.2. Its pod is replaced by one on this node with the same IP.
+    auto remoteId = p.prog.endpointId(ip("10.244.2.2"));
+    REQUIRE(remoteId);
+    auto net = sim->open(ObjectKind::Network, p.prog.list()->network.id);
+    auto local = sim->create(ObjectKind::Endpoint, "", R"({"IpConfigurations":[{"IpAddress":"10.244.2.2"}]})", *net);
+    REQUIRE(local);
+    std::string localId = json::parse(*sim->query(*local, ""))["ID"];
+    auto ctx = p.ctx;
+    auto locals = p.prog.refreshLocalEndpoints(std::nullopt);
+    REQUIRE(locals);
+    CHECK(locals->size() == 11);
+    ctx.localEndpointIPs = *locals;
+    p.ctx = ctx;
+    p.engine.setContext(ctx);
+    p.engine.upsertSlice(slice("s1", "s1-a", {ep("10.244.1.11", "win-node-1"), ep("10.244.2.2", "win-node-1"),
+                                              ep("10.244.3.2", "n3")}));
+    auto r = p.sync();
+    INFO(fmt::format("{}", fmt::join(r.errors, "\n")));
+    REQUIRE(r.complete());
+    auto snap = sim->snapshot();
+    bool remoteGone = std::none_of(snap.endpoints.begin(), snap.endpoints.end(),
+                                   [&](const HcnEndpoint& e) { return e.id == *remoteId; });
+    CHECK(remoteGone);
+    auto lbId = p.prog.loadBalancerId({IpFamily::V4, Protocol::TCP, ip("10.96.0.2"), 80});
+    REQUIRE(lbId);
+    for (const auto& lb : snap.loadBalancers)
+      if (lb.id == *lbId) CHECK(std::find(lb.endpoints.begin(), lb.endpoints.end(), localId) != lb.endpoints.end());
+  }
+}

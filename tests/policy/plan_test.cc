@@ -260,6 +260,15 @@ TEST_CASE("property: incremental equals from-scratch, and the plans converge HNS
         std::string name = "s" + std::to_string(idx) + "-" + std::to_string(pick(2));
         world.slices.erase(name);
         engine.deleteSlice("default", name);
+      } else if (pick(2) == 0) {
+        // Only the CNI's local endpoints change: a pod starts or goes (or an IP is reused).
+        IpAddress toggled = pick(3) == 0 ? ip("10.244.2." + std::to_string(1 + pick(20)))
+                                          : ip("10.244.1." + std::to_string(10 + pick(12)));
+        auto& locals = ctx.localEndpointIPs;
+        auto at = std::lower_bound(locals.begin(), locals.end(), toggled);
+        if (at != locals.end() && *at == toggled) locals.erase(at);
+        else locals.insert(at, toggled);
+        engine.setContext(ctx);
       } else {
         NodeContext next = ctxs[pick(4)];
         next.config.maxBackendsOverride = 3;
@@ -283,8 +292,22 @@ TEST_CASE("property: incremental equals from-scratch, and the plans converge HNS
         applyOp(mid, op);
         for (const auto& [key, l] : mid.loadBalancers)
           for (const auto& b : l.backends)
-            if (!ctx.hasLocalEndpoint(b) && ctx.rootEndpointIP != b) REQUIRE(mid.endpoints.count(b));
+            if (!ctx.hasLocalEndpoint(b) && ctx.rootEndpointIP != b && !changes.scope.repointed.count(b)) {
+              INFO("step " << step << " op " << op.str() << " lb " << l.str() << " backend " << b.str()
+                            << " in applied eps " << applied.endpoints.count(b) << " desired eps "
+                            << desired.endpoints.count(b) << "\n" << plan.text());
+              REQUIRE(mid.endpoints.count(b));
+            }
       }
+      for (const auto& r : changes.scope.repointed)
+        for (const auto& [key, l] : desired.loadBalancers)
+          if (std::binary_search(l.backends.begin(), l.backends.end(), r) && applied.loadBalancers.count(key)) {
+            bool touched = std::any_of(plan.ops.begin(), plan.ops.end(), [&](const Op& op) {
+              return (op.kind == OpKind::ModifyLoadBalancer || op.kind == OpKind::CreateLoadBalancer) && op.lb.key == key;
+            });
+            INFO(key.str() << " uses re-pointed " << r.str());
+            CHECK(touched);
+          }
       applied = after;
     }
   }
