@@ -46,13 +46,42 @@ void Engine::indexSlice(const EndpointSlice& s, const ServiceName& owner, int de
 void Engine::upsertService(Service svc) {
   auto it = services_.find(svc.id);
   if (it != services_.end() && it->second == svc) return;
+  if (it != services_.end()) indexHealthCheck(it->second, false);
+  indexHealthCheck(svc, true);
   ServiceName id = svc.id;
   services_[id] = std::move(svc);
   dirty_.insert(id);
 }
 
 void Engine::deleteService(const ServiceName& id) {
-  if (services_.erase(id)) dirty_.insert(id);
+  auto it = services_.find(id);
+  if (it == services_.end()) return;
+  indexHealthCheck(it->second, false);
+  services_.erase(it);
+  dirty_.insert(id);
+}
+
+void Engine::indexHealthCheck(const Service& s, bool add) {
+  if (s.type != ServiceType::LoadBalancer || s.externalTrafficPolicy != TrafficPolicy::Local ||
+      s.healthCheckNodePort == 0 || shouldSkipService(s))
+    return;
+  if (add) hcPorts_[s.healthCheckNodePort] = s.id;
+  else if (auto h = hcPorts_.find(s.healthCheckNodePort); h != hcPorts_.end() && h->second == s.id) hcPorts_.erase(h);
+}
+
+const Service* Engine::service(const ServiceName& id) const {
+  auto it = services_.find(id);
+  return it == services_.end() ? nullptr : &it->second;
+}
+
+int Engine::localReadyEndpoints(const ServiceName& id) const {
+  auto s = slices_.find(id);
+  if (s == slices_.end()) return 0;
+  std::set<IpAddress> ips;
+  for (const auto& [name, slice] : s->second)
+    for (const auto& e : slice.endpoints)
+      if (e.ready && !e.terminating && !ctx_.nodeName.empty() && e.nodeName == ctx_.nodeName) ips.insert(e.address);
+  return static_cast<int>(ips.size());
 }
 
 void Engine::upsertSlice(EndpointSlice slice) {
@@ -159,6 +188,7 @@ Changes Engine::recompute() {
     desired_ = HnsState{};
     truncated_ = 0;
     conflicts_ = 0;
+    noLocalInternal_ = noLocalExternal_ = 0;
     markAllDirty();
     for (const auto& ep : nodeEndpoints(ctx_)) ref(ep.ip, ep.kind, 1, ips);
     changes.scope.all = true;
@@ -184,6 +214,8 @@ Changes Engine::recompute() {
       }
       for (const auto& vip : old->second.serviceVipEndpoints) ref(vip, EndpointKind::ServiceVip, -1, ips);
       truncated_ -= old->second.backendsTruncated;
+      noLocalInternal_ -= old->second.noLocalEndpointsInternal ? 1 : 0;
+      noLocalExternal_ -= old->second.noLocalEndpointsExternal ? 1 : 0;
       results_.erase(old);
       claimOf_.erase(id);
     }
@@ -203,6 +235,8 @@ Changes Engine::recompute() {
     }
     for (const auto& vip : res.serviceVipEndpoints) ref(vip, EndpointKind::ServiceVip, 1, ips);
     truncated_ += res.backendsTruncated;
+    noLocalInternal_ += res.noLocalEndpointsInternal ? 1 : 0;
+    noLocalExternal_ += res.noLocalEndpointsExternal ? 1 : 0;
     changes.warnings.insert(changes.warnings.end(), res.warnings.begin(), res.warnings.end());
     claimOf_[id] = claim;
     results_[id] = std::move(res);

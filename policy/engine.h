@@ -52,6 +52,14 @@ class Engine {
   std::uint64_t backendsTruncated() const { return truncated_; }  // current total over services
   std::size_t conflictingFrontends() const { return conflicts_; }
   bool hasService(const ServiceName& id) const { return services_.count(id) > 0; }
+  // Services with a Local traffic policy and no local endpoint (for the no_local_endpoints metric).
+  std::size_t noLocalEndpointsInternal() const { return noLocalInternal_; }
+  std::size_t noLocalEndpointsExternal() const { return noLocalExternal_; }
+  // Health-check node ports of LoadBalancer services with externalTrafficPolicy Local.
+  const std::map<std::uint16_t, ServiceName>& healthCheckNodePorts() const { return hcPorts_; }
+  // Unique ready, local endpoint IPs of a service (the health-check port's localEndpoints).
+  int localReadyEndpoints(const ServiceName& id) const;
+  const Service* service(const ServiceName& id) const;
 
  private:
   struct Claim {
@@ -86,6 +94,9 @@ class Engine {
   std::map<IpAddress, std::map<ServiceName, int>> servicesByIp_;
   bool contextDirty_ = true;
   std::uint64_t truncated_ = 0;
+  std::size_t noLocalInternal_ = 0, noLocalExternal_ = 0;
+  std::map<std::uint16_t, ServiceName> hcPorts_;
+  void indexHealthCheck(const Service& s, bool add);
   std::size_t conflicts_ = 0;
 };
 

@@ -124,6 +124,24 @@ ManifestFile parseManifest(const std::string& text, const std::string& fileName)
   return out;
 }
 
+Result<json> parseDocument(const std::string& text, const std::string& fileName) {
+  if (looksLikeJson(text, fileName)) {
+    try {
+      return json::parse(text);
+    } catch (const json::parse_error& e) {
+      return Error(ErrorCode::InvalidInput, fileName + ":" + std::to_string(lineOfOffset(text, e.byte > 0 ? e.byte - 1 : 0)) +
+                                                ": invalid JSON: " + e.what());
+    }
+  }
+  try {
+    YAML::Node doc = YAML::Load(text);
+    return toJson(doc);
+  } catch (const YAML::Exception& e) {
+    return Error(ErrorCode::InvalidInput,
+                 fileName + ":" + std::to_string(e.mark.line >= 0 ? e.mark.line + 1 : 0) + ": invalid YAML: " + e.msg);
+  }
+}
+
 ManifestFile loadManifestFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

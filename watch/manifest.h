@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "watch/decoder.h"
 
 namespace hnsproxy::watch {
@@ -31,6 +33,10 @@ struct ManifestFile {
 };
 
 ManifestFile parseManifest(const std::string& text, const std::string& fileName);
+
+// One YAML or JSON document as JSON, with Kubernetes' scalar resolution (for config files).
+// Errors name the file and line.
+Result<nlohmann::json> parseDocument(const std::string& text, const std::string& fileName);
 ManifestFile loadManifestFile(const std::filesystem::path& path);
 
 // The manifest files of a directory (*.yaml, *.yml, *.json; not recursive; hidden files and

@@ -1,0 +1,117 @@
+#include "proxy/http_server.h"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace hnsproxy::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  asio::io_context& io;
+  HttpHandler handler;
+  tcp::acceptor acceptor;
+  Impl(asio::io_context& i, HttpHandler h) : io(i), handler(std::move(h)), acceptor(i) {}
+
+  void accept() {
+    auto self = shared_from_this();
+    acceptor.async_accept([self](boost::system::error_code ec, tcp::socket s) {
+      if (ec) return;  // closed
+      serve(self, std::make_shared<beast::tcp_stream>(std::move(s)));
+      self->accept();
+    });
+  }
+
+  static void serve(std::shared_ptr<Impl> self, std::shared_ptr<beast::tcp_stream> stream) {
+    auto buffer = std::make_shared<beast::flat_buffer>();
+    auto parser = std::make_shared<http::request_parser<http::string_body>>();
+    parser->body_limit(64 * 1024);
+    parser->header_limit(16 * 1024);
+    stream->expires_after(std::chrono::seconds(10));
+    http::async_read(*stream, *buffer, *parser,
+                     [self, stream, buffer, parser](beast::error_code ec, std::size_t) {
+                       if (ec) {
+                         beast::error_code ignored;
+                         stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+                         return;
+                       }
+                       auto req = parser->release();
+                       HttpResponse r;
+                       try {
+                         r = self->handler(std::string(req.method_string()), std::string(req.target()));
+                       } catch (const std::exception& e) {
+                         r = HttpResponse{500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what(), {}};
+                       }
+                       auto res = std::make_shared<http::response<http::string_body>>(
+                           static_cast<http::status>(r.status), req.version());
+                       res->set(http::field::server, "hnsproxy");
+                       res->set(http::field::content_type, r.contentType);
+                       for (const auto& [k, v] : r.headers) res->set(k, v);
+                       res->keep_alive(req.keep_alive());
+                       res->body() = req.method() == http::verb::head ? std::string() : std::move(r.body);
+                       res->prepare_payload();
+                       http::async_write(*stream, *res, [self, stream, res](beast::error_code wec, std::size_t) {
+                         if (wec || !res->keep_alive()) {
+                           beast::error_code ignored;
+                           stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+                           return;
+                         }
+                         serve(self, stream);
+                       });
+                     });
+  }
+};
+
+HttpServer::HttpServer(asio::io_context& io, HttpHandler handler)
+    : impl_(std::make_shared<Impl>(io, std::move(handler))) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+Status HttpServer::listen(const std::string& hostPort) {
+  std::string host, port;
+  if (!hostPort.empty() && hostPort[0] == '[') {
+    auto close = hostPort.find(']');
+    host = hostPort.substr(1, close - 1);
+    port = hostPort.substr(close + 2);
+  } else {
+    auto colon = hostPort.rfind(':');
+    host = hostPort.substr(0, colon);
+    port = hostPort.substr(colon + 1);
+  }
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) return Error(ErrorCode::InvalidInput, "invalid listen address " + hostPort);
+  tcp::endpoint ep(addr, static_cast<unsigned short>(std::stoi(port)));
+  auto& a = impl_->acceptor;
+  if (a.is_open()) a.close(ec);
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    boost::system::error_code ignored;
+    a.close(ignored);
+    return Error(ErrorCode::PortInUse, "failed to listen on " + hostPort + ": " + ec.message());
+  }
+  impl_->accept();
+  return Ok{};
+}
+
+void HttpServer::stop() {
+  if (!impl_) return;
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+}
+
+unsigned short HttpServer::port() const {
+  boost::system::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+bool HttpServer::listening() const { return impl_->acceptor.is_open(); }
+
+}  // namespace hnsproxy::proxy

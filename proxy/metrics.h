@@ -1,0 +1,80 @@
+// The metrics kube-proxy registers for kernelspace mode (ops-surface.md §3.3), all populated —
+// including network_programming_duration_seconds and sync_proxy_rules_no_local_endpoints_total,
+// which upstream leaves empty on Windows — plus hnsproxy's own under the hnsproxy_ prefix.
+// Rendered in the Prometheus text format. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace hnsproxy::proxy {
+
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> upperBounds);
+  void observe(double v);
+  // Lines for `name` with the given label text ("" or `a="b",c="d"`).
+  std::string render(const std::string& name, const std::string& labels = "") const;
+  std::uint64_t count() const;
+  static std::vector<double> exponential(double start, double factor, int n);
+
+ private:
+  std::vector<double> bounds_;
+  std::vector<std::uint64_t> counts_;
+  double sum_ = 0;
+  std::uint64_t count_ = 0;
+  mutable std::mutex mu_;
+};
+
+class Metrics {
+ public:
+  Metrics();
+
+  Histogram syncDuration;                // kubeproxy_sync_proxy_rules_duration_seconds
+  Histogram networkProgrammingDuration;  // kubeproxy_network_programming_duration_seconds
+
+  void setLastSync(double unixSeconds);
+  void setLastQueued(double unixSeconds);
+  void setPending(std::int64_t services, std::int64_t endpoints);
+  void addChanges(std::uint64_t services, std::uint64_t endpoints);
+  void countHealthz(int code);
+  void countLivez(int code);
+  void setNoLocalEndpoints(std::int64_t internal, std::int64_t external);
+  void setFeatureGates(const std::map<std::string, bool>& gates);
+
+  // hnsproxy's own
+  void countSync(bool ok);
+  void setGauge(const std::string& name, const std::string& help, double v);
+  void addCounter(const std::string& name, const std::string& help, const std::string& labels, double v);
+  // Extra text appended at render time (e.g. HNS call stats, read live from the Api wrapper).
+  void setExtra(std::function<std::string()> f);
+
+  std::string render() const;
+
+ private:
+  mutable std::mutex mu_;
+  double lastSync_ = 0, lastQueued_ = 0;
+  std::int64_t pendingServices_ = 0, pendingEndpoints_ = 0;
+  std::uint64_t serviceChanges_ = 0, endpointChanges_ = 0;
+  std::map<int, std::uint64_t> healthz_, livez_;
+  std::int64_t noLocalInternal_ = 0, noLocalExternal_ = 0;
+  std::map<std::string, bool> gates_;
+  std::uint64_t syncOk_ = 0, syncFailed_ = 0;
+  struct Gauge {
+    std::string help;
+    double value;
+  };
+  std::map<std::string, Gauge> gauges_;
+  struct Counter {
+    std::string help;
+    std::map<std::string, double> byLabels;
+  };
+  std::map<std::string, Counter> counters_;
+  std::function<std::string()> extra_;
+};
+
+}  // namespace hnsproxy::proxy
