@@ -81,9 +81,13 @@ std::string protoName(std::uint32_t p) {
 }
 
 int list(const HnsSnapshot& s, const std::string& what, bool asJson, std::ostream& out, std::ostream& err) {
-  std::map<std::string, std::string> netName, epIp;
+  std::map<std::string, std::string> netName, epIp, epIp6;
   for (const auto& n : s.networks) netName[n.id] = n.name;
-  for (const auto& e : s.endpoints) epIp[e.id] = e.ipConfigurations.empty() ? e.id : e.ipConfigurations[0].ipAddress;
+  for (const auto& e : s.endpoints) {
+    epIp[e.id] = e.ipConfigurations.empty() ? e.id : e.ipConfigurations[0].ipAddress;
+    for (const auto& c : e.ipConfigurations)
+      if (c.ipAddress.find(':') != std::string::npos) epIp6[e.id] = c.ipAddress;
+  }
   if (what == "networks") {
     if (asJson) {
       json a = json::array();
@@ -129,7 +133,9 @@ int list(const HnsSnapshot& s, const std::string& what, bool asJson, std::ostrea
     std::vector<std::vector<std::string>> rows;
     for (const auto& l : s.loadBalancers) {
       std::vector<std::string> backends;
-      for (const auto& id : l.endpoints) backends.push_back(epIp.count(id) ? epIp[id] : id);
+      bool v6 = (l.flags & 2) != 0;  // an IPv6 load balancer uses the endpoint's IPv6 address
+      for (const auto& id : l.endpoints)
+        backends.push_back(v6 && epIp6.count(id) ? epIp6[id] : epIp.count(id) ? epIp[id] : id);
       std::string ports, proto;
       std::uint32_t pf = 0, dist = 0;
       if (!l.portMappings.empty()) {

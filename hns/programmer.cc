@@ -202,7 +202,7 @@ std::size_t Programmer::adopt(const Listing& l, const NodeContext& ctx, const Hn
   foreignEpIds_.clear();
   duplicateLbIds_.clear();
 
-  std::map<std::string, IpAddress> ipOfId;
+  std::map<std::string, std::vector<IpAddress>> ipOfId;
   for (const auto& e : l.endpoints) {
     if (e.ipConfigurations.empty()) continue;
     bool sourceVip = false;
@@ -224,14 +224,14 @@ std::size_t Programmer::adopt(const Listing& l, const NodeContext& ctx, const Hn
       }
       managedEpIds_[m->ip] = e.id;
       applied_.endpoints[m->ip] = *m;
-      ipOfId[e.id] = m->ip;
+      ipOfId[e.id] = {m->ip};
       ++stats_.adoptedEndpoints;
     } else {
       for (const auto& c : e.ipConfigurations) {
         auto ip = IpAddress::parse(c.ipAddress);
         if (!ip) continue;
         localEpIds_.emplace(*ip, e.id);
-        ipOfId[e.id] = *ip;
+        ipOfId[e.id].push_back(*ip);
       }
     }
   }
@@ -408,11 +408,11 @@ Status Programmer::createLoadBalancer(const LoadBalancer& lb, ApplyReport& repor
         auto all = listLoadBalancers();
         if (!all) return all.error();
         for (const auto& h : *all) {
-          std::map<std::string, IpAddress> ips;
+          std::map<std::string, std::vector<IpAddress>> ips;
           {
             std::lock_guard<std::mutex> lock(mu_);
-            for (const auto& [ip, eid] : managedEpIds_) ips[eid] = ip;
-            for (const auto& [ip, eid] : localEpIds_) ips[eid] = ip;
+            for (const auto& [ip, eid] : managedEpIds_) ips[eid].push_back(ip);
+            for (const auto& [ip, eid] : localEpIds_) ips[eid].push_back(ip);
           }
           auto found = fromHcn(h, ips);
           if (!found || found->key != lb.key) continue;

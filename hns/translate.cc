@@ -46,7 +46,8 @@ HcnEndpoint toHcn(const ManagedEndpoint& ep, const std::string& networkId) {
   return h;
 }
 
-std::optional<LoadBalancer> fromHcn(const HcnLoadBalancer& h, const std::map<std::string, IpAddress>& endpointIps) {
+std::optional<LoadBalancer> fromHcn(const HcnLoadBalancer& h,
+                                    const std::map<std::string, std::vector<IpAddress>>& endpointIps) {
   if (h.portMappings.size() != 1 || h.frontendVips.size() > 1) return std::nullopt;
   const auto& pm = h.portMappings[0];
   LoadBalancer lb;
@@ -76,7 +77,14 @@ std::optional<LoadBalancer> fromHcn(const HcnLoadBalancer& h, const std::map<std
   for (const auto& id : h.endpoints) {
     auto it = endpointIps.find(normalizeGuid(id));
     if (it == endpointIps.end()) return std::nullopt;
-    lb.backends.push_back(it->second);
+    const IpAddress* pick = nullptr;
+    for (const auto& ip : it->second)
+      if (ip.family() == lb.key.family) {
+        pick = &ip;
+        break;
+      }
+    if (!pick) return std::nullopt;
+    lb.backends.push_back(*pick);
   }
   std::sort(lb.backends.begin(), lb.backends.end());
   lb.backends.erase(std::unique(lb.backends.begin(), lb.backends.end()), lb.backends.end());

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hns/hcn_json.h"
 #include "policy/desired.h"
@@ -21,8 +22,10 @@ HcnEndpoint toHcn(const policy::ManagedEndpoint& ep, const std::string& networkI
 // An HNS load balancer in policy terms; nullopt when it is not one hnsproxy (or upstream
 // kube-proxy) could have made: no or several port mappings or frontends, a backend ID that is not
 // an endpoint of this network, an unknown protocol.
+// endpointIps: each endpoint ID's addresses (a dual-stack pod endpoint has one of each family);
+// the backend address is the one of the load balancer's family.
 std::optional<policy::LoadBalancer> fromHcn(const HcnLoadBalancer& lb,
-                                            const std::map<std::string, policy::IpAddress>& endpointIps);
+                                            const std::map<std::string, std::vector<policy::IpAddress>>& endpointIps);
 // A remote (or source-VIP) endpoint in policy terms; nullopt when it has no single parseable IP.
 std::optional<policy::ManagedEndpoint> fromHcn(const HcnEndpoint& ep, policy::EndpointKind kind);
 

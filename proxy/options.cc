@@ -214,8 +214,10 @@ const FlagSpec kHnsproxy[] = {
 
 void addSpecs(po::options_description& d, const FlagSpec* specs, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
-    if (specs[i].isBool) d.add_options()(specs[i].name, po::value<std::string>()->implicit_value("true"), specs[i].help);
-    else d.add_options()(specs[i].name, po::value<std::string>(), specs[i].help);
+    if (specs[i].isBool || std::string(specs[i].name) == "version")
+      d.add_options()(specs[i].name, po::value<std::string>()->implicit_value("true"), specs[i].help);
+    else
+      d.add_options()(specs[i].name, po::value<std::string>(), specs[i].help);
   }
 }
 
@@ -224,7 +226,6 @@ po::options_description allOptions(bool forHelp) {
   all.add_options()("help,h", "help for kube-proxy");
   addSpecs(all, kUpstream, std::size(kUpstream));
   addSpecs(all, kHnsproxy, std::size(kHnsproxy));
-  all.add_options()("o", po::value<std::string>(), "hnsproxy: same as --output");
   po::options_description legacy("Legacy klog flags (deprecated; honoured for existing Windows start scripts)");
   addSpecs(legacy, kLegacyLogging, std::size(kLegacyLogging));
   all.add(legacy);
@@ -404,7 +405,8 @@ Result<ParsedCommandLine> parseCommandLine(int argc, const char* const* argv) {
   try {
     auto style = po::command_line_style::allow_long | po::command_line_style::long_allow_adjacent |
                  po::command_line_style::long_allow_next | po::command_line_style::allow_short |
-                 po::command_line_style::short_allow_adjacent | po::command_line_style::short_allow_next;
+                 po::command_line_style::allow_dash_for_short | po::command_line_style::short_allow_adjacent |
+                 po::command_line_style::short_allow_next;
     po::store(po::command_line_parser(args).options(desc).positional(pos).style(style).run(), vm);
   } catch (const po::unknown_option& e) {
     return Error(ErrorCode::InvalidInput, "unknown flag: " + e.get_option_name());
