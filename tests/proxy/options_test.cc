@@ -1,0 +1,223 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "proxy/options.h"
+
+using namespace hnsproxy;
+using namespace hnsproxy::proxy;
+
+namespace {
+
+Result<ParsedCommandLine> parse(std::vector<std::string> args) {
+  std::vector<const char*> argv{"kube-proxy"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return parseCommandLine(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string tempFile(const std::string& name, const std::string& content) {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-opts-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto p = dir / name;
+  std::ofstream(p) << content;
+  return p.string();
+}
+
+}  // namespace
+
+TEST_CASE("the nssm registration's command line parses unchanged (overlay and l2bridge)") {
+  for (const char* gates : {"--feature-gates=WinOverlay=true", "--feature-gates=\"WinOverlay=true\""}) {
+    auto r = parse({"--v=4", "--proxy-mode=kernelspace", gates, "--hostname-override=WIN-NODE-1",
+                    "--kubeconfig=c:\\k\\config", "--network-name=vxlan0", "--source-vip=10.244.1.250",
+                    "--enable-dsr=false", "--log-dir=c:\\k\\logs", "--logtostderr=false"});
+    INFO(gates);
+    REQUIRE(r);
+    const Options& o = r->options;
+    CHECK(o.verbosity == 4);
+    CHECK(o.proxyMode == "kernelspace");
+    CHECK(o.gate("WinOverlay"));
+    CHECK(o.gate("WinDSR"));  // default
+    CHECK(o.hostnameOverride == "WIN-NODE-1");
+    CHECK(o.kubeconfig == "c:\\k\\config");
+    CHECK(o.networkName == "vxlan0");
+    CHECK(o.sourceVip == "10.244.1.250");
+    CHECK_FALSE(o.enableDsr);
+    CHECK(o.logDir == "c:\\k\\logs");
+    CHECK_FALSE(o.logToStderr);
+    CHECK(o.legacyFlagsUsed == std::vector<std::string>{"--log-dir", "--logtostderr"});
+    CHECK(validate(o));
+  }
+  auto l2 = parse({"--v=4", "--proxy-mode=kernelspace", "--hostname-override=win-node-1", "--kubeconfig=c:\\k\\config",
+                   "--cluster-cidr=10.244.0.0/16", "--log-dir=c:\\k\\logs", "--logtostderr=false"});
+  REQUIRE(l2);
+  CHECK(l2->options.networkName.empty());  // KUBE_NETWORK supplies it
+  CHECK(l2->options.clusterCidr == "10.244.0.0/16");
+}
+
+TEST_CASE("pflag conventions: --flag value, bare booleans, _ equals -, defaults") {
+  auto r = parse({"--network_name", "cbr0", "--enable-dsr", "--forward_healthcheck_vip", "--v", "2",
+                  "--iptables-sync-period", "1m30s", "--min-sync-period=500ms", "-o", "json"});
+  REQUIRE(r);
+  CHECK(r->options.networkName == "cbr0");
+  CHECK(r->options.enableDsr);
+  CHECK(r->options.forwardHealthCheckVip);
+  CHECK(r->options.verbosity == 2);
+  CHECK(r->options.syncPeriod == std::chrono::seconds(90));
+  CHECK(r->options.minSyncPeriod == std::chrono::milliseconds(500));
+  CHECK(r->options.output == "json");
+  Options d;
+  CHECK(d.healthzBindAddress == "0.0.0.0:10256");
+  CHECK(d.metricsBindAddress == "127.0.0.1:10249");
+  CHECK(d.syncPeriod == std::chrono::seconds(30));
+  CHECK(d.minSyncPeriod == std::chrono::seconds(1));
+  CHECK(d.rootHnsEndpointName == "cbr0");
+  // A bare boolean does not swallow the next argument.
+  auto b = parse({"--enable-dsr", "--network-name=x"});
+  REQUIRE(b);
+  CHECK(b->options.networkName == "x");
+}
+
+TEST_CASE("every invalid flag value is an error naming the flag and the value") {
+  struct Case {
+    std::vector<std::string> args;
+    const char* expect;
+  };
+  const std::vector<Case> cases = {
+      {{"--v=abc"}, "invalid value \"abc\" for flag --v"},
+      {{"--iptables-sync-period=5x"}, "invalid value \"5x\" for flag --iptables-sync-period"},
+      {{"--enable-dsr=maybe"}, "invalid value \"maybe\" for flag --enable-dsr"},
+      {{"--feature-gates=WinDSR=maybe"}, "invalid value \"WinDSR=maybe\" for flag --feature-gates"},
+      {{"--feature-gates=IPv6DualStack=true"}, "unrecognized feature gate: IPv6DualStack"},
+      {{"--hns-parallelism=0"}, "invalid value \"0\" for flag --hns-parallelism"},
+      {{"--no-such-flag"}, "unknown flag: --no-such-flag"},
+      {{"extra", "args"}, "does not take any arguments, got [extra args]"},
+      {{"--init-only"}, "--init-only is not implemented on Windows"},
+      {{"-o", "yaml"}, "invalid value \"yaml\" for flag --output"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse(c.args);
+    INFO(c.expect);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find(c.expect) != std::string::npos);
+  }
+  struct VCase {
+    std::vector<std::string> args;
+    const char* expect;
+  };
+  const std::vector<VCase> vcases = {
+      {{"--proxy-mode=iptables"}, "invalid value \"iptables\" for flag --proxy-mode: must be kernelspace or blank"},
+      {{"--healthz-bind-address=1.2.3.4"}, "invalid value \"1.2.3.4\" for flag --healthz-bind-address: must be IP:port"},
+      {{"--metrics-bind-address=localhost:10249"}, "--metrics-bind-address: must be a valid IP"},
+      {{"--healthz-bind-address=0.0.0.0:99999"}, "must be a valid port"},
+      {{"--bind-address=nope"}, "invalid value \"nope\" for flag --bind-address"},
+      {{"--source-vip=10.0.0.300"}, "invalid value \"10.0.0.300\" for flag --source-vip"},
+      {{"--cluster-cidr=10.0.0.0/33"}, "for flag --cluster-cidr"},
+      {{"--iptables-sync-period=0s"}, "must be greater than 0"},
+      {{"--iptables-min-sync-period=1m", "--iptables-sync-period=30s"}, "must be less than or equal"},
+      {{"--hns-backend=vmware"}, "invalid value \"vmware\" for flag --hns-backend"},
+      {{"--feature-gates=WinDSR=false", "--enable-dsr=true"}, "WinDSR feature gate not enabled"},
+      {{"--hostname-override=   "}, "empty hostname-override is invalid"},
+  };
+  for (const auto& c : vcases) {
+    auto r = parse(c.args);
+    INFO(c.expect);
+    REQUIRE(r);
+    auto st = validate(r->options);
+    REQUIRE_FALSE(st);
+    CHECK(st.error().message.find(c.expect) != std::string::npos);
+  }
+}
+
+TEST_CASE("Go durations") {
+  CHECK(parseGoDuration("30s") == std::chrono::seconds(30));
+  CHECK(parseGoDuration("1m30s") == std::chrono::seconds(90));
+  CHECK(parseGoDuration("15m0s") == std::chrono::minutes(15));
+  CHECK(parseGoDuration("1.5h") == std::chrono::minutes(90));
+  CHECK(parseGoDuration("250ms") == std::chrono::milliseconds(250));
+  CHECK(parseGoDuration("0") == std::chrono::seconds(0));
+  CHECK_FALSE(parseGoDuration("30"));
+  CHECK_FALSE(parseGoDuration("s"));
+  CHECK_FALSE(parseGoDuration("3x"));
+  CHECK(formatGoDuration(std::chrono::minutes(15)) == "15m0s");
+  CHECK(formatGoDuration(std::chrono::seconds(30)) == "30s");
+  CHECK(formatGoDuration(std::chrono::milliseconds(250)) == "250ms");
+  CHECK(formatGoDuration(std::chrono::seconds(5400)) == "1h30m0s");
+}
+
+TEST_CASE("--config: KubeProxyConfiguration in YAML and JSON, with the flags upstream honours on top") {
+  std::string yaml = tempFile("kp.yaml", R"(apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+hostnameOverride: from-file
+featureGates: {WinDSR: true}
+clientConnection: {kubeconfig: c:/k/config}
+healthzBindAddress: 0.0.0.0:10256
+iptables: {syncPeriod: 45s, minSyncPeriod: 2s}
+winkernel:
+  networkName: vxlan0
+  sourceVip: 10.244.1.250
+  enableDSR: true
+  rootHnsEndpointName: ""
+somethingNew: 1
+)");
+  auto r = parse({"--config=" + yaml, "--hostname-override=from-flag", "--v=3", "--network-name=ignored",
+                  "--manifest-dir=/tmp/m"});
+  REQUIRE(r);
+  const Options& o = r->options;
+  CHECK(o.hostnameOverride == "from-flag");  // honoured with --config
+  CHECK(o.verbosity == 3);
+  CHECK(o.networkName == "vxlan0");          // the file wins over a non-honoured flag
+  CHECK(o.kubeconfig == "c:/k/config");
+  CHECK(o.enableDsr);
+  CHECK(o.rootHnsEndpointName == "cbr0");    // empty in the file: defaulted
+  CHECK(o.syncPeriod == std::chrono::seconds(45));
+  CHECK(o.minSyncPeriod == std::chrono::seconds(2));
+  CHECK(o.manifestDir == "/tmp/m");
+  bool lenient = false, ignored = false;
+  for (const auto& n : r->notes) {
+    lenient |= n.find("Using lenient decoding as strict decoding failed") != std::string::npos;
+    ignored |= n.find("--network-name is ignored because --config is given") != std::string::npos;
+  }
+  CHECK(lenient);
+  CHECK(ignored);
+
+  // microsoft/SDN helper.v2.psm1 writes the file as JSON.
+  std::string js = tempFile("kp.json", R"({"Kind":"x","kind":"KubeProxyConfiguration","apiVersion":"kubeproxy.config.k8s.io/v1alpha1",
+    "hostnameOverride":"n1","clusterCIDR":"10.244.0.0/16","clientConnection":{"kubeconfig":"c:\\k\\config"},
+    "winkernel":{"enableDSR":false,"networkName":"cbr0","sourceVip":""}})");
+  auto j = parse({"--config", js});
+  REQUIRE(j);
+  CHECK(j->options.networkName == "cbr0");
+  CHECK(j->options.clusterCidr == "10.244.0.0/16");
+
+  auto badType = parse({"--config=" + tempFile("bad.yaml", "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: "
+                                                           "KubeProxyConfiguration\nwinkernel: {enableDSR: yes-please}\n")});
+  REQUIRE_FALSE(badType);
+  CHECK(badType.error().message.find("field winkernel.enableDSR") != std::string::npos);
+  auto badKind = parse({"--config=" + tempFile("kind.yaml", "apiVersion: v1\nkind: ConfigMap\n")});
+  REQUIRE_FALSE(badKind);
+  CHECK(badKind.error().message.find("field kind") != std::string::npos);
+  auto missing = parse({"--config=/nonexistent/kp.yaml"});
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message.find("/nonexistent/kp.yaml") != std::string::npos);
+}
+
+TEST_CASE("--write-config-to output loads back as the same configuration") {
+  auto r = parse({"--network-name=vxlan0", "--source-vip=10.244.1.250", "--enable-dsr", "--iptables-sync-period=45s",
+                  "--hostname-override=n1", "--forward-healthcheck-vip", "--feature-gates=WinOverlay=true"});
+  REQUIRE(r);
+  std::string path = tempFile("written.yaml", configYaml(r->options));
+  auto back = parse({"--config=" + path});
+  REQUIRE(back);
+  const Options& a = r->options;
+  const Options& b = back->options;
+  CHECK(b.networkName == a.networkName);
+  CHECK(b.sourceVip == a.sourceVip);
+  CHECK(b.enableDsr == a.enableDsr);
+  CHECK(b.syncPeriod == a.syncPeriod);
+  CHECK(b.hostnameOverride == a.hostnameOverride);
+  CHECK(b.forwardHealthCheckVip == a.forwardHealthCheckVip);
+  CHECK(b.featureGates == a.featureGates);
+  CHECK(back->notes.empty());
+}

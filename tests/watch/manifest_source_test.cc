@@ -1,0 +1,102 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "watch/manifest_source.h"
+
+using namespace hnsproxy;
+using namespace hnsproxy::policy;
+using namespace hnsproxy::watch;
+
+namespace {
+
+struct Recorder : EventSink {
+  std::vector<std::string> events;
+  int syncedCount = 0;
+  void upsertService(Service s) override { events.push_back("svc+" + s.id.str() + ":" + std::to_string(s.ports[0].port)); }
+  void deleteService(const ServiceName& id) override { events.push_back("svc-" + id.str()); }
+  void upsertSlice(EndpointSlice s) override { events.push_back("eps+" + s.ns + "/" + s.name); }
+  void deleteSlice(const std::string& ns, const std::string& name) override { events.push_back("eps-" + ns + "/" + name); }
+  void upsertNode(Node n) override { events.push_back("node+" + n.name); }
+  void deleteNode(const std::string& name) override { events.push_back("node-" + name); }
+  void synced(Resource) override { ++syncedCount; }
+};
+
+std::string svc(const std::string& name, int port) {
+  return "kind: Service\nmetadata: {name: " + name + "}\nspec: {clusterIP: 10.96.0.1, ports: [{port: " +
+         std::to_string(port) + "}]}\n";
+}
+
+void write(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::trunc) << text;
+  // Make the change visible even within the file system's timestamp granularity.
+  std::filesystem::last_write_time(p, std::filesystem::last_write_time(p) + std::chrono::seconds(1));
+}
+
+}  // namespace
+
+TEST_CASE("the manifest source delivers, follows changes, and keeps objects of a broken file") {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-src-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write(dir / "a.yaml", svc("a", 80) + "---\n" + svc("b", 81));
+  write(dir / "n.yaml", "kind: Node\nmetadata: {name: n1}\n");
+  Recorder rec;
+  ManifestSource src(dir, rec);
+  auto r = src.poll();
+  CHECK(r.errors.empty());
+  CHECK(rec.syncedCount == 3);
+  CHECK(rec.events == std::vector<std::string>{"svc+default/a:80", "svc+default/b:81", "node+n1"});
+
+  rec.events.clear();
+  CHECK(src.poll().changedFiles == 0);  // nothing changed: no events
+  CHECK(rec.events.empty());
+
+  write(dir / "a.yaml", svc("a", 8080));  // b removed, a changed
+  src.poll();
+  CHECK(rec.events == std::vector<std::string>{"svc-default/b", "svc+default/a:8080"});
+
+  rec.events.clear();
+  write(dir / "a.yaml", "kind: Service\nmetadata: {name: a\nspec: {}\n");  // a typo
+  auto broken = src.poll();
+  REQUIRE(broken.errors.size() == 1);
+  CHECK(broken.errors[0].file.find("a.yaml") != std::string::npos);
+  CHECK(broken.errors[0].line > 0);
+  CHECK(rec.events.empty());  // the typo deletes nothing
+  write(dir / "a.yaml", svc("a", 8080) + "---\n" + "kind: Service\nmetadata: {name: c}\nspec: {ports: [{port: 99999}]}\n");
+  auto badObject = src.poll();
+  CHECK(badObject.errors.size() == 1);
+  CHECK(rec.events.empty());  // a bad object also keeps the file's previous state
+  write(dir / "a.yaml", svc("a", 9090));
+  src.poll();
+  CHECK(rec.events == std::vector<std::string>{"svc+default/a:9090"});
+
+  rec.events.clear();
+  std::filesystem::remove(dir / "a.yaml");
+  src.poll();
+  CHECK(rec.events == std::vector<std::string>{"svc-default/a"});
+
+  rec.events.clear();
+  std::filesystem::remove_all(dir);
+  auto gone = src.poll();
+  CHECK(gone.dirMissing);
+  CHECK(rec.events.empty());  // a vanished directory is reported, and deletes nothing
+}
+
+TEST_CASE("an object in two files survives the removal of one of them") {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-dup-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write(dir / "1.yaml", svc("a", 80));
+  write(dir / "2.yaml", svc("a", 81));
+  Recorder rec;
+  ManifestSource src(dir, rec);
+  src.poll();
+  rec.events.clear();
+  std::filesystem::remove(dir / "2.yaml");
+  src.poll();
+  CHECK(rec.events == std::vector<std::string>{"svc+default/a:80"});
+  std::filesystem::remove_all(dir);
+}
