@@ -9,7 +9,7 @@ mkdir -p "$out/include"
 ln -sfn /usr/include/nlohmann "$out/include/nlohmann"
 cxx=x86_64-w64-mingw32-g++-posix
 flags=(-std=c++20 -Wall -Wextra -Wpedantic -Werror -I. -I"$out/include")
-for src in hns/hcn_api.cc policy/ip.cc policy/capabilities.cc policy/result.cc; do
+for src in hns/hcn_api.cc proxy/windows_service.cc policy/ip.cc policy/capabilities.cc policy/result.cc policy/model.cc; do
   obj="$out/$(echo "$src" | tr / _).o"
   "$cxx" "${flags[@]}" -c "$src" -o "$obj"
   echo "mingw: compiled $src"
