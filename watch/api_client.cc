@@ -1,0 +1,405 @@
+#include "watch/api_client.h"
+
+#include <filesystem>
+#include <limits>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <utility>  // before Asio: Boost 1.74 awaitable.hpp uses std::exchange without it
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace hnsproxy::watch {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string urlEncode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string readAll(const std::string& path, bool* ok) {
+  std::ifstream in(path, std::ios::binary);
+  *ok = static_cast<bool>(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+fs::file_time_type mtimeOf(const std::string& p) {
+  std::error_code ec;
+  auto t = fs::last_write_time(p, ec);
+  return ec ? fs::file_time_type{} : t;
+}
+
+struct Conn {
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+  beast::flat_buffer buf;
+  beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+  void close() {
+    beast::error_code ec;
+    lowest().socket().close(ec);
+  }
+};
+
+}  // namespace
+
+struct ApiClient::Impl {
+  ClientConfig cfg;
+  std::string userAgent;
+  bool tls = false;
+  std::string host, port;
+  asio::io_context io;
+  std::unique_ptr<ssl::context> sslCtx;
+  fs::file_time_type certMtime{}, keyMtime{}, caMtime{};
+  std::string token;
+  Clock::time_point tokenRead{};
+  std::shared_ptr<Conn> keepAlive;  // reused by get()
+  std::atomic<bool>* stop = nullptr;
+  std::mutex connMu;
+  std::shared_ptr<Conn> active;  // for stop()
+
+  Status buildSsl() {
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+    boost::system::error_code ec;
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    if (cfg.insecureSkipTlsVerify) {
+      ctx->set_verify_mode(ssl::verify_none);
+    } else {
+      ctx->set_verify_mode(ssl::verify_peer);
+      if (!cfg.caData.empty()) {
+        ctx->add_certificate_authority(asio::buffer(cfg.caData), ec);
+        if (ec) return Error(ErrorCode::InvalidInput, "certificate-authority-data is not a PEM certificate: " + ec.message());
+      } else if (!cfg.caFile.empty()) {
+        ctx->load_verify_file(cfg.caFile, ec);
+        if (ec) return Error(ErrorCode::InvalidInput, "certificate-authority " + cfg.caFile + ": " + ec.message());
+        caMtime = mtimeOf(cfg.caFile);
+      } else {
+        ctx->set_default_verify_paths(ec);
+      }
+    }
+    std::string cert = cfg.clientCertData, key = cfg.clientKeyData;
+    bool ok = true;
+    if (cert.empty() && !cfg.clientCertFile.empty()) {
+      cert = readAll(cfg.clientCertFile, &ok);
+      if (!ok) return Error(ErrorCode::InvalidInput, "client-certificate " + cfg.clientCertFile + ": cannot be read");
+      certMtime = mtimeOf(cfg.clientCertFile);
+    }
+    if (key.empty() && !cfg.clientKeyFile.empty()) {
+      key = readAll(cfg.clientKeyFile, &ok);
+      if (!ok) return Error(ErrorCode::InvalidInput, "client-key " + cfg.clientKeyFile + ": cannot be read");
+      keyMtime = mtimeOf(cfg.clientKeyFile);
+    }
+    if (!cert.empty()) {
+      ctx->use_certificate_chain(asio::buffer(cert), ec);
+      if (!ec) ctx->use_private_key(asio::buffer(key), ssl::context::pem, ec);
+      if (ec) return Error(ErrorCode::InvalidInput, "client certificate or key is not usable: " + ec.message());
+    }
+    sslCtx = std::move(ctx);
+    return Ok{};
+  }
+
+  // Client certificates and the CA are reloaded when their files change (rotation).
+  Status refreshCredentials() {
+    if (!tls) return Ok{};
+    bool changed = !sslCtx || (!cfg.clientCertFile.empty() && mtimeOf(cfg.clientCertFile) != certMtime) ||
+                   (!cfg.clientKeyFile.empty() && mtimeOf(cfg.clientKeyFile) != keyMtime) ||
+                   (!cfg.caFile.empty() && cfg.caData.empty() && mtimeOf(cfg.caFile) != caMtime);
+    if (changed) {
+      keepAlive.reset();
+      return buildSsl();
+    }
+    return Ok{};
+  }
+
+  std::string bearer(bool force) {
+    if (!cfg.tokenFile.empty() && (force || token.empty() || Clock::now() - tokenRead > std::chrono::minutes(1))) {
+      bool ok = false;
+      std::string t = readAll(cfg.tokenFile, &ok);
+      if (ok) {
+        t.erase(t.find_last_not_of(" \r\n\t") + 1);
+        token = t;
+        tokenRead = Clock::now();
+      }
+    }
+    return cfg.tokenFile.empty() ? cfg.token : token;
+  }
+
+  // Runs the io_context until `done` or the deadline or stop(); on failure the connection is closed.
+  Status drive(const std::shared_ptr<Conn>& c, const std::function<bool()>& done, Clock::time_point deadline,
+               const char* what) {
+    while (!done()) {
+      if (stop && *stop) {
+        c->close();
+        io.poll();
+        return Error(ErrorCode::Transient, "stopped");
+      }
+      if (Clock::now() > deadline) {
+        c->close();
+        io.restart();
+        io.poll();
+        return Error(ErrorCode::Transient, std::string("timed out while ") + what);
+      }
+      if (io.stopped()) io.restart();
+      io.run_one_for(std::chrono::milliseconds(50));
+    }
+    return Ok{};
+  }
+
+  Result<std::shared_ptr<Conn>> connect(Clock::time_point deadline) {
+    if (auto st = refreshCredentials(); !st) return st.error();
+    auto c = std::make_shared<Conn>();
+    c->plain = tls ? nullptr : std::make_unique<beast::tcp_stream>(io);
+    if (tls) c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, *sslCtx);
+    {
+      std::lock_guard<std::mutex> lock(connMu);
+      active = c;
+    }
+    tcp::resolver resolver(io);
+    bool done = false;
+    beast::error_code ec;
+    tcp::resolver::results_type results;
+    resolver.async_resolve(host, port, [&](beast::error_code e, tcp::resolver::results_type r) {
+      ec = e;
+      results = r;
+      done = true;
+    });
+    if (auto st = drive(c, [&] { return done; }, deadline, "resolving"); !st) return st.error();
+    if (ec) return Error(ErrorCode::Transient, "cannot resolve " + host + ": " + ec.message());
+    done = false;
+    c->lowest().async_connect(results, [&](beast::error_code e, const tcp::endpoint&) {
+      ec = e;
+      done = true;
+    });
+    if (auto st = drive(c, [&] { return done; }, deadline, "connecting"); !st) return st.error();
+    if (ec) return Error(ErrorCode::Transient, "cannot connect to " + cfg.server + ": " + ec.message());
+    if (tls) {
+      SSL* s = c->secure->native_handle();
+      std::string name = cfg.tlsServerName.empty() ? host : cfg.tlsServerName;
+      boost::system::error_code ipEc;
+      auto addr = asio::ip::make_address(name, ipEc);
+      if (ipEc) SSL_set_tlsext_host_name(s, name.c_str());
+      if (!cfg.insecureSkipTlsVerify) {
+        X509_VERIFY_PARAM* param = SSL_get0_param(s);
+        if (!ipEc) X509_VERIFY_PARAM_set1_ip_asc(param, addr.to_string().c_str());
+        else X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
+      }
+      done = false;
+      c->secure->async_handshake(ssl::stream_base::client, [&](beast::error_code e) {
+        ec = e;
+        done = true;
+      });
+      if (auto st = drive(c, [&] { return done; }, deadline, "in the TLS handshake"); !st) return st.error();
+      if (ec) {
+        long verify = SSL_get_verify_result(s);
+        std::string why = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : ec.message();
+        return Error(ErrorCode::InvalidInput,
+                     "TLS handshake with " + cfg.server + " failed: " + why +
+                         (verify != X509_V_OK ? " (server certificate verification is on; fix the CA in the kubeconfig)" : ""));
+      }
+    }
+    return c;
+  }
+
+  http::request<http::empty_body> request(const std::string& target, bool forceToken) {
+    http::request<http::empty_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, host);
+    req.set(http::field::user_agent, userAgent);
+    req.set(http::field::accept, "application/json");
+    req.keep_alive(true);
+    std::string t = bearer(forceToken);
+    if (!t.empty()) req.set(http::field::authorization, "Bearer " + t);
+    return req;
+  }
+
+  template <typename Fn>
+  void withStream(Conn& c, Fn&& f) {
+    if (c.secure) f(*c.secure);
+    else f(*c.plain);
+  }
+};
+
+ApiClient::ApiClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { impl_->stop = &stop_; }
+ApiClient::~ApiClient() = default;
+
+Result<std::unique_ptr<ApiClient>> ApiClient::create(const ClientConfig& cfg, std::string userAgent) {
+  auto impl = std::make_unique<Impl>();
+  impl->cfg = cfg;
+  impl->userAgent = std::move(userAgent);
+  std::string s = cfg.server;
+  std::string rest;
+  if (s.rfind("https://", 0) == 0) {
+    impl->tls = true;
+    rest = s.substr(8);
+  } else if (s.rfind("http://", 0) == 0) {
+    rest = s.substr(7);
+  } else {
+    return Error(ErrorCode::InvalidInput, "invalid server URL \"" + s + "\": want https://host:port");
+  }
+  rest = rest.substr(0, rest.find('/'));
+  if (!rest.empty() && rest[0] == '[') {
+    auto close = rest.find(']');
+    impl->host = rest.substr(1, close - 1);
+    impl->port = close + 1 < rest.size() && rest[close + 1] == ':' ? rest.substr(close + 2) : "";
+  } else {
+    auto colon = rest.rfind(':');
+    impl->host = colon == std::string::npos ? rest : rest.substr(0, colon);
+    impl->port = colon == std::string::npos ? "" : rest.substr(colon + 1);
+  }
+  if (impl->port.empty()) impl->port = impl->tls ? "443" : "80";
+  if (impl->host.empty()) return Error(ErrorCode::InvalidInput, "invalid server URL \"" + s + "\": no host");
+  if (impl->tls)
+    if (auto st = impl->buildSsl(); !st) return st.error();
+  return std::unique_ptr<ApiClient>(new ApiClient(std::move(impl)));
+}
+
+void ApiClient::stop() {
+  stop_ = true;
+}
+
+Result<HttpReply> ApiClient::get(const std::string& target, std::chrono::milliseconds timeout) {
+  Impl& m = *impl_;
+  auto deadline = Clock::now() + timeout;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::shared_ptr<Conn> c = m.keepAlive;
+    m.keepAlive.reset();
+    if (!c) {
+      auto fresh = m.connect(deadline);
+      if (!fresh) return fresh.error();
+      c = *fresh;
+    }
+    auto req = std::make_shared<http::request<http::empty_body>>(m.request(target, attempt > 0));
+    auto res = std::make_shared<http::response_parser<http::string_body>>();
+    res->body_limit(std::uint64_t{2} << 30);
+    bool done = false;
+    beast::error_code ec;
+    m.withStream(*c, [&](auto& stream) {
+      http::async_write(stream, *req, [&, req, c](beast::error_code e, std::size_t) {
+        if (e) {
+          ec = e;
+          done = true;
+          return;
+        }
+        http::async_read(stream, c->buf, *res, [&, res, c](beast::error_code e2, std::size_t) {
+          ec = e2;
+          done = true;
+        });
+      });
+    });
+    if (auto st = m.drive(c, [&] { return done; }, deadline, "waiting for the API server"); !st) return st.error();
+    if (ec) {
+      if (attempt == 0 && (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+                           ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated)) {
+        continue;  // a kept-alive connection the server had closed: one fresh try
+      }
+      return Error(ErrorCode::Transient, "GET " + target + ": " + ec.message());
+    }
+    auto msg = res->release();
+    if (msg.keep_alive()) m.keepAlive = c;
+    if (msg.result_int() == 401 && attempt == 0 && !m.cfg.tokenFile.empty()) continue;  // token rotated
+    return HttpReply{static_cast<int>(msg.result_int()), std::move(msg.body())};
+  }
+  return Error(ErrorCode::Transient, "GET " + target + ": failed twice");
+}
+
+Result<int> ApiClient::stream(const std::string& target, const std::function<bool(std::string_view)>& onLine,
+                              std::chrono::milliseconds idle, std::string* errorBody) {
+  Impl& m = *impl_;
+  auto fresh = m.connect(Clock::now() + std::chrono::seconds(30));
+  if (!fresh) return fresh.error();
+  auto c = *fresh;
+  auto req = std::make_shared<http::request<http::empty_body>>(m.request(target, false));
+  req->keep_alive(false);
+  auto parser = std::make_shared<http::response_parser<http::buffer_body>>();
+  parser->body_limit(std::numeric_limits<std::uint64_t>::max());
+  bool done = false;
+  beast::error_code ec;
+  m.withStream(*c, [&](auto& stream) {
+    http::async_write(stream, *req, [&, req, c, parser](beast::error_code e, std::size_t) {
+      if (e) {
+        ec = e;
+        done = true;
+        return;
+      }
+      http::async_read_header(stream, c->buf, *parser, [&, parser, c](beast::error_code e2, std::size_t) {
+        ec = e2;
+        done = true;
+      });
+    });
+  });
+  if (auto st = m.drive(c, [&] { return done; }, Clock::now() + std::chrono::seconds(30), "waiting for the watch");
+      !st)
+    return st.error();
+  if (ec) return Error(ErrorCode::Transient, "watch " + target + ": " + ec.message());
+  int status = static_cast<int>(parser->get().result_int());
+  std::string line;
+  std::vector<char> chunk(64 * 1024);
+  bool wantMore = true;
+  std::string body;
+  while (!parser->is_done() && wantMore) {
+    parser->get().body().data = chunk.data();
+    parser->get().body().size = chunk.size();
+    done = false;
+    m.withStream(*c, [&](auto& stream) {
+      http::async_read_some(stream, c->buf, *parser, [&, parser, c](beast::error_code e, std::size_t) {
+        ec = e == http::error::need_buffer ? beast::error_code{} : e;
+        done = true;
+      });
+    });
+    auto st = m.drive(c, [&] { return done; }, Clock::now() + idle, "reading the watch stream");
+    if (!st) return st.error();
+    std::size_t got = chunk.size() - parser->get().body().size;
+    if (status != 200) {
+      body.append(chunk.data(), got);
+    } else {
+      for (std::size_t i = 0; i < got && wantMore; ++i) {
+        char ch = chunk[i];
+        if (ch == '\n') {
+          if (!line.empty()) wantMore = onLine(line);
+          line.clear();
+        } else {
+          line += ch;
+        }
+      }
+    }
+    if (ec) {
+      if (ec == http::error::end_of_stream || ec == asio::ssl::error::stream_truncated || ec == http::error::partial_message)
+        return Error(ErrorCode::Transient, "watch stream ended mid-message: " + ec.message());
+      return Error(ErrorCode::Transient, "watch stream: " + ec.message());
+    }
+  }
+  if (!line.empty() && wantMore && status == 200) onLine(line);
+  c->close();
+  m.io.restart();
+  m.io.poll();
+  if (errorBody) *errorBody = body;
+  return status;
+}
+
+}  // namespace hnsproxy::watch

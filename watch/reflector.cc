@@ -1,0 +1,257 @@
+#include "watch/reflector.h"
+
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "watch/decoder.h"
+
+namespace hnsproxy::watch {
+
+using nlohmann::json;
+using namespace hnsproxy::policy;
+
+ResourceSpec servicesSpec() {
+  return {Resource::Services, "/api/v1/services", "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless",
+          "spec.clusterIP!=None"};
+}
+ResourceSpec endpointSlicesSpec() {
+  return {Resource::EndpointSlices, "/apis/discovery.k8s.io/v1/endpointslices",
+          "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless", ""};
+}
+ResourceSpec nodeSpec(const std::string& nodeName) {
+  return {Resource::Nodes, "/api/v1/nodes", "", "metadata.name=" + nodeName};
+}
+
+Reflector::Reflector(std::unique_ptr<ApiClient> client, ResourceSpec spec, EventSink& sink, LogFn log,
+                     ReflectorOptions opts)
+    : client_(std::move(client)), spec_(std::move(spec)), sink_(sink), log_(std::move(log)), opts_(opts) {}
+
+void Reflector::stop() {
+  stop_ = true;
+  client_->stop();
+}
+
+std::string Reflector::resourceVersion() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rv_;
+}
+
+std::string Reflector::query(bool watch) const {
+  std::string q;
+  auto add = [&](const std::string& k, const std::string& v) { q += (q.empty() ? "?" : "&") + k + "=" + urlEncode(v); };
+  if (!spec_.labelSelector.empty()) add("labelSelector", spec_.labelSelector);
+  if (!spec_.fieldSelector.empty()) add("fieldSelector", spec_.fieldSelector);
+  if (watch) {
+    add("watch", "1");
+    add("allowWatchBookmarks", "true");
+    add("resourceVersion", resourceVersion());
+    // Spread reconnects: 1× to 2× the configured timeout, as client-go does.
+    auto t = opts_.watchTimeout.count();
+    add("timeoutSeconds", std::to_string(t + (t > 1 ? static_cast<long>(std::hash<std::string>{}(spec_.path) % static_cast<unsigned long>(t)) : 0)));
+  }
+  return q;
+}
+
+void Reflector::sleepFor(std::chrono::milliseconds d) {
+  auto end = std::chrono::steady_clock::now() + d;
+  while (!stop_ && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+namespace {
+
+const char* kindOf(Resource r) {
+  switch (r) {
+    case Resource::Services: return "Service";
+    case Resource::EndpointSlices: return "EndpointSlice";
+    case Resource::Nodes: return "Node";
+  }
+  return "?";
+}
+
+std::pair<std::string, std::string> keyOf(const json& obj) {
+  const json& md = obj.contains("metadata") && obj["metadata"].is_object() ? obj["metadata"] : json::object();
+  return {md.value("namespace", ""), md.value("name", "")};
+}
+
+}  // namespace
+
+// Decodes and delivers one object; false when it was malformed (logged, skipped).
+bool Reflector::apply(const std::string& type, const std::string& text) {
+  json obj = json::parse(text, nullptr, false);
+  if (obj.is_discarded() || !obj.is_object()) {
+    if (log_) log_('E', std::string("Skipping a malformed ") + kindOf(spec_.resource) + " in the watch stream");
+    return false;
+  }
+  auto key = keyOf(obj);
+  std::string rv = obj.contains("metadata") ? obj["metadata"].value("resourceVersion", "") : "";
+  if (type == "DELETED") {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cache_.erase(key);
+    }
+    switch (spec_.resource) {
+      case Resource::Services: sink_.deleteService({key.first, key.second}); break;
+      case Resource::EndpointSlices: sink_.deleteSlice(key.first, key.second); break;
+      case Resource::Nodes: sink_.deleteNode(key.second); break;
+    }
+    return true;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && !rv.empty() && it->second == rv) return true;  // nothing new
+  }
+  obj["kind"] = kindOf(spec_.resource);  // list items and some events omit it
+  auto decoded = decodeObject(obj);
+  if (!decoded) {
+    if (log_) log_('E', "Skipping an invalid object: " + decoded.error().message);
+    return false;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cache_[key] = rv;
+  }
+  struct V {
+    EventSink& s;
+    void operator()(Service& x) const { s.upsertService(std::move(x)); }
+    void operator()(EndpointSlice& x) const { s.upsertSlice(std::move(x)); }
+    void operator()(Node& x) const { s.upsertNode(std::move(x)); }
+  };
+  std::visit(V{sink_}, decoded.value());
+  return true;
+}
+
+Status Reflector::list() {
+  ++lists_;
+  std::map<std::pair<std::string, std::string>, json> items;
+  std::string cont, rv;
+  do {
+    std::string q = query(false);
+    q += (q.empty() ? "?" : "&") + std::string("limit=") + std::to_string(opts_.pageSize);
+    if (!cont.empty()) q += "&continue=" + urlEncode(cont);
+    auto r = client_->get(spec_.path + q);
+    if (!r) return r.error();
+    if (r->status == 410 && !cont.empty()) {  // the continue token expired: start the list over
+      items.clear();
+      cont.clear();
+      continue;
+    }
+    if (r->status != 200)
+      return Error(ErrorCode::Transient, "list " + spec_.path + ": HTTP " + std::to_string(r->status) + ": " +
+                                             r->body.substr(0, 200));
+    json page = json::parse(r->body, nullptr, false);
+    if (page.is_discarded() || !page.is_object())
+      return Error(ErrorCode::Transient, "list " + spec_.path + ": the response is not JSON");
+    const json& md = page.value("metadata", json::object());
+    rv = md.value("resourceVersion", rv);
+    cont = md.value("continue", "");
+    for (const auto& item : page.value("items", json::array())) items[keyOf(item)] = item;
+  } while (!cont.empty() && !stop_);
+  if (stop_) return Error(ErrorCode::Transient, "stopped");
+  // The relist as the minimal set of changes against what was delivered before.
+  std::vector<std::pair<std::string, std::string>> gone;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, oldRv] : cache_)
+      if (!items.count(key)) gone.push_back(key);
+  }
+  for (const auto& key : gone) {
+    json del{{"metadata", {{"namespace", key.first}, {"name", key.second}}}};
+    apply("DELETED", del.dump());
+  }
+  for (const auto& [key, item] : items) apply("ADDED", item.dump());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rv_ = rv;
+  }
+  if (!synced_) {
+    synced_ = true;
+    sink_.synced(spec_.resource);
+  }
+  return Ok{};
+}
+
+Reflector::WatchEnd Reflector::watchOnce() {
+  ++watches_;
+  WatchEnd end = WatchEnd::Timeout;
+  std::string errorBody;
+  auto r = client_->stream(
+      spec_.path + query(true),
+      [&](std::string_view line) {
+        json ev = json::parse(line, nullptr, false);
+        if (ev.is_discarded() || !ev.is_object() || !ev.contains("type") || !ev.contains("object")) {
+          if (log_) log_('E', std::string("Skipping a malformed watch event for ") + kindOf(spec_.resource) + "s");
+          return true;
+        }
+        ++events_;
+        std::string type = ev["type"].is_string() ? ev["type"].get<std::string>() : "";
+        const json& obj = ev["object"];
+        if (type == "ERROR") {
+          int code = obj.is_object() ? obj.value("code", 0) : 0;
+          if (code == 410) {
+            end = WatchEnd::Gone;
+            return false;
+          }
+          if (log_) log_('W', "Watch error event: " + obj.dump());
+          end = WatchEnd::Error;
+          return false;
+        }
+        std::string rv = obj.is_object() && obj.contains("metadata") ? obj["metadata"].value("resourceVersion", "") : "";
+        if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") apply(type, obj.dump());
+        else if (type != "BOOKMARK" && log_) log_('W', "Unknown watch event type " + type);
+        if (!rv.empty()) {
+          std::lock_guard<std::mutex> lock(mu_);
+          rv_ = rv;
+        }
+        return !stop_;
+      },
+      opts_.watchTimeout * 2 + std::chrono::seconds(30), &errorBody);
+  if (stop_) return WatchEnd::Stopped;
+  if (!r) {
+    if (log_) log_('W', std::string("Watch of ") + spec_.path + " ended: " + r.error().message);
+    return WatchEnd::Error;
+  }
+  if (*r == 410) return WatchEnd::Gone;
+  if (*r != 200) {
+    if (log_) log_('W', "Watch of " + spec_.path + ": HTTP " + std::to_string(*r) + ": " + errorBody.substr(0, 200));
+    return WatchEnd::Error;
+  }
+  return end;
+}
+
+void Reflector::run() {
+  std::chrono::milliseconds backoff = opts_.backoffInitial;
+  bool needList = true;
+  while (!stop_) {
+    if (needList) {
+      auto st = list();
+      if (!st) {
+        if (stop_) break;
+        if (log_) log_('W', "Failed to list " + spec_.path + "; retrying: " + st.error().message);
+        std::uniform_real_distribution<double> jitter(0.5, 1.0);
+        sleepFor(std::chrono::milliseconds(static_cast<long>(backoff.count() * jitter(rng_))));
+        backoff = std::min(backoff * 2, opts_.backoffMax);
+        continue;
+      }
+      needList = false;
+      backoff = opts_.backoffInitial;
+    }
+    switch (watchOnce()) {
+      case WatchEnd::Timeout: backoff = opts_.backoffInitial; break;  // the normal end: watch again
+      case WatchEnd::Gone:
+        if (log_) log_('I', "The watch of " + spec_.path + " expired (410 Gone); relisting");
+        needList = true;
+        break;
+      case WatchEnd::Stopped: return;
+      case WatchEnd::Error: {
+        std::uniform_real_distribution<double> jitter(0.5, 1.0);
+        sleepFor(std::chrono::milliseconds(static_cast<long>(backoff.count() * jitter(rng_))));
+        backoff = std::min(backoff * 2, opts_.backoffMax);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace hnsproxy::watch
