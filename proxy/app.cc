@@ -26,6 +26,7 @@
 #include "proxy/options.h"
 #include "proxy/proxier.h"
 #include "proxy/sync_runner.h"
+#include "watch/kube_source.h"
 #include "watch/manifest_source.h"
 
 #ifdef _WIN32
@@ -392,34 +393,64 @@ int runKubeProxy(int argc, const char* const* argv, std::ostream& out, std::ostr
     ioThread.join();
   };
 
-  // The source: a manifest directory (the API server client is not in this build).
+  // The source: a manifest directory, or the API server (--kubeconfig, --master, in-cluster).
   std::unique_ptr<watch::ManifestSource> source;
-  if (!o.manifestDir.empty()) {
-    source = std::make_unique<watch::ManifestSource>(o.manifestDir, tracker);
-  } else {
-    std::string why = "--kubeconfig/--master/in-cluster API access is not available in this build; use --manifest-dir";
-    HLOG_ERROR(why.c_str());
-    err << "Error: " << why << "\n";
-    shutdownIo();
-    return 1;
-  }
+  std::unique_ptr<watch::KubeSource> kube;
   auto pollSource = [&] {
+    if (!source) return;
     auto r = source->poll();
     for (const auto& e : r.errors) HLOG_ERROR("Manifest not applied; its previous objects are kept", "error", e.str());
-    return r;
   };
-  pollSource();
+  if (!o.manifestDir.empty()) {
+    source = std::make_unique<watch::ManifestSource>(o.manifestDir, tracker);
+    pollSource();
+  } else {
+    auto cfg = watch::resolveClientConfig(o.kubeconfig, o.master);
+    if (!cfg) {
+      HLOG_ERROR("Failed to create the API client", "err", cfg.error().message);
+      err << "Error: " << cfg.error().message << "\n";
+      shutdownIo();
+      return 1;
+    }
+    std::string ua = fmt::format("kube-proxy/{} ({}/amd64) hnsproxy/{}", HNSPROXY_KUBE_VERSION,
+#ifdef _WIN32
+                                 "windows",
+#else
+                                 "linux",
+#endif
+                                 HNSPROXY_VERSION);
+    auto k = watch::KubeSource::create(*cfg, ua, nodeName, tracker, [](char sev, const std::string& m) {
+      if (sev == 'E') HLOG_ERROR(m.c_str());
+      else if (sev == 'W') HLOG_WARN(m.c_str());
+      else HLOG_INFO(m.c_str());
+    });
+    if (!k) {
+      err << "Error: " << k.error().message << "\n";
+      shutdownIo();
+      return 1;
+    }
+    kube = std::move(k).value();
+    kube->start();
+    HLOG_INFO("Watching the API server", "server", cfg->server);
+    // Wait for the initial lists, as upstream waits for its informers to sync.
+    while (!tracker.ready() && !stopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto stopSources = [&] {
+    if (kube) kube->stop();
+  };
 
   auto init = proxier.initialize([&] { return stopRequested() || o.dryRun || o.syncOnce; });
   if (!init) {
     HLOG_ERROR("Unable to create proxier", "err", init.error().message);
     err << "Error: unable to create proxier: " << init.error().message << "\n";
+    stopSources();
     shutdownIo();
     return 1;
   }
 
   if (o.dryRun) {
     auto plan = proxier.planOnly();
+    stopSources();
     shutdownIo();
     if (!plan) {
       err << "Error: " << plan.error().message << "\n";
@@ -443,6 +474,7 @@ int runKubeProxy(int argc, const char* const* argv, std::ostream& out, std::ostr
   if (o.syncOnce) {
     bool ok = proxier.sync();
     afterSync();
+    stopSources();
     shutdownIo();
     const auto& applied = proxier.programmer().applied();
     if (ok) {
@@ -490,6 +522,7 @@ int runKubeProxy(int argc, const char* const* argv, std::ostream& out, std::ostr
     while (!stopRequested()) stopCv.wait_for(lock, std::chrono::milliseconds(100));
   }
   asio::post(io, [&] { pollTimer->cancel(); });
+  stopSources();
   runner.stop();  // finishes an in-flight sync; programmed state stays in place
   persist(*backend);
   shutdownIo();

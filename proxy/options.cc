@@ -256,6 +256,11 @@ std::vector<std::string> normalise(int argc, const char* const* argv) {
       auto eq = a.find('=');
       std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
       std::replace(name.begin(), name.end(), '_', '-');
+      if (eq != std::string::npos && eq + 1 == a.size()) {  // "--flag=": an empty value (e.g. disables a server)
+        out.push_back("--" + name);
+        out.push_back("");
+        continue;
+      }
       a = "--" + name + (eq == std::string::npos ? "" : a.substr(eq));
     } else if (a.rfind("-v=", 0) == 0) {
       a = "--v=" + a.substr(3);

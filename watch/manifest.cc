@@ -124,6 +124,26 @@ ManifestFile parseManifest(const std::string& text, const std::string& fileName)
   return out;
 }
 
+Result<std::vector<json>> parseDocuments(const std::string& text, const std::string& fileName) {
+  std::vector<json> out;
+  if (looksLikeJson(text, fileName)) {
+    auto one = parseDocument(text, fileName);
+    if (!one) return one.error();
+    out.push_back(std::move(*one));
+    return out;
+  }
+  try {
+    for (const auto& d : YAML::LoadAll(text)) {
+      json j = toJson(d);
+      if (!j.is_null()) out.push_back(std::move(j));
+    }
+  } catch (const YAML::Exception& e) {
+    return Error(ErrorCode::InvalidInput,
+                 fileName + ":" + std::to_string(e.mark.line >= 0 ? e.mark.line + 1 : 0) + ": invalid YAML: " + e.msg);
+  }
+  return out;
+}
+
 Result<json> parseDocument(const std::string& text, const std::string& fileName) {
   if (looksLikeJson(text, fileName)) {
     try {

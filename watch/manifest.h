@@ -34,6 +34,9 @@ struct ManifestFile {
 
 ManifestFile parseManifest(const std::string& text, const std::string& fileName);
 
+// Every document of a YAML (multi-document) or JSON file, as JSON (`kind: List` not expanded).
+Result<std::vector<nlohmann::json>> parseDocuments(const std::string& text, const std::string& fileName);
+
 // One YAML or JSON document as JSON, with Kubernetes' scalar resolution (for config files).
 // Errors name the file and line.
 Result<nlohmann::json> parseDocument(const std::string& text, const std::string& fileName);

@@ -325,3 +325,74 @@ TEST_CASE("e2e: --version, --write-config-to, --cleanup, and errors that name th
   auto noNet = run("env -u KUBE_NETWORK " + bin("proxy/kube-proxy") + " --sync-once");
   CHECK(noNet.out.find("Environment variable KUBE_NETWORK and network-flag not initialized") != std::string::npos);
 }
+
+#include "test_api_server.h"
+
+TEST_CASE("e2e: --kubeconfig against the test API server programs what --manifest-dir does, and follows changes") {
+  fs::path d = workspace("kubeconfig");
+  test::TestApiServer server;
+  for (const auto& f : watch::manifestFiles(d / "manifests")) {
+    std::ifstream in(f);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto docs = watch::parseDocuments(ss.str(), f.string());
+    REQUIRE(docs);
+    for (auto& doc : *docs) {
+      std::string kind = doc.value("kind", "");
+      server.upsert(kind == "Service" ? "services" : kind == "EndpointSlice" ? "endpointslices" : "nodes", doc);
+    }
+  }
+  fs::create_directories(d / "pki");
+  std::ofstream(d / "pki" / "ca.crt") << server.pki().ca.pem.certPem;
+  std::ofstream(d / "pki" / "token") << "t0ken-v1\n";
+  std::ofstream(d / "kubeconfig") << "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+                                     "clusters: [{name: k, cluster: {server: \""
+                                  << server.url()
+                                  << "\", certificate-authority: pki/ca.crt}}]\n"
+                                     "users: [{name: u, user: {tokenFile: pki/token}}]\n"
+                                     "contexts: [{name: c, context: {cluster: k, user: u}}]\n";
+  fs::copy_file(d / "state.json", d / "via-api.json");
+  auto viaApi = run(bin("proxy/kube-proxy") + " --kubeconfig=" + (d / "kubeconfig").string() +
+                    " --hostname-override=win-node-1 --network-name=cbr0 --hns-sim-state=" + (d / "via-api.json").string() +
+                    " --sync-once");
+  INFO(viaApi.out);
+  REQUIRE(viaApi.status == 0);
+  auto viaFiles = run(bin("proxy/kube-proxy") + baseArgs(d) + " --hns-sim-state=" + (d / "state.json").string() + " --sync-once");
+  REQUIRE(viaFiles.status == 0);
+  auto before = hns::loadSnapshot((kExample / "hns" / "win-node-1.json").string()).value();
+  auto expected = expectedFor(d / "manifests", before, false);
+  auto a = holds(hns::loadSnapshot((d / "via-api.json").string()).value(), expected);
+  auto b = holds(hns::loadSnapshot((d / "state.json").string()).value(), expected);
+  CHECK(policy::sameContent(a, b));
+  CHECK(policy::sameContent(a, expected));
+
+  // The daemon follows the API server.
+  std::string sock = (d / "hns.sock").string();
+  Daemon sim({bin("hns/hnssim"), "--socket", sock, "--state", (d / "via-api.json").string()}, (d / "hnssim.log").string());
+  hns::SocketApi api(sock);
+  REQUIRE(eventually([&] { return api.version().ok(); }));
+  Daemon proxy({bin("proxy/kube-proxy"), "--kubeconfig=" + (d / "kubeconfig").string(), "--hostname-override=win-node-1",
+                "--network-name=cbr0", "--hns-sim-socket=" + sock, "--healthz-bind-address=", "--metrics-bind-address="},
+               (d / "kube-proxy.log").string());
+  auto hasVip = [&](const std::string& vip) {
+    auto s = api.call(json{{"op", "snapshot"}});
+    if (!s) return false;
+    for (const auto& lb : (*s)["LoadBalancers"])
+      if (lb.contains("FrontendVIPs") && lb["FrontendVIPs"][0] == vip) return true;
+    return false;
+  };
+  INFO(proxy.log());
+  bool adopted = eventually([&] { return proxy.log().find("Adopted existing HNS objects") != std::string::npos; });
+  INFO("log bytes " << proxy.log().size() << " running " << proxy.running());
+  REQUIRE(adopted);
+  server.upsert("services", json::parse(R"({"kind":"Service","metadata":{"name":"late","namespace":"shop"},
+      "spec":{"clusterIP":"10.96.10.98","ports":[{"name":"http","port":80,"targetPort":8080}]}})"));
+  server.upsert("endpointslices", json::parse(R"({"kind":"EndpointSlice","addressType":"IPv4",
+      "metadata":{"name":"late-1","namespace":"shop","labels":{"kubernetes.io/service-name":"late"}},
+      "ports":[{"name":"http","port":8080}],"endpoints":[{"addresses":["10.244.1.12"],"nodeName":"win-node-1"}]})"));
+  REQUIRE(eventually([&] { return hasVip("10.96.10.98"); }));
+  server.remove("services", "shop", "late");
+  REQUIRE(eventually([&] { return !hasVip("10.96.10.98"); }));
+  CHECK(proxy.stop() == 0);
+  CHECK(sim.stop() == 0);
+}

@@ -73,6 +73,12 @@ TEST_CASE("pflag conventions: --flag value, bare booleans, _ equals -, defaults"
   CHECK(d.syncPeriod == std::chrono::seconds(30));
   CHECK(d.minSyncPeriod == std::chrono::seconds(1));
   CHECK(d.rootHnsEndpointName == "cbr0");
+  // "--flag=" is an empty value (it disables the healthz and metrics servers).
+  auto empty = parse({"--healthz-bind-address=", "--metrics-bind-address="});
+  REQUIRE(empty);
+  CHECK(empty->options.healthzBindAddress.empty());
+  CHECK(empty->options.metricsBindAddress.empty());
+  CHECK(validate(empty->options));
   // A bare boolean does not swallow the next argument.
   auto b = parse({"--enable-dsr", "--network-name=x"});
   REQUIRE(b);
