@@ -15,6 +15,7 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 echo "== quick policy benchmark (smoke run; numbers are informational)"
 build/bench/policy_bench 1000 10 100 50
 build/bench/hns_calls_bench 1000 10 100 ws2025-updated
+(cd build && bench/e2e_bench --sizes 100,300 --changes 10 --json e2e-smoke.json --svg e2e-smoke.svg 2>/dev/null)
 
 echo "== compile the Windows code with MinGW-w64"
 packaging/mingw-check.sh

@@ -199,6 +199,7 @@ struct ApiClient::Impl {
     });
     if (auto st = drive(c, [&] { return done; }, deadline, "connecting"); !st) return st.error();
     if (ec) return Error(ErrorCode::Transient, "cannot connect to " + cfg.server + ": " + ec.message());
+    c->lowest().socket().set_option(tcp::no_delay(true), ec);
     if (tls) {
       SSL* s = c->secure->native_handle();
       std::string name = cfg.tlsServerName.empty() ? host : cfg.tlsServerName;

@@ -220,6 +220,7 @@ void TestApiServer::acceptLoop() {
     beast::error_code ec;
     impl_->acceptor.accept(*sock, ec);
     if (ec || stop_) return;
+    sock->set_option(tcp::no_delay(true), ec);  // as Go's net/http: events are small writes
     {
       std::lock_guard<std::mutex> lock(impl_->socketsMu);
       impl_->sockets.push_back(sock);
