@@ -50,7 +50,10 @@ SimulatedHns::SimulatedHns(const HnsSnapshot& s, std::optional<Profile> profile)
     : profile_(profile ? *profile : profileForVersion(s.version)) {
   for (const auto& n : s.networks) networks_[n.id] = n;
   for (const auto& e : s.endpoints) endpoints_[e.id] = e;
-  for (const auto& lb : s.loadBalancers) loadBalancers_[lb.id] = lb;
+  for (const auto& lb : s.loadBalancers) {
+    loadBalancers_[lb.id] = lb;
+    indexLoadBalancer(lb, +1);
+  }
 }
 
 namespace {
@@ -113,6 +116,15 @@ std::string frontendKey(const HcnLoadBalancer& lb) {
 }
 
 }  // namespace
+
+void SimulatedHns::indexLoadBalancer(const HcnLoadBalancer& lb, int delta) {
+  std::string fk = frontendKey(lb);
+  if (delta > 0) frontends_[fk] = lb.id;
+  else if (auto it = frontends_.find(fk); it != frontends_.end() && it->second == lb.id) frontends_.erase(it);
+  std::set<std::string> unique(lb.endpoints.begin(), lb.endpoints.end());
+  for (const auto& e : unique)
+    if ((endpointRefs_[e] += delta) <= 0) endpointRefs_.erase(e);
+}
 
 std::optional<Error> SimulatedHns::injected(const char* function) {
   ++calls_[function];
@@ -324,15 +336,15 @@ Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, c
         return hcnError(f, kEInvalidArg,
                         "The parameter is incorrect. Unable to initialize VFP LB rule: invalid number of destinations.");
       if ((lb->flags & 1) && !profile_.dsr) return hcnError(f, kEInvalidArg, "The parameter is incorrect. ");
-      std::string fk = frontendKey(*lb);
-      for (const auto& [oid, other] : loadBalancers_) {
-        if (frontendKey(other) != fk) continue;
+      if (auto held = frontends_.find(frontendKey(*lb)); held != frontends_.end()) {
+        const auto& other = loadBalancers_.at(held->second);
         std::set<std::string> a(other.endpoints.begin(), other.endpoints.end()), b(lb->endpoints.begin(), lb->endpoints.end());
         if (a == b) return hcnError(f, kErrorAlreadyExists, "Cannot create a file when that file already exists. ");
         return hcnError(f, kHcnPortAlreadyExists, "The specified port already exists. ");
       }
       lb->id = id;
       loadBalancers_[id] = *lb;
+      indexLoadBalancer(*lb, +1);
       break;
     }
   }
@@ -365,7 +377,9 @@ Status SimulatedHns::modify(Handle h, const std::string& settings) {
   lb->id = it->second.id;
   // HNS 15.4: the call succeeds, but the backends stay as they were (kubernetes#131466).
   if (profile_.modify == ModifyBehaviour::IgnoresBackends) lb->endpoints = it->second.endpoints;
+  indexLoadBalancer(it->second, -1);
   it->second = *lb;
+  indexLoadBalancer(it->second, +1);
   return Ok{};
 }
 
@@ -385,15 +399,21 @@ Status SimulatedHns::remove(ObjectKind kind, const std::string& rawId) {
     }
     case ObjectKind::Endpoint: {
       if (!endpoints_.count(id)) return hcnError(f, kErrorNotFound, kNotFoundText);
-      for (const auto& [lid, lb] : loadBalancers_)
-        if (std::find(lb.endpoints.begin(), lb.endpoints.end(), id) != lb.endpoints.end())
-          return hcnError(f, kHcnEntityHasReferences, "The endpoint is referenced by load balancer " + lid + ". ");
+      if (auto r = endpointRefs_.find(id); r != endpointRefs_.end() && r->second > 0) {
+        for (const auto& [lid, lb] : loadBalancers_)  // the error path only: name the load balancer
+          if (std::find(lb.endpoints.begin(), lb.endpoints.end(), id) != lb.endpoints.end())
+            return hcnError(f, kHcnEntityHasReferences, "The endpoint is referenced by load balancer " + lid + ". ");
+      }
       endpoints_.erase(id);
       break;
     }
-    case ObjectKind::LoadBalancer:
-      if (!loadBalancers_.erase(id)) return hcnError(f, kErrorNotFound, kNotFoundText);
+    case ObjectKind::LoadBalancer: {
+      auto it = loadBalancers_.find(id);
+      if (it == loadBalancers_.end()) return hcnError(f, kErrorNotFound, kNotFoundText);
+      indexLoadBalancer(it->second, -1);
+      loadBalancers_.erase(it);
       break;
+    }
   }
   return Ok{};
 }

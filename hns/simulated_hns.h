@@ -88,6 +88,11 @@ class SimulatedHns final : public Api {
   std::map<std::string, HcnNetwork> networks_;
   std::map<std::string, HcnEndpoint> endpoints_;
   std::map<std::string, HcnLoadBalancer> loadBalancers_;
+  // Indexes that keep every call O(log n): the frontend each load balancer holds, and how many
+  // load balancers reference each endpoint.
+  std::map<std::string, std::string> frontends_;
+  std::map<std::string, int> endpointRefs_;
+  void indexLoadBalancer(const HcnLoadBalancer& lb, int delta);
   std::map<Handle, Object> handles_;
   Handle nextHandle_ = 1;
   std::uint64_t nextGuid_ = 1;

@@ -79,6 +79,10 @@ std::pair<std::string, std::string> keyOf(const json& obj) {
 // Decodes and delivers one object; false when it was malformed (logged, skipped).
 bool Reflector::apply(const std::string& type, const std::string& text) {
   json obj = json::parse(text, nullptr, false);
+  return applyObject(type, std::move(obj));
+}
+
+bool Reflector::applyObject(const std::string& type, nlohmann::json obj) {
   if (obj.is_discarded() || !obj.is_object()) {
     if (log_) log_('E', std::string("Skipping a malformed ") + kindOf(spec_.resource) + " in the watch stream");
     return false;
@@ -156,11 +160,8 @@ Status Reflector::list() {
     for (const auto& [key, oldRv] : cache_)
       if (!items.count(key)) gone.push_back(key);
   }
-  for (const auto& key : gone) {
-    json del{{"metadata", {{"namespace", key.first}, {"name", key.second}}}};
-    apply("DELETED", del.dump());
-  }
-  for (const auto& [key, item] : items) apply("ADDED", item.dump());
+  for (const auto& key : gone) applyObject("DELETED", json{{"metadata", {{"namespace", key.first}, {"name", key.second}}}});
+  for (auto& [key, item] : items) applyObject("ADDED", std::move(item));
   {
     std::lock_guard<std::mutex> lock(mu_);
     rv_ = rv;
@@ -198,7 +199,7 @@ Reflector::WatchEnd Reflector::watchOnce() {
           return false;
         }
         std::string rv = obj.is_object() && obj.contains("metadata") ? obj["metadata"].value("resourceVersion", "") : "";
-        if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") apply(type, obj.dump());
+        if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") applyObject(type, obj);
         else if (type != "BOOKMARK" && log_) log_('W', "Unknown watch event type " + type);
         if (!rv.empty()) {
           std::lock_guard<std::mutex> lock(mu_);

@@ -16,6 +16,8 @@
 #include <random>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "watch/api_client.h"
 #include "watch/source.h"
 
@@ -62,6 +64,7 @@ class Reflector {
   Status list();
   WatchEnd watchOnce();
   bool apply(const std::string& type, const std::string& objectJson);
+  bool applyObject(const std::string& type, nlohmann::json obj);
   void sleepFor(std::chrono::milliseconds d);
   std::string query(bool watch) const;
 
