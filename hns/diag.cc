@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "hns/query_all.h"
 #include "hns/simulated_hns.h"
 #include "hns/socket_api.h"
 #include "hns/vfp.h"
@@ -23,27 +24,6 @@ using nlohmann::json;
 using policy::IpAddress;
 
 namespace {
-
-template <typename T, typename Parse>
-Result<std::vector<T>> readKind(Api& api, ObjectKind kind, Parse parse) {
-  auto ids = api.enumerate(kind, "");
-  if (!ids) return ids.error();
-  std::vector<T> out;
-  for (const auto& id : *ids) {
-    auto h = api.open(kind, id);
-    if (!h) {
-      if (h.error().code == ErrorCode::NotFound) continue;
-      return h.error();
-    }
-    auto doc = api.query(*h, "");
-    api.close(*h);
-    if (!doc) return doc.error();
-    auto obj = parse(json::parse(*doc, nullptr, false));
-    if (!obj) return obj.error();
-    out.push_back(std::move(obj).value());
-  }
-  return out;
-}
 
 std::string joinStr(const std::vector<std::string>& v, const char* sep = ",") {
   std::string s;
@@ -188,13 +168,13 @@ Result<HnsSnapshot> readAll(Api& api) {
   auto v = api.version();
   if (!v) return v.error();
   s.version = *v;
-  auto n = readKind<HcnNetwork>(api, ObjectKind::Network, networkFromJson);
+  auto n = listAll<HcnNetwork>(api, ObjectKind::Network, networkFromJson);
   if (!n) return n.error();
   s.networks = std::move(*n);
-  auto e = readKind<HcnEndpoint>(api, ObjectKind::Endpoint, endpointFromJson);
+  auto e = listAll<HcnEndpoint>(api, ObjectKind::Endpoint, endpointFromJson);
   if (!e) return e.error();
   s.endpoints = std::move(*e);
-  auto l = readKind<HcnLoadBalancer>(api, ObjectKind::LoadBalancer, loadBalancerFromJson);
+  auto l = listAll<HcnLoadBalancer>(api, ObjectKind::LoadBalancer, loadBalancerFromJson);
   if (!l) return l.error();
   s.loadBalancers = std::move(*l);
   return s;

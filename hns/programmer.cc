@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "hns/node_context.h"
+#include "hns/query_all.h"
 #include "hns/translate.h"
 
 namespace hnsproxy::hns {
@@ -22,34 +23,6 @@ std::string filterQuery(const json& filter) {
 
 }  // namespace
 
-namespace {
-
-// Query each ID (open, query, close), as hcsshim's List* does.
-template <typename T, typename Parse>
-Result<std::vector<T>> queryAll(Api& api, ObjectKind kind, const std::vector<std::string>& ids, Parse parse) {
-  std::vector<T> out;
-  for (const auto& id : ids) {
-    auto h = api.open(kind, id);
-    if (!h) {
-      if (h.error().code == ErrorCode::NotFound) continue;  // deleted between enumerate and open
-      return h.error();
-    }
-    auto doc = api.query(*h, "");
-    api.close(*h);
-    if (!doc) {
-      if (doc.error().code == ErrorCode::NotFound) continue;
-      return doc.error();
-    }
-    auto j = json::parse(*doc, nullptr, false);
-    if (j.is_discarded()) return Error(ErrorCode::Transient, std::string("HNS returned invalid JSON for ") + toString(kind) + " " + id);
-    auto obj = parse(j);
-    if (!obj) return obj.error();
-    out.push_back(std::move(obj).value());
-  }
-  return out;
-}
-
-}  // namespace
 
 HnsSnapshot Listing::snapshot() const {
   HnsSnapshot s;
@@ -135,9 +108,7 @@ Result<std::vector<IpAddress>> Programmer::refreshLocalEndpoints(const std::opti
 
 
 Result<std::vector<HcnLoadBalancer>> Programmer::listLoadBalancers() {
-  auto ids = api_.enumerate(ObjectKind::LoadBalancer, "");
-  if (!ids) return ids.error();
-  return queryAll<HcnLoadBalancer>(api_, ObjectKind::LoadBalancer, *ids, loadBalancerFromJson);
+  return listAll<HcnLoadBalancer>(api_, ObjectKind::LoadBalancer, loadBalancerFromJson);
 }
 
 Result<Listing> Programmer::list() {
@@ -379,7 +350,7 @@ Status Programmer::deleteEndpoint(const ManagedEndpoint& ep, ApplyReport& report
   return Ok{};
 }
 
-Status Programmer::createLoadBalancer(const LoadBalancer& lb, ApplyReport& report) {
+Result<HcnLoadBalancer> Programmer::documentFor(const LoadBalancer& lb) const {
   std::optional<HcnLoadBalancer> doc;
   std::string missing;
   {
@@ -389,6 +360,12 @@ Status Programmer::createLoadBalancer(const LoadBalancer& lb, ApplyReport& repor
   if (!doc)
     return Error(ErrorCode::InvalidArgument,
                  fmt::format("load balancer {}: backend {} has no HNS endpoint", lb.key.str(), missing));
+  return *doc;
+}
+
+Status Programmer::createLoadBalancer(const LoadBalancer& lb, ApplyReport& report) {
+  auto doc = documentFor(lb);
+  if (!doc) return doc.error();
   std::string text = toJson(*doc).dump();
   bool conflictHandled = false;
   const std::string newGuid = newId();
@@ -443,15 +420,8 @@ Status Programmer::deleteLoadBalancer(const LoadBalancer& lb, ApplyReport& repor
 Status Programmer::modifyLoadBalancer(const LoadBalancer& lb, ApplyReport& report) {
   if (modifySupported_) {
     std::optional<std::string> id = loadBalancerId(lb.key);
-    std::optional<HcnLoadBalancer> doc;
-    std::string missing;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      doc = toHcn(lb, [&](const IpAddress& ip) { return idOfBackend(ip); }, &missing);
-    }
-    if (!doc)
-      return Error(ErrorCode::InvalidArgument,
-                   fmt::format("load balancer {}: backend {} has no HNS endpoint", lb.key.str(), missing));
+    auto doc = documentFor(lb);
+    if (!doc) return doc.error();
     if (id) {
       doc->id = *id;
       std::string text = toJson(*doc).dump();

@@ -109,6 +109,7 @@ class Programmer {
  private:
   Status runOp(const policy::Op& op, ApplyReport& report);
   Status withRetries(const std::function<Status()>& call, ApplyReport& report);
+  Result<HcnLoadBalancer> documentFor(const policy::LoadBalancer& lb) const;
   Status createLoadBalancer(const policy::LoadBalancer& lb, ApplyReport& report);
   Status deleteLoadBalancer(const policy::LoadBalancer& lb, ApplyReport& report);
   Status modifyLoadBalancer(const policy::LoadBalancer& lb, ApplyReport& report);

@@ -77,11 +77,6 @@ std::pair<std::string, std::string> keyOf(const json& obj) {
 }  // namespace
 
 // Decodes and delivers one object; false when it was malformed (logged, skipped).
-bool Reflector::apply(const std::string& type, const std::string& text) {
-  json obj = json::parse(text, nullptr, false);
-  return applyObject(type, std::move(obj));
-}
-
 bool Reflector::applyObject(const std::string& type, nlohmann::json obj) {
   if (obj.is_discarded() || !obj.is_object()) {
     if (log_) log_('E', std::string("Skipping a malformed ") + kindOf(spec_.resource) + " in the watch stream");

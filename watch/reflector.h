@@ -63,7 +63,6 @@ class Reflector {
   enum class WatchEnd { Timeout, Gone, Error, Stopped };
   Status list();
   WatchEnd watchOnce();
-  bool apply(const std::string& type, const std::string& objectJson);
   bool applyObject(const std::string& type, nlohmann::json obj);
   void sleepFor(std::chrono::milliseconds d);
   std::string query(bool watch) const;
