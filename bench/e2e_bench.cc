@@ -1,26 +1,43 @@
-// The end-to-end benchmark: objects served by the in-repo test API server, consumed through the
-// real watch/ (reflectors) → proxy/ (change tracker, proxier) → policy/ → hns/ (programmer) path
-// into the in-process HNS simulator, with its call log and an optional per-call latency.
+// The end-to-end benchmark. The driver (this process) serves a synthetic cluster from the in-repo
+// test API server and plays churn on it; kube-proxy's side runs in a child process (this binary
+// with --proxy-child): the real watch/ (reflectors) → proxy/ (change tracker, proxier) → policy/ →
+// hns/ (programmer) path into the HNS simulator, in the child (--hns inproc) or in an hnssim
+// daemon of its own (--hns daemon, so the child's memory is kube-proxy's alone). CPU and RSS are
+// the child's own; event → programmed is measured from the driver's write to the child's end of
+// sync on the shared monotonic clock.
 //   e2e_bench [--quick] [--sizes 100,1000,10000] [--endpoints 10] [--nodes 100] [--changes 50]
-//             [--latency-us 0] [--parallelism 1] [--json FILE] [--svg FILE]
-// Prints a table; writes JSON and an SVG chart (latency and HNS calls against cluster size).
+//             [--repeat 3] [--latency-us 0] [--parallelism 1] [--hns inproc|daemon]
+//             [--json FILE] [--svg FILE]
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <condition_variable>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <malloc.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "bench/upstream_model.h"
 #include "hns/instrumented_api.h"
 #include "hns/simulated_hns.h"
+#include "hns/socket_api.h"
 #include "proxy/change_tracker.h"
 #include "proxy/health.h"
 #include "proxy/logging.h"
@@ -29,6 +46,8 @@
 #include "test_api_server.h"
 #include "watch/kube_source.h"
 
+extern char** environ;
+
 using namespace hnsproxy;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -36,6 +55,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+std::int64_t nowNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); }
 double cpuMs() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -48,72 +68,165 @@ long statusKb(const char* key) {
     if (line.rfind(key, 0) == 0) return std::atol(line.c_str() + std::strlen(key));
   return 0;
 }
+
 struct Dist {
   std::vector<double> v;
   double pct(double q) const {
     if (v.empty()) return 0;
     auto s = v;
     std::sort(s.begin(), s.end());
-    return s[static_cast<std::size_t>(q * static_cast<double>(s.size() - 1))];
+    return s[static_cast<std::size_t>(std::lround(q * static_cast<double>(s.size() - 1)))];
   }
+  double mean() const {
+    double t = 0;
+    for (double x : v) t += x;
+    return v.empty() ? 0 : t / static_cast<double>(v.size());
+  }
+  json j() const { return {{"p50", pct(0.5)}, {"p99", pct(0.99)}, {"max", pct(1.0)}, {"n", v.size()}}; }
 };
 
+// ----------------------------------------------------------------------------------------------
+// The synthetic cluster.
+// Services: 1 in 10 NodePort, 1 in 10 LoadBalancer with an ingress IP (1 in 20 of all with
+// ETP=Local), 1 in 7 ClientIP affinity, 1 in 100 dual-stack, 1 in 2,000 (and at least one) above
+// the backend cap (1,100 endpoints in 100-endpoint slices; the cap is 1,024 on HNS 15.6). Each
+// service has M endpoints spread round-robin over K nodes, so most are remote; a node holds at
+// most 250 pods, so at scale a pod backs several services. Services 0-2 share one 10-pod
+// deployment (the rolling update's).
+
+constexpr int kAboveCap = 1100;
 std::string podIp(int node, int idx) {
   return "10." + std::to_string(128 + node / 256) + "." + std::to_string(node % 256) + "." + std::to_string(idx % 250 + 2);
 }
+std::string podIp6(int node, int idx) { return "fd00:10:" + std::to_string(node) + "::" + std::to_string(idx % 250 + 2); }
+std::string nodeName(int node) { return "node-" + std::to_string(node); }
 
-// A synthetic cluster: mostly ClusterIP, some NodePort and LoadBalancer (with an ingress IP),
-// some ETP=Local, some ClientIP affinity; M endpoints per service spread over K nodes.
-void generate(test::TestApiServer& api, int n, int m, int k, int& podCounter) {
-  for (int s = 0; s < n; ++s) {
-    std::string name = "svc" + std::to_string(s);
+struct Cluster {
+  int n, m, k;
+  bool dualStack(int s) const { return s % 100 == 50; }
+  bool aboveCap(int s) const { return s % 2000 == 1999 || (n < 2000 && s == n - 1); }
+  bool special(int s) const { return s < 3 || dualStack(s) || aboveCap(s); }
+  std::string name(int s) const { return "svc" + std::to_string(s); }
+  std::string ns(int s) const { return "ns" + std::to_string(s % 50); }
+
+  json service(int s, bool affinityFlip = false) const {
     std::string type = s % 10 == 0 ? "NodePort" : s % 10 == 1 ? "LoadBalancer" : "ClusterIP";
-    json port{{"name", "http"}, {"port", 80}, {"targetPort", 8080}};
-    if (type != "ClusterIP") port["nodePort"] = 30000 + s % 2700;
+    json port{{"name", "http"}, {"protocol", "TCP"}, {"port", 80}, {"targetPort", 8080}};
+    if (type != "ClusterIP") port["nodePort"] = 30000 + (s / 10 * 2 + s % 10) % 2768;  // unique below 13,840 services
+    std::string cip = "10.96." + std::to_string(s / 250) + "." + std::to_string(s % 250 + 1);
     json svc{{"kind", "Service"},
-             {"metadata", {{"name", name}, {"namespace", "ns" + std::to_string(s % 50)}, {"creationTimestamp", "2026-01-01T00:00:00Z"}}},
-             {"spec", {{"type", type}, {"clusterIP", "10.96." + std::to_string(s / 250) + "." + std::to_string(s % 250 + 1)},
-                       {"ports", {port}}}}};
-    if (s % 7 == 0) svc["spec"]["sessionAffinity"] = "ClientIP";
+             {"metadata", {{"name", name(s)}, {"namespace", ns(s)}, {"creationTimestamp", "2026-01-01T00:00:00Z"}}},
+             {"spec", {{"type", type}, {"clusterIP", cip}, {"ports", {port}}}}};
+    if (dualStack(s)) {
+      svc["spec"]["ipFamilyPolicy"] = "RequireDualStack";
+      svc["spec"]["ipFamilies"] = {"IPv4", "IPv6"};
+      svc["spec"]["clusterIPs"] = {cip, "fd00:96::" + std::to_string(s)};
+    }
+    if ((s % 7 == 0) != affinityFlip) svc["spec"]["sessionAffinity"] = "ClientIP";
     if (type == "LoadBalancer") {
       svc["status"] = {{"loadBalancer", {{"ingress", {{{"ip", "20." + std::to_string(s / 62500) + "." + std::to_string(s / 250 % 250) + "." + std::to_string(s % 250 + 1)}}}}}}};
       if (s % 20 == 1) svc["spec"]["externalTrafficPolicy"] = "Local";
     }
-    api.upsert("services", svc);
-    json eps = json::array();
-    for (int e = 0; e < m; ++e, ++podCounter) {
-      int node = podCounter % k;
-      eps.push_back({{"addresses", {podIp(node, podCounter / k)}}, {"nodeName", "node-" + std::to_string(node)},
-                     {"conditions", {{"ready", true}}}});
-    }
-    api.upsert("endpointslices", json{{"kind", "EndpointSlice"}, {"addressType", "IPv4"},
-                                      {"metadata", {{"name", name + "-abcde"}, {"namespace", "ns" + std::to_string(s % 50)},
-                                                    {"labels", {{"kubernetes.io/service-name", name}}}}},
-                                      {"ports", {{{"name", "http"}, {"port", 8080}}}},
-                                      {"endpoints", eps}});
+    return svc;
   }
+  static json slice(const std::string& ns, const std::string& svc, const std::string& name, const std::string& family, json eps) {
+    return {{"kind", "EndpointSlice"}, {"addressType", family},
+            {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{"kubernetes.io/service-name", svc}}}}},
+            {"ports", {{{"name", "http"}, {"protocol", "TCP"}, {"port", 8080}}}}, {"endpoints", std::move(eps)}};
+  }
+  static json endpoint(const std::string& ip, int node, bool ready = true, bool terminating = false) {
+    return {{"addresses", {ip}}, {"nodeName", nodeName(node)},
+            {"conditions", {{"ready", ready}, {"serving", true}, {"terminating", terminating}}}};
+  }
+  // The deployment behind services 0-2: pod i of generation g.
+  static std::pair<std::string, int> deploymentPod(int i, int g) { return {podIp(2 + g % 2, 200 + i + 10 * (g / 2)), 2 + g % 2}; }
+  static json deploymentSlice(int svc, const std::string& ns, const std::vector<int>& gens, int terminatingIdx) {
+    json eps = json::array();
+    for (int i = 0; i < 10; ++i) {
+      auto [ip, nd] = deploymentPod(i, gens[static_cast<std::size_t>(i)]);
+      eps.push_back(endpoint(ip, nd, i != terminatingIdx, i == terminatingIdx));
+    }
+    return slice(ns, "svc" + std::to_string(svc), "svc" + std::to_string(svc) + "-abcde", "IPv4", eps);
+  }
+
+  // The endpoint slices of service s; `extra` adds one endpoint (scale up by one).
+  std::vector<json> slices(int s, bool extra = false) const {
+    std::vector<json> out;
+    if (s < 3) {
+      out.push_back(deploymentSlice(s, ns(s), std::vector<int>(10, 0), -1));
+      return out;
+    }
+    int count = aboveCap(s) ? kAboveCap : m;
+    json eps = json::array();
+    int part = 0;
+    auto flush = [&] {
+      out.push_back(slice(ns(s), name(s), name(s) + "-" + std::to_string(part++), "IPv4", eps));
+      eps = json::array();
+    };
+    for (int e = 0; e < count; ++e) {
+      long pod = static_cast<long>(s) * m + e;
+      int node = static_cast<int>(pod % k);
+      eps.push_back(endpoint(podIp(node, static_cast<int>(pod / k)), node));
+      if (eps.size() == 100) flush();
+    }
+    if (extra) eps.push_back(endpoint("10.250." + std::to_string(s / 250 % 250) + "." + std::to_string(s % 250 + 1), 1));
+    if (!eps.empty() || out.empty()) flush();
+    if (dualStack(s)) {
+      json v6 = json::array();
+      for (int e = 0; e < m; ++e) {
+        long pod = static_cast<long>(s) * m + e;
+        int node = static_cast<int>(pod % k);
+        v6.push_back(endpoint(podIp6(node, static_cast<int>(pod / k)), node));
+      }
+      out.push_back(slice(ns(s), name(s), name(s) + "-v6", "IPv6", v6));
+    }
+    return out;
+  }
+  // The first slice's name (the one `extra` changes).
+  std::string firstSlice(int s) const { return s < 3 ? name(s) + "-abcde" : name(s) + "-0"; }
+
+  void serve(test::TestApiServer& api) const {
+    api.upsert("nodes", json{{"kind", "Node"},
+                             {"metadata", {{"name", "node-0"}, {"labels", {{"topology.kubernetes.io/zone", "zone-a"}}}}},
+                             {"status", {{"addresses", {{{"type", "InternalIP"}, {"address", "192.168.0.10"}},
+                                                        {{"type", "InternalIP"}, {"address", "fd00:192:168::10"}}}}}}});
+    for (int s = 0; s < n; ++s) {
+      api.upsert("services", service(s));
+      for (auto& sl : slices(s)) api.upsert("endpointslices", std::move(sl));
+    }
+  }
+};
+
+// The node's HNS before kube-proxy starts: an L2Bridge network and 250 local (CNI) endpoints,
+// dual-stack ones for the node's pods.
+void prepareNode(hns::Api& api) {
+  auto net = api.create(hns::ObjectKind::Network, "", R"({"Name":"cbr0","Type":"L2Bridge"})", 0);
+  if (!net) throw std::runtime_error("network: " + net.error().message);
+  for (int i = 0; i < 250; ++i) {
+    json cfg = {{{"IpAddress", podIp(0, i)}}, {{"IpAddress", podIp6(0, i)}}};
+    auto e = api.create(hns::ObjectKind::Endpoint, "", json{{"Name", "pod" + std::to_string(i)}, {"IpConfigurations", cfg}}.dump(), *net);
+    if (!e) throw std::runtime_error("endpoint: " + e.error().message);
+    api.close(*e);
+  }
+  api.close(*net);
 }
 
-std::unique_ptr<hns::SimulatedHns> node(std::chrono::microseconds latency) {
-  auto sim = std::make_unique<hns::SimulatedHns>(*hns::profileByName("ws2025-updated"));
-  auto net = sim->create(hns::ObjectKind::Network, "", R"({"Name":"cbr0","Type":"L2Bridge"})", 0);
-  for (int i = 0; i < 250; ++i) {
-    auto e = sim->create(hns::ObjectKind::Endpoint, "", json{{"IpConfigurations", {{{"IpAddress", podIp(0, i)}}}}}.dump(), *net);
-    sim->close(*e);
-  }
-  sim->close(*net);
-  sim->setLatency(latency);
-  sim->resetCallLog();
-  return sim;
-}
+// ----------------------------------------------------------------------------------------------
+// The child: kube-proxy's side. Reads one command per line on stdin, answers one JSON line.
 
 struct Pipeline {
+  std::mutex mu;
+  std::condition_variable cv;
   proxy::ChangeTracker tracker{"node-0"};
   proxy::Metrics metrics;
   proxy::ProxyHealth health{std::chrono::seconds(60)};
   std::unique_ptr<watch::KubeSource> source;
   std::unique_ptr<proxy::Proxier> proxier;
   Pipeline(const std::string& url, hns::Api& api, int parallelism) {
+    tracker.setOnChange([this] {
+      std::lock_guard<std::mutex> l(mu);
+      cv.notify_all();
+    });
     watch::ClientConfig cfg;
     cfg.server = url;
     cfg.token = "t0ken-v1";
@@ -121,139 +234,368 @@ struct Pipeline {
     proxy::ProxierConfig pc;
     pc.nodeName = "node-0";
     pc.networkName = "cbr0";
-    pc.bindAddress = policy::IpAddress::parse("192.168.0.10");
     pc.programmer.parallelism = parallelism;
     pc.verifyPeriod = std::chrono::hours(24);
     proxier = std::make_unique<proxy::Proxier>(pc, api, tracker, metrics, health);
   }
   ~Pipeline() { source->stop(); }
+  template <typename Pred>
+  void waitFor(Pred p) {
+    std::unique_lock<std::mutex> l(mu);
+    while (!p()) cv.wait_for(l, std::chrono::milliseconds(100));
+  }
+  // Sources synced (and this node's Node seen, for its addresses) → start-up listing → first sync.
+  json start() {
+    auto t0 = Clock::now();
+    source->start();
+    waitFor([&] { return tracker.ready() && tracker.nodeSynced(); });
+    auto t1 = Clock::now();
+    std::size_t heapReady = mallinfo2().uordblks;
+    long rssReady = statusKb("VmRSS:"), hwmReady = statusKb("VmHWM:");
+    double c0 = cpuMs();
+    if (!proxier->initialize([] { return false; })) throw std::runtime_error("initialize failed");
+    auto t2 = Clock::now();
+    bool ok = proxier->sync();
+    auto t3 = Clock::now();
+    return {{"sourcesMs", ms(t1 - t0)}, {"listingMs", ms(t2 - t1)}, {"programMs", ms(t3 - t2)}, {"coldMs", ms(t3 - t1)},
+            {"cpuMs", cpuMs() - c0}, {"ok", ok}, {"heapReadyKb", heapReady / 1024}, {"rssReadyKb", rssReady}, {"hwmReadyKb", hwmReady}, {"heapProgrammedKb", mallinfo2().uordblks / 1024}};
+  }
+};
+
+int childMain(const std::string& url, const std::string& hnsSocket, long latencyUs, int parallelism) {
+  std::unique_ptr<hns::Api> base;
+  if (hnsSocket.empty()) {
+    auto sim = std::make_unique<hns::SimulatedHns>(*hns::profileByName("ws2025-updated"));
+    prepareNode(*sim);
+    sim->setLatency(std::chrono::microseconds(latencyUs));
+    base = std::move(sim);
+  } else {
+    base = std::make_unique<hns::SocketApi>(hnsSocket);
+  }
+  hns::InstrumentedApi calls(*base);
+  std::unique_ptr<Pipeline> pipe;
+  auto counters = [&](json j) {
+    j["cpuMs"] = j.contains("cpuMs") ? j["cpuMs"] : json(cpuMs());
+    j["calls"] = calls.totalCalls();
+    j["mutating"] = calls.mutatingCalls();
+    j["doneNs"] = nowNs();
+    return j;
+  };
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    std::istringstream in(line);
+    std::string cmd;
+    in >> cmd;
+    json reply;
+    try {
+      if (cmd == "start" || cmd == "restart") {
+        pipe.reset();
+        calls.reset();
+        json r = (pipe = std::make_unique<Pipeline>(url, calls, parallelism))->start();
+        json byKind = json::object();
+        for (const auto& [k, st] : calls.stats()) byKind[k] = st.total();
+        r["byKind"] = byKind;
+        r["lbs"] = pipe->proxier->programmer().applied().loadBalancers.size();
+        r["remote"] = pipe->proxier->programmer().applied().endpoints.size();
+        r["rssKb"] = statusKb("VmRSS:");
+        reply = counters(r);
+        reply["cpuMs"] = r["cpuMs"];
+      } else if (cmd == "sync") {  // sync E S: wait for E pending slices and S pending services
+        std::size_t e = 0, s = 0;
+        in >> e >> s;
+        pipe->waitFor([&] { return pipe->tracker.pendingEndpoints() >= e && pipe->tracker.pendingServices() >= s; });
+        bool ok = pipe->proxier->sync();
+        reply = counters({{"ok", ok}});
+      } else if (cmd == "stats") {
+        auto mi = mallinfo2();
+        reply = counters({{"rssKb", statusKb("VmRSS:")}, {"hwmKb", statusKb("VmHWM:")}, {"heapInUseKb", mi.uordblks / 1024},
+                          {"heapFreeKb", mi.fordblks / 1024}, {"mmapKb", mi.hblkhd / 1024}, {"arenaKb", mi.arena / 1024}});
+        if (std::getenv("E2E_TRIM")) { malloc_trim(0); reply["rssAfterTrimKb"] = statusKb("VmRSS:"); }
+      } else if (cmd == "quit") {
+        break;
+      } else {
+        reply = {{"error", "unknown command " + cmd}};
+      }
+    } catch (const std::exception& ex) {
+      reply = {{"error", ex.what()}};
+    }
+    std::cout << reply.dump() << std::endl;
+  }
+  pipe.reset();
+  return 0;
+}
+
+// ----------------------------------------------------------------------------------------------
+// The driver.
+
+std::string selfDir() { return std::filesystem::read_symlink("/proc/self/exe").parent_path().string(); }
+
+class Process {
+ public:
+  // stdin and stdout are pipes to this process; stderr goes to `errPath` (appended) when given.
+  explicit Process(const std::vector<std::string>& argv, const std::string& errPath = "") {
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe failed");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    if (!errPath.empty()) posix_spawn_file_actions_addopen(&fa, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) throw std::runtime_error("cannot start " + argv[0]);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(in[0]);
+    ::close(out[1]);
+    to_ = fdopen(in[1], "w");
+    from_ = fdopen(out[0], "r");
+  }
+  // Closing stdin ends a child; a daemon (or a child that does not end in `grace`) gets SIGTERM.
+  ~Process() {
+    if (to_) std::fclose(to_);
+    int st = 0;
+    for (auto end = Clock::now() + grace; pid_ > 0 && Clock::now() < end; std::this_thread::sleep_for(std::chrono::milliseconds(5)))
+      if (waitpid(pid_, &st, WNOHANG) == pid_) pid_ = -1;
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, &st, 0);
+    }
+    if (from_) std::fclose(from_);
+  }
+  std::chrono::milliseconds grace{60000};
+  std::string readLine() {
+    std::string s;
+    for (int c; (c = std::fgetc(from_)) != EOF && c != '\n';) s.push_back(static_cast<char>(c));
+    return s;
+  }
+  void send(const std::string& line) {
+    std::fputs((line + "\n").c_str(), to_);
+    std::fflush(to_);
+  }
+  json cmd(const std::string& line) {
+    send(line);
+    std::string r = readLine();
+    while (!r.empty() && r[0] != '{') r = readLine();  // a profiler wrapping the child may print first
+    auto reply = json::parse(r, nullptr, false);
+    if (reply.is_discarded() || reply.contains("error"))
+      throw std::runtime_error("child: " + line + ": " + (reply.is_discarded() ? "no answer" : reply["error"].get<std::string>()));
+    return reply;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+};
+
+struct Options {
+  std::vector<int> sizes{100, 1000, 10000};
+  int m = 10, k = 100, changes = 50, repeat = 3, parallelism = 1;
+  long latencyUs = 0;
+  bool daemon = false;
+  bool memoryModel = true;
+  std::string childLog = "e2e-bench-child.log";  // the children's klog output
+  int childVerbosity = 0;
+};
+
+// An HNS for one child: the child's own simulator, or an hnssim daemon prepared like the node.
+struct Hns {
+  std::unique_ptr<Process> daemon;
+  std::string socket;
+  Hns(const Options& o, int id) {
+    if (!o.daemon) return;
+    socket = (std::filesystem::temp_directory_path() / ("e2e-bench-" + std::to_string(getpid()) + "-" + std::to_string(id) + ".sock")).string();
+    daemon = std::make_unique<Process>(std::vector<std::string>{selfDir() + "/../hns/hnssim", "--socket", socket, "--profile",
+                                                                "ws2025-updated", "--latency-us", std::to_string(o.latencyUs)});
+    daemon->grace = std::chrono::milliseconds(0);
+    daemon->readLine();  // "hnssim: serving ..."
+    hns::SocketApi api(socket);
+    prepareNode(api);
+  }
+  ~Hns() { daemon.reset(); std::filesystem::remove(socket); }
+};
+
+// E2E_CHILD_WRAPPER runs the child under a profiler, e.g. "perf record -g -o perf.data" or
+// "heaptrack -o kube-proxy" (words split on spaces; the wrapper's program needs a full path).
+std::vector<std::string> childWrapper() {
+  std::vector<std::string> w;
+  if (const char* e = std::getenv("E2E_CHILD_WRAPPER")) {
+    std::istringstream in(e);
+    for (std::string t; in >> t;) w.push_back(t);
+  }
+  return w;
+}
+
+std::unique_ptr<Process> spawnChild(const Options& o, const std::string& url, const Hns& h) {
+  std::vector<std::string> argv = childWrapper();
+  std::vector<std::string> own{
+      selfDir() + "/e2e_bench", "--proxy-child", url, "--hns-socket", h.socket.empty() ? "-" : h.socket, "--latency-us",
+      std::to_string(o.latencyUs), "--parallelism", std::to_string(o.parallelism), "--v", std::to_string(o.childVerbosity)};
+  argv.insert(argv.end(), own.begin(), own.end());
+  return std::make_unique<Process>(argv, o.childLog);
+}
+
+struct Churn {  // one kind of change, measured over several events
+  Dist latencyMs, cpuMs, calls, mutating;
+  void add(std::int64_t eventNs, const json& before, const json& after) {
+    latencyMs.v.push_back(static_cast<double>(after["doneNs"].get<std::int64_t>() - eventNs) / 1e6);
+    cpuMs.v.push_back(after["cpuMs"].get<double>() - before["cpuMs"].get<double>());
+    calls.v.push_back(after["calls"].get<double>() - before["calls"].get<double>());
+    mutating.v.push_back(after["mutating"].get<double>() - before["mutating"].get<double>());
+  }
+  json j() const {
+    return {{"latencyMs", latencyMs.j()}, {"cpuMs", {{"mean", cpuMs.mean()}, {"p50", cpuMs.pct(0.5)}}},
+            {"hnsCalls", calls.mean()}, {"mutating", mutating.mean()}};
+  }
 };
 
 struct Row {
   int n = 0;
-  double listMs = 0, coldWallMs = 0, coldCpuMs = 0;
-  std::uint64_t coldCalls = 0, coldMutating = 0, lbs = 0, remote = 0;
-  double changeP50 = 0, changeP99 = 0, changeCpuMs = 0;
-  double callsPerChange = 0, mutatingPerChange = 0;
-  double rollWallMs = 0;
+  std::uint64_t lbs = 0, remote = 0;
+  Dist sourcesMs, listingMs, programMs, coldMs, coldCpuMs;
+  std::uint64_t coldCalls = 0, coldMutating = 0;
+  json coldByKind;
+  Churn endpoint, roll, svcAdd, svcRemove, spec;
+  double rollTotalMs = 0;
   std::uint64_t rollMutating = 0;
   std::uint64_t idleCalls = 0;
   double idleCpuMs = 0;
   std::uint64_t restartMutating = 0;
   double restartReadyMs = 0;
-  long rssKb = 0;
-  double bytesPerService = 0, bytesPerEndpoint = 0;
+  long rssKb = 0, hwmKb = 0, rssSyncedKb = 0, rssColdKb = 0, heapColdKb = 0, restartHwmKb = 0;
   bench::UpstreamCalls upCold, upIdle, upChange, upRestart;
 };
 
-Row runSize(int n, int m, int k, int changes, std::chrono::microseconds latency, int parallelism) {
+Row runSize(const Options& o, int n) {
   Row row;
   row.n = n;
+  Cluster cl{n, o.m, o.k};
   test::TestApiServer api(test::TestApiServer::Options{false, "t0ken-v1"});
-  int pods = 0;
-  generate(api, n, m, k, pods);
-  auto sim = node(latency);
-  hns::InstrumentedApi calls(*sim);
-  long rssBefore = statusKb("VmRSS:");
-  auto t0 = Clock::now();
-  auto pipe = std::make_unique<Pipeline>(api.url(), calls, parallelism);
-  pipe->source->start();
-  while (!pipe->tracker.ready()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  row.listMs = ms(Clock::now() - t0);
-  // Cold start: sources synced → everything programmed.
-  auto w0 = Clock::now();
-  double c0 = cpuMs();
-  if (!pipe->proxier->initialize([] { return false; })) std::abort();
-  bool ok = pipe->proxier->sync();
-  row.coldWallMs = ms(Clock::now() - w0);
-  row.coldCpuMs = cpuMs() - c0;
-  row.coldCalls = calls.totalCalls();
-  row.coldMutating = calls.mutatingCalls();
-  row.lbs = pipe->proxier->programmer().applied().loadBalancers.size();
-  row.remote = pipe->proxier->programmer().applied().endpoints.size();
-  long rssAfter = statusKb("VmRSS:");
-  row.rssKb = rssAfter;
-  std::uint64_t endpoints = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(m);
-  row.bytesPerService = (rssAfter - rssBefore) * 1024.0 / n * 0.3;  // ~ split by the object sizes below
-  row.bytesPerEndpoint = (rssAfter - rssBefore) * 1024.0 * 0.7 / static_cast<double>(endpoints);
-  if (!ok) std::fprintf(stderr, "cold start sync reported failures\n");
+  cl.serve(api);
+  std::fprintf(stderr, "[%d services] served\n", n);
 
-  // One endpoint added / removed in one service: event → programmed.
-  Dist lat;
-  double cpu = 0;
-  calls.reset();
-  for (int c = 0; c < changes; ++c) {
-    int s = (c * 7919) % n;
-    std::string name = "svc" + std::to_string(s), ns = "ns" + std::to_string(s % 50);
-    json eps = json::array();
-    for (int e = 0; e < m; ++e) eps.push_back({{"addresses", {podIp((s * m + e) % k, (s * m + e) / k)}}, {"nodeName", "node-" + std::to_string((s * m + e) % k)}});
-    if (c % 2 == 0) eps.push_back({{"addresses", {"10.250." + std::to_string(c / 250) + "." + std::to_string(c % 250 + 1)}}, {"nodeName", "node-1"}});
-    auto start = Clock::now();
-    double cs = cpuMs();
-    api.upsert("endpointslices", json{{"kind", "EndpointSlice"}, {"addressType", "IPv4"},
-                                      {"metadata", {{"name", name + "-abcde"}, {"namespace", ns}, {"labels", {{"kubernetes.io/service-name", name}}}}},
-                                      {"ports", {{{"name", "http"}, {"port", 8080}}}}, {"endpoints", eps}});
-    while (pipe->tracker.pendingEndpoints() == 0) std::this_thread::yield();
-    pipe->proxier->sync();
-    lat.v.push_back(ms(Clock::now() - start));
-    cpu += cpuMs() - cs;
+  // 1. Cold start, repeated: each run a new kube-proxy over a new (empty) node.
+  std::unique_ptr<Hns> hnsNode;
+  std::unique_ptr<Process> child;
+  for (int r = 0; r < o.repeat; ++r) {
+    child.reset();
+    hnsNode = std::make_unique<Hns>(o, r);
+    child = spawnChild(o, api.url(), *hnsNode);
+    json s = child->cmd("start");
+    row.sourcesMs.v.push_back(s["sourcesMs"]);
+    row.listingMs.v.push_back(s["listingMs"]);
+    row.programMs.v.push_back(s["programMs"]);
+    row.coldMs.v.push_back(s["coldMs"]);
+    row.coldCpuMs.v.push_back(s["cpuMs"]);
+    row.coldCalls = s["calls"];
+    row.coldMutating = s["mutating"];
+    row.coldByKind = s["byKind"];
+    row.lbs = s["lbs"];
+    row.remote = s["remote"];
+    if (!s["ok"].get<bool>()) std::fprintf(stderr, "cold start reported failures\n");
+    row.rssSyncedKb = s["rssReadyKb"];
+    row.rssColdKb = s["rssKb"];
+    row.heapColdKb = s["heapProgrammedKb"];
   }
-  row.changeP50 = lat.pct(0.5);
-  row.changeP99 = lat.pct(0.99);
-  row.changeCpuMs = cpu / changes;
-  row.callsPerChange = static_cast<double>(calls.totalCalls()) / changes;
-  row.mutatingPerChange = static_cast<double>(calls.mutatingCalls()) / changes;
+  std::fprintf(stderr, "[%d services] cold start done\n", n);
 
-  // A rolling update of one deployment behind 3 services: each pod terminating, then replaced.
-  calls.reset();
-  auto r0 = Clock::now();
-  std::vector<std::string> podsNow;
-  for (int i = 0; i < 10; ++i) podsNow.push_back(podIp(2, 200 + i));
-  auto publish = [&](const std::vector<std::pair<std::string, bool>>& eps) {
-    for (int svc = 0; svc < 3; ++svc) {
-      json list = json::array();
-      for (const auto& [ip, terminating] : eps)
-        list.push_back({{"addresses", {ip}}, {"nodeName", "node-2"},
-                        {"conditions", {{"ready", !terminating}, {"serving", true}, {"terminating", terminating}}}});
-      std::string name = "svc" + std::to_string(svc);
-      api.upsert("endpointslices", json{{"kind", "EndpointSlice"}, {"addressType", "IPv4"},
-                                        {"metadata", {{"name", name + "-abcde"}, {"namespace", "ns" + std::to_string(svc % 50)},
-                                                      {"labels", {{"kubernetes.io/service-name", name}}}}},
-                                        {"ports", {{{"name", "http"}, {"port", 8080}}}}, {"endpoints", list}});
-    }
-    while (pipe->tracker.pendingEndpoints() < 3) std::this_thread::yield();
-    pipe->proxier->sync();
+  auto publish = [&](const std::vector<json>& slices, const std::vector<json>& services, std::size_t removedSlices = 0,
+                     std::size_t removedServices = 0, const std::function<void()>& removals = {}) {
+    json before = child->cmd("stats");
+    std::int64_t t = nowNs();
+    for (const auto& s : services) api.upsert("services", s);
+    for (const auto& s : slices) api.upsert("endpointslices", s);
+    if (removals) removals();
+    json after = child->cmd("sync " + std::to_string(slices.size() + removedSlices) + " " +
+                            std::to_string(services.size() + removedServices));
+    return std::make_tuple(t, before, after);
   };
-  for (int i = 0; i < 10; ++i) {
-    std::vector<std::pair<std::string, bool>> eps;
-    for (int j = 0; j < 10; ++j) eps.emplace_back(podsNow[static_cast<std::size_t>(j)], j == i);
-    publish(eps);  // pod i terminating
-    podsNow[static_cast<std::size_t>(i)] = podIp(3, 200 + i);
-    eps.clear();
-    for (int j = 0; j < 10; ++j) eps.emplace_back(podsNow[static_cast<std::size_t>(j)], false);
-    publish(eps);  // replaced
+
+  // 2. One endpoint added to one service, then removed again (scale up / down by one).
+  for (int c = 0; c < o.changes; ++c) {
+    int s = (c / 2 * 7919) % n;
+    while (cl.special(s)) s = (s + 1) % n;
+    auto [t, b, a] = publish({cl.slices(s, c % 2 == 0).front()}, {});
+    row.endpoint.add(t, b, a);
   }
-  row.rollWallMs = ms(Clock::now() - r0);
-  row.rollMutating = calls.mutatingCalls();
+  std::fprintf(stderr, "[%d services] endpoint changes done\n", n);
 
-  // A periodic sync with nothing changed.
-  calls.reset();
-  double i0 = cpuMs();
-  pipe->proxier->sync();
-  row.idleCpuMs = cpuMs() - i0;
-  row.idleCalls = calls.totalCalls();
+  // 3. A rolling update of the deployment behind services 0-2: each pod terminating, then replaced.
+  {
+    std::vector<int> gens(10, 0);
+    json first = child->cmd("stats");
+    auto r0 = nowNs();
+    for (int i = 0; i < 10; ++i) {
+      for (int step = 0; step < 2; ++step) {
+        if (step == 1) gens[static_cast<std::size_t>(i)] = 1;
+        std::vector<json> sl;
+        for (int svc = 0; svc < 3; ++svc) sl.push_back(Cluster::deploymentSlice(svc, cl.ns(svc), gens, step == 0 ? i : -1));
+        auto [t, b, a] = publish(sl, {});
+        row.roll.add(t, b, a);
+        if (i == 9 && step == 1) {
+          row.rollTotalMs = static_cast<double>(a["doneNs"].get<std::int64_t>() - r0) / 1e6;
+          row.rollMutating = a["mutating"].get<std::uint64_t>() - first["mutating"].get<std::uint64_t>();
+        }
+      }
+    }
+  }
 
-  // Restart over the unchanged cluster: a new proxy over the same HNS.
-  pipe.reset();
-  calls.reset();
-  auto s0 = Clock::now();
-  Pipeline again(api.url(), calls, parallelism);
-  again.source->start();
-  while (!again.tracker.ready()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (!again.proxier->initialize([] { return false; })) std::abort();
-  again.proxier->sync();
-  row.restartReadyMs = ms(Clock::now() - s0);
-  row.restartMutating = calls.mutatingCalls();
+  // 4. Services added and removed (with their slices), and a Service spec changed (ClientIP
+  //    affinity switched on or off: every load balancer of the service changes its distribution).
+  int adds = std::max(1, o.changes / 4);
+  for (int i = 0; i < adds; ++i) {
+    int s = n + i;  // a new service number, outside the served range
+    Cluster big{1 << 30, o.m, o.k};
+    auto [t, b, a] = publish(big.slices(s), {big.service(s)});
+    row.svcAdd.add(t, b, a);
+  }
+  for (int i = 0; i < adds; ++i) {
+    int s = n + i;
+    Cluster big{1 << 30, o.m, o.k};
+    auto sl = big.slices(s);
+    auto [t, b, a] = publish({}, {}, sl.size(), 1, [&] {
+      api.remove("services", big.ns(s), big.name(s));
+      for (const auto& x : sl) api.remove("endpointslices", x["metadata"]["namespace"], x["metadata"]["name"]);
+    });
+    row.svcRemove.add(t, b, a);
+  }
+  for (int c = 0; c < o.changes; ++c) {
+    int s = (c / 2 * 104729 + 3) % n;
+    while (cl.special(s)) s = (s + 1) % n;
+    auto [t, b, a] = publish({}, {cl.service(s, c % 2 == 0)});
+    row.spec.add(t, b, a);
+  }
+  std::fprintf(stderr, "[%d services] churn done\n", n);
+
+  // 5. A periodic sync with nothing changed.
+  {
+    json b = child->cmd("stats");
+    json a = child->cmd("sync 0 0");
+    row.idleCalls = a["calls"].get<std::uint64_t>() - b["calls"].get<std::uint64_t>();
+    row.idleCpuMs = a["cpuMs"].get<double>() - b["cpuMs"].get<double>();
+  }
+  json st = child->cmd("stats");
+  row.rssKb = st["rssKb"];
+  row.hwmKb = st["hwmKb"];
+
+  // 6. Restart over the unchanged cluster: a new kube-proxy process over the same HNS daemon; with
+  //    the simulator in the child, a new proxy in the same process.
+  json rs;
+  if (o.daemon) {
+    child.reset();
+    child = spawnChild(o, api.url(), *hnsNode);
+    rs = child->cmd("start");
+    row.restartHwmKb = child->cmd("stats")["hwmKb"];
+  } else {
+    rs = child->cmd("restart");
+  }
+  row.restartReadyMs = rs["sourcesMs"].get<double>() + rs["coldMs"].get<double>();
+  row.restartMutating = rs["mutating"];
+  child.reset();
+  hnsNode.reset();
 
   std::uint64_t e = 250 + row.remote;
   row.upCold = bench::coldStart(250, row.remote, row.lbs);
@@ -261,6 +603,26 @@ Row runSize(int n, int m, int k, int changes, std::chrono::microseconds latency,
   row.upChange = bench::endpointAdded(e, row.lbs, 1, true);
   row.upRestart = bench::restart(e, row.lbs);
   return row;
+}
+
+// Bytes per service and per endpoint: kube-proxy's RSS (HNS in a daemon) for N services with M and
+// 4M endpoints each, and with no services.
+json memoryModel(const Options& base, int n) {
+  Options o = base;
+  o.daemon = true;
+  auto rssFor = [&](int services, int m) {
+    Cluster cl{services, m, o.k};
+    test::TestApiServer api(test::TestApiServer::Options{false, "t0ken-v1"});
+    cl.serve(api);
+    Hns h(o, 100 + m);
+    auto child = spawnChild(o, api.url(), h);
+    child->cmd("start");
+    return child->cmd("stats")["rssKb"].get<double>() * 1024;
+  };
+  double empty = rssFor(0, o.m), small = rssFor(n, o.m), large = rssFor(n, 4 * o.m);
+  double perEndpoint = (large - small) / (static_cast<double>(n) * 3 * o.m);
+  double perService = (small - empty - perEndpoint * n * o.m) / n;
+  return {{"services", n}, {"baseMb", empty / 1048576}, {"bytesPerService", perService}, {"bytesPerEndpoint", perEndpoint}};
 }
 
 void svg(const std::vector<Row>& rows, const std::string& path) {
@@ -299,8 +661,8 @@ void svg(const std::vector<Row>& rows, const std::string& path) {
   };
   std::vector<double> p50, p99, cold, coldUp, idleUp;
   for (const auto& r : rows) {
-    p50.push_back(r.changeP50);
-    p99.push_back(r.changeP99);
+    p50.push_back(r.endpoint.latencyMs.pct(0.5));
+    p99.push_back(r.endpoint.latencyMs.pct(0.99));
     cold.push_back(static_cast<double>(r.coldCalls));
     coldUp.push_back(static_cast<double>(r.upCold.total));
     idleUp.push_back(static_cast<double>(r.upIdle.total));
@@ -313,89 +675,154 @@ void svg(const std::vector<Row>& rows, const std::string& path) {
   std::ofstream(path) << out.str();
 }
 
+std::string d1(double v) { char b[32]; std::snprintf(b, sizeof b, "%.1f", v); return b; }
+std::string d3(double v) { char b[32]; std::snprintf(b, sizeof b, "%.3f", v); return b; }
+std::string u(std::uint64_t v) { return std::to_string(v); }
+std::string pp(const Dist& d, std::string (*f)(double)) { return f(d.pct(0.5)) + " / " + f(d.pct(0.99)); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<int> sizes{100, 1000, 10000};
-  int m = 10, k = 100, changes = 50, parallelism = 1;
-  long latencyUs = 0;
-  std::string jsonPath = "e2e-bench.json", svgPath = "e2e-bench.svg";
+  Options o;
+  std::string jsonPath = "e2e-bench.json", svgPath = "e2e-bench.svg", childUrl, childSocket;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--quick") {
-      sizes = {100, 1000};
-      changes = 20;
-    } else if (a == "--sizes") {
-      sizes.clear();
-      std::stringstream ss(next());
-      std::string t;
-      while (std::getline(ss, t, ',')) sizes.push_back(std::stoi(t));
-    } else if (a == "--endpoints") m = std::stoi(next());
-    else if (a == "--nodes") k = std::stoi(next());
-    else if (a == "--changes") changes = std::stoi(next());
-    else if (a == "--latency-us") latencyUs = std::stol(next());
-    else if (a == "--parallelism") parallelism = std::stoi(next());
-    else if (a == "--json") jsonPath = next();
-    else if (a == "--svg") svgPath = next();
-    else {
-      std::fprintf(stderr, "unknown argument %s\n", a.c_str());
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return argv[++i];
+    };
+    try {
+      if (a == "--quick") {
+        o.sizes = {100, 1000};
+        o.changes = 20;
+        o.repeat = 2;
+      } else if (a == "--sizes") {
+        o.sizes.clear();
+        std::stringstream ss(next());
+        std::string t;
+        while (std::getline(ss, t, ',')) o.sizes.push_back(std::stoi(t));
+      } else if (a == "--endpoints") o.m = std::stoi(next());
+      else if (a == "--nodes") o.k = std::stoi(next());
+      else if (a == "--changes") o.changes = std::max(2, std::stoi(next()));
+      else if (a == "--repeat") o.repeat = std::max(1, std::stoi(next()));
+      else if (a == "--latency-us") o.latencyUs = std::stol(next());
+      else if (a == "--parallelism") o.parallelism = std::stoi(next());
+      else if (a == "--hns") {
+        std::string h = next();
+        if (h != "inproc" && h != "daemon") throw std::invalid_argument("--hns is inproc or daemon, not " + h);
+        o.daemon = h == "daemon";
+      } else if (a == "--no-memory-model") o.memoryModel = false;
+      else if (a == "--child-log") o.childLog = next();
+      else if (a == "--v") o.childVerbosity = std::stoi(next());
+      else if (a == "--json") jsonPath = next();
+      else if (a == "--svg") svgPath = next();
+      else if (a == "--proxy-child") childUrl = next();
+      else if (a == "--hns-socket") childSocket = next();
+      else throw std::invalid_argument("unknown argument " + a);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "e2e_bench: %s\n", e.what());
       return 2;
     }
   }
+  if (!childUrl.empty()) {
+    proxy::log::init({o.childVerbosity, true, "", 0, 0});
+    return childMain(childUrl, childSocket == "-" ? "" : childSocket, o.latencyUs, o.parallelism);
+  }
   proxy::log::init({-1, true, "", 0, 0});  // quiet: errors only
+  std::ofstream(o.childLog, std::ios::trunc);
+  signal(SIGPIPE, SIG_IGN);
+
   std::vector<Row> rows;
-  for (int n : sizes) rows.push_back(runSize(n, m, k, changes, std::chrono::microseconds(latencyUs), parallelism));
+  json mem;
+  try {
+    for (int n : o.sizes) rows.push_back(runSize(o, n));
+    if (o.memoryModel) mem = memoryModel(o, std::min(o.sizes.back(), 2000));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "e2e_bench: %s\n", e.what());
+    return 1;
+  }
 
   std::printf("\nhnsproxy end-to-end benchmark: test API server → watch → policy → programmer → HNS simulator\n");
-  std::printf("%d endpoints per service over %d nodes; HNS latency %ld us per call; parallelism %d; %d changes per size\n\n",
-              m, k, latencyUs, parallelism, changes);
-  std::printf("%-44s", "services");
-  for (const auto& r : rows) std::printf("%14d", r.n);
+  std::printf("kube-proxy side in its own process; HNS %s; %d endpoints per service over %d nodes; HNS latency %ld us per call;\n"
+              "parallelism %d; cold start x%d, %d endpoint changes and %d spec changes per size; times p50 / p99\n\n",
+              o.daemon ? "in an hnssim daemon" : "simulated in that process", o.m, o.k, o.latencyUs, o.parallelism, o.repeat,
+              o.changes, o.changes);
+  std::printf("%-46s", "services");
+  for (const auto& r : rows) std::printf("%18d", r.n);
   std::printf("\n");
   auto line = [&](const char* what, auto f) {
-    std::printf("%-44s", what);
-    for (const auto& r : rows) std::printf("%14s", f(r).c_str());
+    std::printf("%-46s", what);
+    for (const auto& r : rows) std::printf("%18s", f(r).c_str());
     std::printf("\n");
   };
-  auto d1 = [](double v) { char b[32]; std::snprintf(b, sizeof b, "%.1f", v); return std::string(b); };
-  auto d3 = [](double v) { char b[32]; std::snprintf(b, sizeof b, "%.3f", v); return std::string(b); };
-  auto u = [](std::uint64_t v) { return std::to_string(v); };
   line("load balancers / remote endpoints", [&](const Row& r) { return u(r.lbs) + "/" + u(r.remote); });
-  line("list+cache from API server (ms)", [&](const Row& r) { return d1(r.listMs); });
-  line("1 cold start: wall (ms)", [&](const Row& r) { return d1(r.coldWallMs); });
-  line("  CPU (ms)", [&](const Row& r) { return d1(r.coldCpuMs); });
+  line("list+watch from API server until synced (ms)", [&](const Row& r) { return d1(r.sourcesMs.pct(0.5)); });
+  line("1 cold start: synced -> programmed (ms)", [&](const Row& r) { return pp(r.coldMs, d1); });
+  line("  of which start-up HNS listing (ms)", [&](const Row& r) { return pp(r.listingMs, d1); });
+  line("  of which programming (ms)", [&](const Row& r) { return pp(r.programMs, d1); });
+  line("  CPU (ms)", [&](const Row& r) { return pp(r.coldCpuMs, d1); });
   line("  HNS calls (mutating)", [&](const Row& r) { return u(r.coldCalls) + " (" + u(r.coldMutating) + ")"; });
   line("  upstream model calls (mutating)*", [&](const Row& r) { return u(r.upCold.total) + " (" + u(r.upCold.mutating) + ")"; });
-  line("2 endpoint change: p50 event->programmed (ms)", [&](const Row& r) { return d3(r.changeP50); });
-  line("  p99 (ms)", [&](const Row& r) { return d3(r.changeP99); });
-  line("  CPU per change (ms)", [&](const Row& r) { return d3(r.changeCpuMs); });
-  line("  HNS calls per change (mutating)", [&](const Row& r) { return d1(r.callsPerChange) + " (" + d1(r.mutatingPerChange) + ")"; });
+  line("2 endpoint +1/-1: event->programmed (ms)", [&](const Row& r) { return pp(r.endpoint.latencyMs, d3); });
+  line("  CPU per change (ms)", [&](const Row& r) { return d3(r.endpoint.cpuMs.mean()); });
+  line("  HNS calls per change (mutating)", [&](const Row& r) { return d1(r.endpoint.calls.mean()) + " (" + d1(r.endpoint.mutating.mean()) + ")"; });
   line("  upstream model calls per change*", [&](const Row& r) { return u(r.upChange.total); });
-  line("3 rolling update, 10 pods x 3 services (ms)", [&](const Row& r) { return d1(r.rollWallMs); });
+  line("3 rolling update, 10 pods x 3 svcs (ms)", [&](const Row& r) { return d1(r.rollTotalMs); });
+  line("  per step event->programmed (ms)", [&](const Row& r) { return pp(r.roll.latencyMs, d3); });
   line("  HNS mutating calls", [&](const Row& r) { return u(r.rollMutating); });
+  line("  service added: event->programmed (ms)", [&](const Row& r) { return pp(r.svcAdd.latencyMs, d3); });
+  line("    HNS calls (mutating)", [&](const Row& r) { return d1(r.svcAdd.calls.mean()) + " (" + d1(r.svcAdd.mutating.mean()) + ")"; });
+  line("  service removed: event->programmed (ms)", [&](const Row& r) { return pp(r.svcRemove.latencyMs, d3); });
+  line("    HNS calls (mutating)", [&](const Row& r) { return d1(r.svcRemove.calls.mean()) + " (" + d1(r.svcRemove.mutating.mean()) + ")"; });
+  line("  spec change (affinity): event->prog. (ms)", [&](const Row& r) { return pp(r.spec.latencyMs, d3); });
+  line("    HNS calls (mutating)", [&](const Row& r) { return d1(r.spec.calls.mean()) + " (" + d1(r.spec.mutating.mean()) + ")"; });
   line("4 periodic sync, nothing changed: calls", [&](const Row& r) { return u(r.idleCalls); });
   line("  CPU (ms)", [&](const Row& r) { return d3(r.idleCpuMs); });
   line("  upstream model calls*", [&](const Row& r) { return u(r.upIdle.total); });
   line("5 restart: mutating HNS calls", [&](const Row& r) { return u(r.restartMutating); });
   line("  time until ready (ms)", [&](const Row& r) { return d1(r.restartReadyMs); });
   line("  upstream model mutating calls*", [&](const Row& r) { return u(r.upRestart.mutating); });
-  line("6 RSS after cold start (MB)", [&](const Row& r) { return d1(r.rssKb / 1024.0); });
-  std::printf("%-44s%14.1f\n", "  peak RSS, whole process (MB)", statusKb("VmHWM:") / 1024.0);
+  std::printf("6 memory of the kube-proxy process%s\n", o.daemon ? "" : " (the HNS simulator's objects included)");
+  line("  RSS when sources synced (MB)", [&](const Row& r) { return d1(r.rssSyncedKb / 1024.0); });
+  line("  RSS after cold start (MB)", [&](const Row& r) { return d1(r.rssColdKb / 1024.0); });
+  line("  of which heap in use (MB)", [&](const Row& r) { return d1(r.heapColdKb / 1024.0); });
+  line("  RSS after churn (MB)", [&](const Row& r) { return d1(r.rssKb / 1024.0); });
+  line("  peak RSS (MB)", [&](const Row& r) { return d1(r.hwmKb / 1024.0); });
+  if (o.daemon) line("  peak RSS of the restarted process (MB)", [&](const Row& r) { return d1(r.restartHwmKb / 1024.0); });
+  if (!mem.is_null())
+    std::printf("%-46s%.0f B per service + %.0f B per endpoint (+ %.1f MB base; %d services, HNS in a daemon)\n", "  memory model",
+                mem["bytesPerService"].get<double>(), mem["bytesPerEndpoint"].get<double>(), mem["baseMb"].get<double>(),
+                mem["services"].get<int>());
+  std::printf("\nHNS calls of the last cold start by function:\n");
+  for (const auto& r : rows) {
+    std::printf("  %6d services:", r.n);
+    for (const auto& [k, v] : r.coldByKind.items()) std::printf(" %s %s", k.c_str(), v.dump().c_str());
+    std::printf("\n");
+  }
   std::printf("\n* upstream: the cost model of upstream-behaviour.md §2.8 (HCN-level calls), not a measurement.\n");
+  if (o.latencyUs > 0)
+    for (const auto& r : rows)
+      std::printf("%d services: programming %.0f ms against mutating calls x latency / parallelism = %.0f ms (%+.0f%%)\n", r.n,
+                  r.programMs.pct(0.5), static_cast<double>(r.coldMutating) * static_cast<double>(o.latencyUs) / 1000.0 / o.parallelism,
+                  100.0 * (r.programMs.pct(0.5) / (static_cast<double>(r.coldMutating) * static_cast<double>(o.latencyUs) / 1000.0 / o.parallelism) - 1));
 
   json out = json::array();
   for (const auto& r : rows)
-    out.push_back({{"services", r.n}, {"loadBalancers", r.lbs}, {"remoteEndpoints", r.remote}, {"listMs", r.listMs},
-                   {"coldStart", {{"wallMs", r.coldWallMs}, {"cpuMs", r.coldCpuMs}, {"hnsCalls", r.coldCalls}, {"mutating", r.coldMutating},
-                                  {"upstreamModelCalls", r.upCold.total}}},
-                   {"endpointChange", {{"p50Ms", r.changeP50}, {"p99Ms", r.changeP99}, {"cpuMs", r.changeCpuMs},
-                                       {"hnsCalls", r.callsPerChange}, {"mutating", r.mutatingPerChange}, {"upstreamModelCalls", r.upChange.total}}},
-                   {"rollingUpdate", {{"wallMs", r.rollWallMs}, {"mutating", r.rollMutating}}},
+    out.push_back({{"services", r.n}, {"loadBalancers", r.lbs}, {"remoteEndpoints", r.remote}, {"sourcesMs", r.sourcesMs.j()},
+                   {"coldStart", {{"ms", r.coldMs.j()}, {"listingMs", r.listingMs.j()}, {"programMs", r.programMs.j()},
+                                  {"cpuMs", r.coldCpuMs.j()}, {"hnsCalls", r.coldCalls}, {"mutating", r.coldMutating},
+                                  {"byFunction", r.coldByKind}, {"upstreamModelCalls", r.upCold.total}}},
+                   {"endpointChange", r.endpoint.j()}, {"endpointChangeUpstreamModelCalls", r.upChange.total},
+                   {"rollingUpdate", {{"totalMs", r.rollTotalMs}, {"mutating", r.rollMutating}, {"steps", r.roll.j()}}},
+                   {"serviceAdded", r.svcAdd.j()}, {"serviceRemoved", r.svcRemove.j()}, {"specChange", r.spec.j()},
                    {"idleSync", {{"hnsCalls", r.idleCalls}, {"cpuMs", r.idleCpuMs}, {"upstreamModelCalls", r.upIdle.total}}},
                    {"restart", {{"mutating", r.restartMutating}, {"readyMs", r.restartReadyMs}, {"upstreamModelMutating", r.upRestart.mutating}}},
-                   {"rssMb", r.rssKb / 1024.0}});
-  std::ofstream(jsonPath) << json{{"peakRssMb", statusKb("VmHWM:") / 1024.0}, {"latencyUs", latencyUs}, {"rows", out}}.dump(2) << "\n";
+                   {"memory", {{"rssSyncedMb", r.rssSyncedKb / 1024.0}, {"rssColdStartMb", r.rssColdKb / 1024.0},
+                               {"heapColdStartMb", r.heapColdKb / 1024.0}, {"rssAfterChurnMb", r.rssKb / 1024.0},
+                               {"peakRssMb", r.hwmKb / 1024.0}, {"restartPeakRssMb", r.restartHwmKb / 1024.0}}}});
+  std::ofstream(jsonPath) << json{{"hns", o.daemon ? "daemon" : "inproc"}, {"latencyUs", o.latencyUs}, {"parallelism", o.parallelism},
+                                  {"memoryModel", mem}, {"rows", out}}.dump(2)
+                          << "\n";
   svg(rows, svgPath);
   std::printf("wrote %s and %s\n", jsonPath.c_str(), svgPath.c_str());
   return 0;

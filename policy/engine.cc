@@ -31,15 +31,18 @@ void Engine::setLocalEndpoints(std::vector<IpAddress> ips) {
     touchedIps_.insert(ip);
     repointed_.insert(ip);
     if (auto it = servicesByIp_.find(ip); it != servicesByIp_.end())
-      for (const auto& [svc, n] : it->second) dirty_.insert(svc);
+      for (const auto& [svc, n] : it->second) dirty_.insert(*svc);
   }
 }
 
 void Engine::indexSlice(const EndpointSlice& s, const ServiceName& owner, int delta) {
+  const ServiceName* key = &slices_.find(owner)->first;  // the caller keeps owner's entry in slices_
   for (const auto& e : s.endpoints) {
-    auto& m = servicesByIp_[e.address];
-    if ((m[owner] += delta) <= 0) m.erase(owner);
-    if (m.empty()) servicesByIp_.erase(e.address);
+    auto& v = servicesByIp_[e.address];
+    auto it = std::find_if(v.begin(), v.end(), [&](const auto& p) { return p.first == key; });
+    if (it == v.end()) it = v.insert(v.end(), {key, 0});
+    if ((it->second += delta) <= 0) v.erase(it);
+    if (v.empty()) servicesByIp_.erase(e.address);
   }
 }
 
@@ -102,8 +105,9 @@ void Engine::upsertSlice(EndpointSlice slice) {
   }
   if (slice.serviceName.empty()) return;  // no kubernetes.io/service-name label: not ours to use
   sliceOwner_[key] = newOwner;
+  auto& bucket = slices_[newOwner];
   indexSlice(slice, newOwner, +1);
-  slices_[newOwner][slice.name] = std::move(slice);
+  bucket[slice.name] = std::move(slice);
   dirty_.insert(newOwner);
 }
 
@@ -229,7 +233,7 @@ Changes Engine::recompute() {
     Claim claim{svc->second.creationTimestamp, id};
     for (const auto& lb : res.loadBalancers) {
       conflicts_ -= conflictsAt(lb.key);
-      claims_[lb.key][claim] = lb;
+      claims_[lb.key][claim] = &lb;  // res moves into results_ below: the elements stay put
       conflicts_ += conflictsAt(lb.key);
       keys.insert(lb.key);
     }
@@ -253,7 +257,7 @@ Changes Engine::recompute() {
       desired_.loadBalancers.erase(old);
     }
     if (c != claims_.end() && !c->second.empty()) {
-      const LoadBalancer& winner = c->second.begin()->second;
+      const LoadBalancer& winner = *c->second.begin()->second;
       desired_.loadBalancers[key] = winner;
       refBackends(winner, +1, ips);
       if (c->second.size() > 1) {
@@ -261,7 +265,7 @@ Changes Engine::recompute() {
           changes.warnings.push_back(
               {it->first.service, "ConflictingFrontend",
                key.str() + " is also claimed by the older service " + winner.service.str() +
-                   "; this service's " + std::string(toString(it->second.kind)) + " load balancer is not programmed"});
+                   "; this service's " + std::string(toString(it->second->kind)) + " load balancer is not programmed"});
         }
       }
     } else if (c != claims_.end()) {

@@ -1,5 +1,7 @@
 #include "proxy/proxier.h"
 
+#include <malloc.h>  // malloc_trim (glibc), _heapmin (Windows CRT)
+
 #include <ctime>
 
 #include <fmt/format.h>
@@ -120,7 +122,6 @@ Result<NodeContext> Proxier::contextFrom(const hns::Listing& l) {
       }
   }
   if (o.nodeIPs.empty()) {
-    auto snap = l.snapshot();
     for (const auto& p : l.network.policies)
       if (p.type == "ProviderAddress" && p.settings.contains("ProviderAddress") && p.settings["ProviderAddress"].is_string())
         if (auto ip = IpAddress::parse(p.settings["ProviderAddress"].get<std::string>())) o.nodeIPs = {*ip};
@@ -132,7 +133,13 @@ Result<NodeContext> Proxier::contextFrom(const hns::Listing& l) {
       loopbackLogged_ = true;
     }
   }
-  auto r = hns::nodeContextFrom(l.snapshot(), o);
+  // What the node context reads: the network and the local (CNI) endpoints.
+  hns::HnsSnapshot local;
+  local.version = l.version;
+  local.networks = {l.network};
+  for (const auto& e : l.endpoints)
+    if (!e.isRemote()) local.endpoints.push_back(e);
+  auto r = hns::nodeContextFrom(local, o);
   if (!r) return r.error();
   for (const auto& w : r->warnings) HLOG_WARN("HNS network policy ignored", "detail", w);
   if (!programmer_.modifySupported()) r->context.caps.modifyLoadBalancer = false;
@@ -168,7 +175,7 @@ void Proxier::applyBatch(ChangeBatch& b) {
   }
 }
 
-Status Proxier::adoptFromListing(hns::Listing l) {
+Status Proxier::adoptFromListing(hns::Listing&& l) {
   auto ctx = contextFrom(l);
   if (!ctx) return ctx.error();
   engine_.setContext(*ctx);
@@ -179,7 +186,12 @@ Status Proxier::adoptFromListing(hns::Listing l) {
   if (!adopted_)
     HLOG_INFO("Adopted existing HNS objects", "loadBalancers", programmer_.applied().loadBalancers.size(),
               "remoteEndpoints", programmer_.applied().endpoints.size());
-  listing_ = std::move(l);
+  // Keep only what later context changes read (the network and the CNI's endpoints): the load
+  // balancers and remote endpoints are in the programmer's record now.
+  l.loadBalancers = {};
+  std::erase_if(l.endpoints, [](const hns::HcnEndpoint& e) { return e.isRemote(); });
+  l.endpoints.shrink_to_fit();
+  if (!listing_ || &*listing_ != &l) listing_ = std::move(l);
   adopted_ = true;
   return Ok{};
 }
@@ -205,7 +217,7 @@ Result<Plan> Proxier::computePlan(bool& fullDiff) {
   fullDiff = false;
   if (!adopted_) {
     if (!listing_) return Error(ErrorCode::Internal, "the proxier was not initialized");
-    if (auto st = adoptFromListing(*listing_); !st) return st.error();
+    if (auto st = adoptFromListing(std::move(*listing_)); !st) return st.error();
     fullDiff = true;
   } else if (verifyNow_ || (cfg_.verifyPeriod.count() > 0 && std::chrono::steady_clock::now() - lastVerify_ >= cfg_.verifyPeriod)) {
     auto l = programmer_.list();
@@ -257,9 +269,30 @@ Result<Plan> Proxier::computePlan(bool& fullDiff) {
   return diff(programmer_.applied(), engine_.desired(), caps, scope);
 }
 
+namespace {
+// A large sync (start-up, a relist, a mass change) frees most of what it allocated — decoded
+// objects' JSON, the plan, HNS documents — in holes between long-lived state; hand the free pages
+// back so the resident size follows what the proxy holds, not its high-water mark.
+constexpr std::size_t kLargeSync = 1000;  // objects in the batch plus operations in the plan
+void releaseFreedMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#elif defined(_WIN32)
+  _heapmin();
+#endif
+}
+}  // namespace
+
 bool Proxier::sync() {
+  bool ok = syncOnce();
+  if (lastSyncSize_ >= kLargeSync) releaseFreedMemory();
+  return ok;
+}
+
+bool Proxier::syncOnce() {
   auto start = std::chrono::steady_clock::now();
   ChangeBatch batch = tracker_.take();
+  lastSyncSize_ = batch.services.size() + batch.slices.size();
   if (!batch.empty()) metrics_.setLastQueued(unixNow());
   applyBatch(batch);
   metrics_.setPending(static_cast<std::int64_t>(tracker_.pendingServices()),
@@ -278,6 +311,7 @@ bool Proxier::sync() {
     return false;
   }
   programmer_.clearPending();
+  lastSyncSize_ += plan->ops.size();
   hns::ApplyReport report = programmer_.apply(*plan);
   bool ok = report.complete();
   for (const auto& e : report.errors) {

@@ -59,9 +59,11 @@ class Proxier {
   const std::vector<policy::Warning>& lastWarnings() const { return lastWarnings_; }
 
  private:
+  bool syncOnce();
   void applyBatch(ChangeBatch& batch);
+  std::size_t lastSyncSize_ = 0;  // objects applied plus operations planned by the last sync
   Result<policy::NodeContext> contextFrom(const hns::Listing& l);
-  Status adoptFromListing(hns::Listing l);
+  Status adoptFromListing(hns::Listing&& l);  // keeps l (slimmed) as listing_ on success
   std::vector<policy::Warning> carriedWarnings_;  // from the recompute done at adoption
   Result<policy::Plan> computePlan(bool& fullDiff);
   void logWarnings(const std::vector<policy::Warning>& ws);

@@ -83,30 +83,47 @@ bool Reflector::applyObject(const std::string& type, nlohmann::json obj) {
     return false;
   }
   auto key = keyOf(obj);
-  std::string rv = obj.contains("metadata") ? obj["metadata"].value("resourceVersion", "") : "";
   if (type == "DELETED") {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      cache_.erase(key);
-    }
-    switch (spec_.resource) {
-      case Resource::Services: sink_.deleteService({key.first, key.second}); break;
-      case Resource::EndpointSlices: sink_.deleteSlice(key.first, key.second); break;
-      case Resource::Nodes: sink_.deleteNode(key.second); break;
-    }
+    deliverDeleted(key);
     return true;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(key);
-    if (it != cache_.end() && !rv.empty() && it->second == rv) return true;  // nothing new
-  }
+  std::string rv = obj.contains("metadata") ? obj["metadata"].value("resourceVersion", "") : "";
+  if (unchanged(key, rv)) return true;
+  auto decoded = decode(obj);
+  if (!decoded) return false;
+  deliver(key, rv, std::move(*decoded));
+  return true;
+}
+
+bool Reflector::unchanged(const Key& key, const std::string& rv) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cache_.find(key);
+  return it != cache_.end() && !rv.empty() && it->second == rv;
+}
+
+std::optional<Object> Reflector::decode(nlohmann::json& obj) {
   obj["kind"] = kindOf(spec_.resource);  // list items and some events omit it
   auto decoded = decodeObject(obj);
   if (!decoded) {
     if (log_) log_('E', "Skipping an invalid object: " + decoded.error().message);
-    return false;
+    return std::nullopt;
   }
+  return std::move(*decoded);
+}
+
+void Reflector::deliverDeleted(const Key& key) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cache_.erase(key);
+  }
+  switch (spec_.resource) {
+    case Resource::Services: sink_.deleteService({key.first, key.second}); break;
+    case Resource::EndpointSlices: sink_.deleteSlice(key.first, key.second); break;
+    case Resource::Nodes: sink_.deleteNode(key.second); break;
+  }
+}
+
+void Reflector::deliver(const Key& key, const std::string& rv, Object obj) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     cache_[key] = rv;
@@ -117,13 +134,18 @@ bool Reflector::applyObject(const std::string& type, nlohmann::json obj) {
     void operator()(EndpointSlice& x) const { s.upsertSlice(std::move(x)); }
     void operator()(Node& x) const { s.upsertNode(std::move(x)); }
   };
-  std::visit(V{sink_}, decoded.value());
-  return true;
+  std::visit(V{sink_}, obj);
 }
 
 Status Reflector::list() {
   ++lists_;
-  std::map<std::pair<std::string, std::string>, json> items;
+  // Every listed key, with its object decoded as its page arrives (the page's JSON is dropped
+  // then): an object already delivered at that version, or one that does not decode, has none.
+  struct Listed {
+    std::string rv;
+    std::optional<Object> obj;
+  };
+  std::map<Key, Listed> items;
   std::string cont, rv;
   do {
     std::string q = query(false);
@@ -145,7 +167,18 @@ Status Reflector::list() {
     const json& md = page.value("metadata", json::object());
     rv = md.value("resourceVersion", rv);
     cont = md.value("continue", "");
-    for (const auto& item : page.value("items", json::array())) items[keyOf(item)] = item;
+    if (auto it = page.find("items"); it != page.end() && it->is_array())
+      for (auto& item : *it) {
+        if (!item.is_object()) {
+          if (log_) log_('E', std::string("Skipping a malformed ") + kindOf(spec_.resource) + " in a list");
+          continue;
+        }
+        auto key = keyOf(item);
+        Listed& l = items[key];
+        l.rv = item.contains("metadata") && item["metadata"].is_object() ? item["metadata"].value("resourceVersion", "") : "";
+        l.obj.reset();
+        if (!unchanged(key, l.rv)) l.obj = decode(item);
+      }
   } while (!cont.empty() && !stop_);
   if (stop_) return Error(ErrorCode::Transient, "stopped");
   // The relist as the minimal set of changes against what was delivered before.
@@ -155,8 +188,9 @@ Status Reflector::list() {
     for (const auto& [key, oldRv] : cache_)
       if (!items.count(key)) gone.push_back(key);
   }
-  for (const auto& key : gone) applyObject("DELETED", json{{"metadata", {{"namespace", key.first}, {"name", key.second}}}});
-  for (auto& [key, item] : items) applyObject("ADDED", std::move(item));
+  for (const auto& key : gone) deliverDeleted(key);
+  for (auto& [key, l] : items)
+    if (l.obj) deliver(key, l.rv, std::move(*l.obj));
   {
     std::lock_guard<std::mutex> lock(mu_);
     rv_ = rv;

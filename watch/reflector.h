@@ -13,12 +13,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "watch/api_client.h"
+#include "watch/decoder.h"
 #include "watch/source.h"
 
 namespace hnsproxy::watch {
@@ -63,7 +65,12 @@ class Reflector {
   enum class WatchEnd { Timeout, Gone, Error, Stopped };
   Status list();
   WatchEnd watchOnce();
+  using Key = std::pair<std::string, std::string>;  // (namespace, name)
   bool applyObject(const std::string& type, nlohmann::json obj);
+  bool unchanged(const Key& key, const std::string& rv) const;  // delivered at this version already
+  std::optional<Object> decode(nlohmann::json& obj);             // logs and skips what is invalid
+  void deliver(const Key& key, const std::string& rv, Object obj);
+  void deliverDeleted(const Key& key);
   void sleepFor(std::chrono::milliseconds d);
   std::string query(bool watch) const;
 

@@ -1,5 +1,8 @@
 #include "test_api_server.h"
 
+#include <algorithm>
+#include <ranges>
+
 #include <sstream>
 #include <sys/socket.h>
 
@@ -345,8 +348,9 @@ void TestApiServer::handle(Stream& s, bool clientCertOk) {
           continue;
         }
         std::vector<std::string> lines;
-        for (const auto& e : history_)
-          if (e.rv > sent && e.resource == resource) {
+        auto first = std::upper_bound(history_.begin(), history_.end(), sent, [](long v, const Event& e) { return v < e.rv; });
+        for (const auto& e : std::ranges::subrange(first, history_.end()))
+          if (e.resource == resource) {
             sent = e.rv;
             if (matches(e.object, labelSel, fieldSel) || e.type == "DELETED")
               lines.push_back(json{{"type", e.type}, {"object", e.object}}.dump() + "\n");
@@ -372,7 +376,11 @@ void TestApiServer::handle(Stream& s, bool clientCertOk) {
         }
         lock.lock();
         if (std::chrono::steady_clock::now() >= deadline) break;
-        cv_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200)));
+        // Events written while this stream was sending were notified then: check before waiting.
+        cv_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200)), [&] {
+          return stop_ || paused_ || (!history_.empty() && history_.back().rv > sent) || dropGeneration_ != drop ||
+                 malformedGeneration_ != malformed || bookmarkGeneration_ != bookmarks;
+        });
       }
       lock.unlock();
       writeAll(s, "0\r\n\r\n");  // the server-side timeout: a clean end of the stream
@@ -380,20 +388,28 @@ void TestApiServer::handle(Stream& s, bool clientCertOk) {
     }
     // A list, paginated.
     ++listRequests_;
-    json items = json::array();
-    long rv;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (const auto& [key, obj] : store_[resource])
-        if (matches(obj, labelSel, fieldSel)) items.push_back(obj);
-      rv = rv_;
-    }
     std::size_t limit = q.count("limit") ? std::stoul(q["limit"]) : 0;
     std::size_t start = q.count("continue") && !q["continue"].empty() ? std::stoul(q["continue"]) : 0;
     json page = json::array();
     std::string cont;
-    for (std::size_t i = start; i < items.size() && (limit == 0 || page.size() < limit); ++i) page.push_back(items[i]);
-    if (limit && start + page.size() < items.size()) cont = std::to_string(start + page.size());
+    long rv;
+    {
+      // The page: matching objects start .. start+limit (only those are copied).
+      std::lock_guard<std::mutex> lock(mu_);
+      std::size_t index = 0;
+      for (const auto& [key, obj] : store_[resource]) {
+        if (!matches(obj, labelSel, fieldSel)) continue;
+        if (index >= start) {
+          if (limit && page.size() == limit) {
+            cont = std::to_string(index);
+            break;
+          }
+          page.push_back(obj);
+        }
+        ++index;
+      }
+      rv = rv_;
+    }
     json body{{"kind", "List"}, {"apiVersion", "v1"},
               {"metadata", {{"resourceVersion", std::to_string(rv)}, {"continue", cont}}}, {"items", page}};
     if (!reply(200, body)) return;
