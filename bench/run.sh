@@ -1,27 +1,46 @@
 #!/usr/bin/env bash
 # The benchmark suite: builds (Release), then runs the policy-only benchmark, the HNS-call count
 # comparison, and the end-to-end benchmark (test API server → watch → policy → programmer → HNS
-# simulator) at 100, 1,000 and 10,000 services. Writes bench-results/ (table, JSON, SVG).
+# simulator; kube-proxy's side in a process of its own) at 100, 1,000 and 10,000 services.
+# Writes bench-results/: a table per run (*.txt), JSON for tooling and SVG charts.
 #   bench/run.sh            the standard suite (a few minutes on 2 cores)
-#   bench/run.sh --quick    under a minute: smaller sizes
+#   bench/run.sh --quick    under a minute: smaller sizes, fewer repetitions
+# BENCH_BUILD_DIR=DIR uses an already configured build tree instead (tests/run-all.sh passes its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packaging/install-deps.sh >/dev/null
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build-bench -j "$(nproc)" --target policy_bench hns_calls_bench e2e_bench >/dev/null
-out=bench-results
+build=${BENCH_BUILD_DIR:-}
+if [ -z "$build" ]; then
+  packaging/install-deps.sh >/dev/null
+  build=build-bench
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build "$build" -j "$(nproc)" --target policy_bench hns_calls_bench e2e_bench hnssim >/dev/null
+out=${BENCH_OUT:-bench-results}
 mkdir -p "$out"
+: >"$out/e2e-progress.log"
+e2e() {  # progress and errors to a log; on failure its end is shown
+  if ! "$build/bench/e2e_bench" --child-log "$out/e2e-child.log" "$@" 2>>"$out/e2e-progress.log"; then
+    tail -5 "$out/e2e-progress.log" >&2
+    return 1
+  fi
+}
 if [ "${1:-}" = "--quick" ]; then
-  build-bench/bench/policy_bench 1000 10 100 100 | tee "$out/policy.txt"
-  build-bench/bench/hns_calls_bench 1000 10 100 | tee "$out/hns-calls.txt"
-  build-bench/bench/e2e_bench --quick --json "$out/e2e.json" --svg "$out/e2e.svg" 2>/dev/null | tee "$out/e2e.txt"
+  "$build/bench/policy_bench" 1000 10 100 100 | tee "$out/policy.txt"
+  "$build/bench/hns_calls_bench" 1000 10 100 | tee "$out/hns-calls.txt"
+  e2e --quick --json "$out/e2e.json" --svg "$out/e2e.svg" | tee "$out/e2e.txt"
+  e2e --sizes 1000 --changes 10 --repeat 1 --hns daemon --no-memory-model --json "$out/e2e-daemon.json" \
+    --svg "$out/e2e-daemon.svg" | tee "$out/e2e-daemon.txt"
 else
-  build-bench/bench/policy_bench 10000 10 100 400 | tee "$out/policy.txt"
-  build-bench/bench/hns_calls_bench 1000 10 100 | tee "$out/hns-calls.txt"
-  build-bench/bench/hns_calls_bench 1000 10 100 ws2022 | tee -a "$out/hns-calls.txt"
-  build-bench/bench/e2e_bench --sizes 100,1000,10000 --changes 100 --json "$out/e2e.json" --svg "$out/e2e.svg" 2>/dev/null | tee "$out/e2e.txt"
-  # With a simulated 5 ms per HNS call: the programmer should add no time of its own.
-  build-bench/bench/e2e_bench --sizes 100 --changes 20 --latency-us 5000 --parallelism 4 \
-    --json "$out/e2e-latency.json" --svg "$out/e2e-latency.svg" 2>/dev/null | tee "$out/e2e-latency.txt"
+  "$build/bench/policy_bench" 10000 10 100 400 | tee "$out/policy.txt"
+  "$build/bench/hns_calls_bench" 1000 10 100 | tee "$out/hns-calls.txt"
+  "$build/bench/hns_calls_bench" 1000 10 100 ws2022 | tee -a "$out/hns-calls.txt"
+  # Timings, CPU and HNS calls: the simulator in kube-proxy's process, zero latency.
+  e2e --sizes 100,1000,10000 --changes 200 --repeat 3 --json "$out/e2e.json" --svg "$out/e2e.svg" | tee "$out/e2e.txt"
+  # kube-proxy's own memory: HNS in an hnssim daemon, restart as a new process.
+  e2e --sizes 1000,10000 --changes 20 --repeat 1 --hns daemon --no-memory-model --json "$out/e2e-daemon.json" \
+    --svg "$out/e2e-daemon.svg" | tee "$out/e2e-daemon.txt"
+  # With a simulated 5 ms per HNS call and 4 calls at once: the programmer should add no time of its own.
+  e2e --sizes 100 --changes 20 --repeat 3 --latency-us 5000 --parallelism 4 --no-memory-model \
+    --json "$out/e2e-latency.json" --svg "$out/e2e-latency.svg" | tee "$out/e2e-latency.txt"
 fi
 echo "results in $out/"

@@ -89,7 +89,7 @@ Result<std::vector<IpAddress>> Programmer::refreshLocalEndpoints(const std::opti
   std::vector<std::string> fresh;
   for (const auto& id : *ids)
     if (!known.count(id)) fresh.push_back(id);
-  auto eps = queryAll<HcnEndpoint>(api_, ObjectKind::Endpoint, fresh, endpointFromJson);
+  auto eps = queryAll<HcnEndpoint>(api_, ObjectKind::Endpoint, fresh, endpointFromJson, opts_.parallelism);
   if (!eps) return eps.error();
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& e : *eps) {
@@ -103,12 +103,13 @@ Result<std::vector<IpAddress>> Programmer::refreshLocalEndpoints(const std::opti
   std::vector<IpAddress> out;
   for (const auto& [ip, id] : localEpIds_)
     if (ip != sourceVip) out.push_back(ip);
+  std::sort(out.begin(), out.end());
   return out;
 }
 
 
 Result<std::vector<HcnLoadBalancer>> Programmer::listLoadBalancers() {
-  return listAll<HcnLoadBalancer>(api_, ObjectKind::LoadBalancer, loadBalancerFromJson);
+  return listAll<HcnLoadBalancer>(api_, ObjectKind::LoadBalancer, loadBalancerFromJson, "", opts_.parallelism);
 }
 
 Result<Listing> Programmer::list() {
@@ -124,7 +125,7 @@ Result<Listing> Programmer::list() {
   l.network = nets->front();
   auto epIds = api_.enumerate(ObjectKind::Endpoint, filterQuery({{"HostComputeNetwork", l.network.id}}));
   if (!epIds) return epIds.error();
-  auto eps = queryAll<HcnEndpoint>(api_, ObjectKind::Endpoint, *epIds, endpointFromJson);
+  auto eps = queryAll<HcnEndpoint>(api_, ObjectKind::Endpoint, *epIds, endpointFromJson, opts_.parallelism);
   if (!eps) return eps.error();
   l.endpoints = std::move(*eps);
   auto lbs = listLoadBalancers();

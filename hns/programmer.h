@@ -19,6 +19,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "hns/api.h"
@@ -132,8 +133,8 @@ class Programmer {
   policy::HnsState applied_;
   policy::DiffScope pending_{false, {}, {}, {}};
   std::map<policy::LbKey, std::string> lbIds_;
-  std::map<policy::IpAddress, std::string> managedEpIds_;
-  std::map<policy::IpAddress, std::string> localEpIds_;
+  std::unordered_map<policy::IpAddress, std::string> managedEpIds_;
+  std::unordered_map<policy::IpAddress, std::string> localEpIds_;
   std::set<std::string> foreignEpIds_;  // remote endpoints on the network that are not ours
   std::vector<std::string> duplicateLbIds_;
   std::string networkId_;

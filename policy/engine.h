@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "policy/desired.h"
@@ -86,14 +87,14 @@ class Engine {
   std::map<ServiceName, Claim> claimOf_;
   // Every service's claim on each frontend, oldest first; the load balancers live in results_.
   std::map<LbKey, std::map<Claim, const LoadBalancer*>> claims_;
-  std::map<IpAddress, Refs> refs_;
+  std::unordered_map<IpAddress, Refs> refs_;
   HnsState desired_;
   std::set<ServiceName> dirty_;
   std::set<IpAddress> touchedIps_;  // endpoints to re-settle at the next recompute
   std::set<IpAddress> repointed_;   // local-endpoint flips since the last recompute
   // Which services' slices mention an IP, and how often (for local-endpoint changes). The names
   // point at slices_' keys: an entry there outlives its index entries.
-  std::map<IpAddress, std::vector<std::pair<const ServiceName*, int>>> servicesByIp_;
+  std::unordered_map<IpAddress, std::vector<std::pair<const ServiceName*, int>>> servicesByIp_;
   bool contextDirty_ = true;
   std::uint64_t truncated_ = 0;
   std::size_t noLocalInternal_ = 0, noLocalExternal_ = 0;

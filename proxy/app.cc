@@ -432,13 +432,12 @@ int runKubeProxy(int argc, const char* const* argv, std::ostream& out, std::ostr
     kube = std::move(k).value();
     kube->start();
     HLOG_INFO("Watching the API server", "server", cfg->server);
-    // Wait for the initial lists, as upstream waits for its informers to sync.
-    while (!tracker.ready() && !stopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   auto stopSources = [&] {
     if (kube) kube->stop();
   };
 
+  // The start-up HNS listing runs while the reflectors list the API server: neither needs the other.
   auto init = proxier.initialize([&] { return stopRequested() || o.dryRun || o.syncOnce; });
   if (!init) {
     HLOG_ERROR("Unable to create proxier", "err", init.error().message);
@@ -447,6 +446,9 @@ int runKubeProxy(int argc, const char* const* argv, std::ostream& out, std::ostr
     shutdownIo();
     return 1;
   }
+  // Wait for the initial lists, as upstream waits for its informers to sync.
+  if (kube)
+    while (!tracker.ready() && !stopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 
   if (o.dryRun) {
     auto plan = proxier.planOnly();

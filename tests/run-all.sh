@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs dependencies, builds, runs every test; then builds again with
 # AddressSanitizer + UndefinedBehaviorSanitizer and runs every test there. Between the two it runs
-# the quick policy benchmark to prove it still works (timings are printed, never asserted).
+# the benchmark suite's --quick variant to prove it still works (timings are printed, never asserted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/install-deps.sh
@@ -12,10 +12,8 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
-echo "== quick policy benchmark (smoke run; numbers are informational)"
-build/bench/policy_bench 1000 10 100 50
-build/bench/hns_calls_bench 1000 10 100 ws2025-updated
-(cd build && bench/e2e_bench --sizes 100,300 --changes 10 --json e2e-smoke.json --svg e2e-smoke.svg 2>/dev/null)
+echo "== the benchmark suite, --quick (a smoke run; numbers are informational)"
+BENCH_BUILD_DIR=build BENCH_OUT=build/bench-smoke bench/run.sh --quick
 
 echo "== compile the Windows code with MinGW-w64"
 packaging/mingw-check.sh

@@ -6,6 +6,7 @@
 #include "hns/instrumented_api.h"
 #include "hns/node_context.h"
 #include "hns/programmer.h"
+#include "hns/query_all.h"
 #include "hns/simulated_hns.h"
 #include "hns/translate.h"
 #include "policy/fixtures.h"
@@ -407,4 +408,48 @@ TEST_CASE("a pod IP that moves from another node to this one: load balancers re-
     for (const auto& lb : snap.loadBalancers)
       if (lb.id == *lbId) CHECK(std::find(lb.endpoints.begin(), lb.endpoints.end(), localId) != lb.endpoints.end());
   }
+}
+
+TEST_CASE("queryAll in parallel: the serial result, in order; vanished objects skipped; the first error returned") {
+  SimulatedHns sim(*profileByName("ws2025-updated"));
+  auto net = sim.create(ObjectKind::Network, "", R"({"Name":"cbr0","Type":"L2Bridge"})", 0);
+  REQUIRE(net);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i) {
+    auto e = sim.create(ObjectKind::Endpoint, "",
+                        json{{"Name", "pod" + std::to_string(i)}, {"IpConfigurations", {{{"IpAddress", fmt::format("10.244.0.{}", i + 2)}}}}}.dump(),
+                        *net);
+    REQUIRE(e);
+    sim.close(*e);
+  }
+  auto listed = sim.enumerate(ObjectKind::Endpoint, "");
+  REQUIRE(listed);
+  ids = *listed;
+  auto serial = queryAll<HcnEndpoint>(sim, ObjectKind::Endpoint, ids, endpointFromJson, 1);
+  REQUIRE(serial);
+  REQUIRE(serial->size() == 40);
+  auto names = [](const std::vector<HcnEndpoint>& v) {
+    std::vector<std::string> n;
+    for (const auto& e : v) n.push_back(e.name);
+    return n;
+  };
+  auto parallel = queryAll<HcnEndpoint>(sim, ObjectKind::Endpoint, ids, endpointFromJson, 4);
+  REQUIRE(parallel);
+  CHECK(names(*parallel) == names(*serial));
+
+  // Two objects deleted between the enumerate and the queries: skipped, the rest in order.
+  REQUIRE(sim.remove(ObjectKind::Endpoint, ids[3]));
+  REQUIRE(sim.remove(ObjectKind::Endpoint, ids[27]));
+  auto fewer = queryAll<HcnEndpoint>(sim, ObjectKind::Endpoint, ids, endpointFromJson, 4);
+  REQUIRE(fewer);
+  auto expected = names(*serial);
+  expected.erase(expected.begin() + 27);
+  expected.erase(expected.begin() + 3);
+  CHECK(names(*fewer) == expected);
+
+  // Any other failure ends the listing with that error.
+  sim.failNthCall(10, kHcnInvalidJson);
+  auto failed = queryAll<HcnEndpoint>(sim, ObjectKind::Endpoint, ids, endpointFromJson, 4);
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().hresult == kHcnInvalidJson);
 }

@@ -355,6 +355,7 @@ void TestApiServer::handle(Stream& s, bool clientCertOk) {
             if (matches(e.object, labelSel, fieldSel) || e.type == "DELETED")
               lines.push_back(json{{"type", e.type}, {"object", e.object}}.dump() + "\n");
           }
+        if (!history_.empty()) sent = std::max(sent, history_.back().rv);  // other resources' events: seen too
         if (malformedGeneration_ != malformed) {
           malformed = malformedGeneration_;
           lines.insert(lines.begin(), "{\"type\":\"ADDED\",\"object\":{not json at all\n");
