@@ -780,8 +780,8 @@ int main(int argc, char** argv) {
   line("  HNS calls (mutating)", [&](const Row& r) { return u(r.coldCalls) + " (" + u(r.coldMutating) + ")"; });
   line("  upstream model calls (mutating)*", [&](const Row& r) { return u(r.upCold.total) + " (" + u(r.upCold.mutating) + ")"; });
   line("2 endpoint +1/-1: event->programmed (ms)", [&](const Row& r) { return pp(r.endpoint.latencyMs, d3); });
-  line("  CPU per change (ms)", [&](const Row& r) { return d3(r.endpoint.cpuMs.mean()); });
-  if (!o.daemon) line("  without the simulated HNS's own (ms)", [&](const Row& r) { return d3(r.endpoint.ownCpuMs.mean()); });
+  line("  CPU per change, median (ms)", [&](const Row& r) { return d3(r.endpoint.cpuMs.pct(0.5)); });
+  if (!o.daemon) line("  without the simulated HNS's own (ms)", [&](const Row& r) { return d3(r.endpoint.ownCpuMs.pct(0.5)); });
   line("  HNS calls per change (mutating)", [&](const Row& r) { return d1(r.endpoint.calls.mean()) + " (" + d1(r.endpoint.mutating.mean()) + ")"; });
   line("  upstream model calls per change*", [&](const Row& r) { return u(r.upChange.total); });
   line("3 rolling update, 10 pods x 3 svcs (ms)", [&](const Row& r) { return d1(r.rollTotalMs); });
