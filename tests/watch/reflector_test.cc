@@ -226,6 +226,8 @@ TEST_CASE("reflector: paginated list of many objects; EndpointSlices and this No
   TestApiServer server;
   for (int i = 0; i < 1200; ++i)
     server.upsert("services", service("s" + std::to_string(i), "10.96." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1)));
+  // An invalid object on the last page: skipped with a log line, the pages before it delivered.
+  server.upsert("services", service("zz-bad", "10.96.9.9", 70000));
   server.upsert("nodes", json{{"kind", "Node"}, {"metadata", {{"name", "win-node-1"}}}});
   server.upsert("nodes", json{{"kind", "Node"}, {"metadata", {{"name", "other"}}}});
   server.upsert("endpointslices", json{{"kind", "EndpointSlice"}, {"addressType", "IPv4"},
@@ -244,7 +246,15 @@ TEST_CASE("reflector: paginated list of many objects; EndpointSlices and this No
   CHECK(std::count(evs.begin(), evs.end(), "node+win-node-1") == 1);
   CHECK(std::count(evs.begin(), evs.end(), "node+other") == 0);
   CHECK(std::count(evs.begin(), evs.end(), "eps+default/s0-x") == 1);
-  CHECK(server.listRequests() == 3 + 1 + 1);  // 1200 services in pages of 500
+  CHECK(std::count_if(evs.begin(), evs.end(), [](const std::string& e) { return e.rfind("svc+default/s1199@", 0) == 0; }) == 1);
+  CHECK(std::count_if(evs.begin(), evs.end(), [](const std::string& e) { return e.find("zz-bad") != std::string::npos; }) == 0);
+  {
+    std::lock_guard<std::mutex> lock(svcs.logMu);
+    CHECK(std::count_if(svcs.logs.begin(), svcs.logs.end(), [](const std::string& l) {
+            return l.find("Skipping an invalid object") != std::string::npos && l.find("zz-bad") != std::string::npos;
+          }) == 1);
+  }
+  CHECK(server.listRequests() == 3 + 1 + 1);  // 1201 services in pages of 500
 }
 
 TEST_CASE("api client: token rotation from a token file, TLS verification failures, client certificates") {
