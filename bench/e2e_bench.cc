@@ -310,8 +310,7 @@ int childMain(const std::string& url, const std::string& hnsSocket, long latency
         r["lbs"] = pipe->proxier->programmer().applied().loadBalancers.size();
         r["remote"] = pipe->proxier->programmer().applied().endpoints.size();
         r["rssKb"] = statusKb("VmRSS:");
-        reply = counters(r);
-        reply["cpuMs"] = r["cpuMs"];
+        reply = counters(r);  // keeps r's cpuMs: the cold start's own
       } else if (cmd == "sync") {  // sync E S: wait for E pending slices and S pending services
         std::size_t e = 0, s = 0;
         in >> e >> s;

@@ -175,7 +175,7 @@ void Proxier::applyBatch(ChangeBatch& b) {
   }
 }
 
-Status Proxier::adoptFromListing(hns::Listing&& l) {
+Status Proxier::adoptFromListing(hns::Listing& l) {
   auto ctx = contextFrom(l);
   if (!ctx) return ctx.error();
   engine_.setContext(*ctx);
@@ -191,7 +191,6 @@ Status Proxier::adoptFromListing(hns::Listing&& l) {
   l.loadBalancers = {};
   std::erase_if(l.endpoints, [](const hns::HcnEndpoint& e) { return e.isRemote(); });
   l.endpoints.shrink_to_fit();
-  if (!listing_ || &*listing_ != &l) listing_ = std::move(l);
   adopted_ = true;
   return Ok{};
 }
@@ -217,7 +216,7 @@ Result<Plan> Proxier::computePlan(bool& fullDiff) {
   fullDiff = false;
   if (!adopted_) {
     if (!listing_) return Error(ErrorCode::Internal, "the proxier was not initialized");
-    if (auto st = adoptFromListing(std::move(*listing_)); !st) return st.error();
+    if (auto st = adoptFromListing(*listing_); !st) return st.error();
     fullDiff = true;
   } else if (verifyNow_ || (cfg_.verifyPeriod.count() > 0 && std::chrono::steady_clock::now() - lastVerify_ >= cfg_.verifyPeriod)) {
     auto l = programmer_.list();
@@ -227,7 +226,8 @@ Result<Plan> Proxier::computePlan(bool& fullDiff) {
       if (networkChanged)
         HLOG_WARN("The HNS network is not present or has changed since the last sync, please check the CNI deployment",
                   "oldId", listing_->network.id, "newId", l->network.id);
-      if (auto st = adoptFromListing(std::move(*l)); !st) return st.error();
+      if (auto st = adoptFromListing(*l); !st) return st.error();
+      listing_ = std::move(*l);
       fullDiff = true;
       verifyNow_ = false;
     } else {
@@ -284,15 +284,16 @@ void releaseFreedMemory() {
 }  // namespace
 
 bool Proxier::sync() {
-  bool ok = syncOnce();
-  if (lastSyncSize_ >= kLargeSync) releaseFreedMemory();
+  std::size_t work = 0;
+  bool ok = syncOnce(work);
+  if (work >= kLargeSync) releaseFreedMemory();
   return ok;
 }
 
-bool Proxier::syncOnce() {
+bool Proxier::syncOnce(std::size_t& work) {
   auto start = std::chrono::steady_clock::now();
   ChangeBatch batch = tracker_.take();
-  lastSyncSize_ = batch.services.size() + batch.slices.size();
+  work = batch.services.size() + batch.slices.size();
   if (!batch.empty()) metrics_.setLastQueued(unixNow());
   applyBatch(batch);
   metrics_.setPending(static_cast<std::int64_t>(tracker_.pendingServices()),
@@ -311,7 +312,7 @@ bool Proxier::syncOnce() {
     return false;
   }
   programmer_.clearPending();
-  lastSyncSize_ += plan->ops.size();
+  work += plan->ops.size();
   hns::ApplyReport report = programmer_.apply(*plan);
   bool ok = report.complete();
   for (const auto& e : report.errors) {

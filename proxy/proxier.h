@@ -59,11 +59,10 @@ class Proxier {
   const std::vector<policy::Warning>& lastWarnings() const { return lastWarnings_; }
 
  private:
-  bool syncOnce();
+  bool syncOnce(std::size_t& work);  // work: objects applied plus operations planned
   void applyBatch(ChangeBatch& batch);
-  std::size_t lastSyncSize_ = 0;  // objects applied plus operations planned by the last sync
   Result<policy::NodeContext> contextFrom(const hns::Listing& l);
-  Status adoptFromListing(hns::Listing&& l);  // keeps l (slimmed) as listing_ on success
+  Status adoptFromListing(hns::Listing& l);  // on success l is slimmed to what listing_ keeps
   std::vector<policy::Warning> carriedWarnings_;  // from the recompute done at adoption
   Result<policy::Plan> computePlan(bool& fullDiff);
   void logWarnings(const std::vector<policy::Warning>& ws);

@@ -100,20 +100,19 @@ Result<ClientConfig> loadKubeconfig(const std::string& path, const std::string& 
                                         "tokenFile or client certificate");
     if (u.contains("auth-provider"))
       return bad("user \"" + userName + "\" uses an auth-provider plugin, which hnsproxy does not support");
-    if (u.contains("client-certificate-data")) {
-      auto d = base64Decode(u.value("client-certificate-data", ""));
-      if (!d) return bad("client-certificate-data is not base64");
-      cfg.clientCertData = *d;
-    } else {
-      cfg.clientCertFile = resolvePath(base, u.value("client-certificate", ""));
-    }
-    if (u.contains("client-key-data")) {
-      auto d = base64Decode(u.value("client-key-data", ""));
-      if (!d) return bad("client-key-data is not base64");
-      cfg.clientKeyData = *d;
-    } else {
-      cfg.clientKeyFile = resolvePath(base, u.value("client-key", ""));
-    }
+    // "<field>-data" (base64, inline) or "<field>" (a path relative to the kubeconfig).
+    auto dataOrFile = [&](const std::string& field, std::string& data, std::string& file) -> bool {
+      if (!u.contains(field + "-data")) {
+        file = resolvePath(base, u.value(field, ""));
+        return true;
+      }
+      auto d = base64Decode(u.value(field + "-data", ""));
+      if (d) data = *d;
+      return d.has_value();
+    };
+    if (!dataOrFile("client-certificate", cfg.clientCertData, cfg.clientCertFile))
+      return bad("client-certificate-data is not base64");
+    if (!dataOrFile("client-key", cfg.clientKeyData, cfg.clientKeyFile)) return bad("client-key-data is not base64");
     cfg.token = u.value("token", "");
     cfg.tokenFile = resolvePath(base, u.value("tokenFile", ""));
   }
