@@ -1,4 +1,4 @@
-// HNS calls hnsproxy makes through the programmer and the simulator, beside the upstream model.
+// HNS calls hnsproxy makes through the reconciler and the simulator, beside the upstream model.
 // Usage: hns_calls_bench [services=1000] [endpoints-per-service=10] [nodes=100] [profile=ws2025-updated]
 #include <cstdio>
 #include <cstdlib>
@@ -6,8 +6,7 @@
 
 #include "bench/upstream_model.h"
 #include "hns/instrumented_api.h"
-#include "hns/node_context.h"
-#include "hns/programmer.h"
+#include "hns/reconciler.h"
 #include "hns/simulated_hns.h"
 
 using namespace hnsproxy;
@@ -35,12 +34,14 @@ struct SimNode {
   }
 };
 
-struct Run {
-  Programmer prog;
-  Engine engine;
-  NodeContext ctx;
-  Run(Api& api) : prog(api, ProgrammerOptions{"cbr0"}) {}
-};
+ReconcilerOptions options() {
+  ReconcilerOptions o;
+  o.networkName = "cbr0";
+  o.node.nodeName = "node-0";
+  o.node.bindAddress = IpAddress::v4(192, 168, 0, 10);
+  o.verifyPeriod = std::chrono::nanoseconds(0);
+  return o;
+}
 
 void load(Engine& e, int nSvc, int nEp, int nNodes) {
   int pod = 0;
@@ -68,19 +69,10 @@ void load(Engine& e, int nSvc, int nEp, int nNodes) {
   }
 }
 
-bool start(Run& r, int nSvc, int nEp, int nNodes) {
-  auto l = r.prog.list();
-  if (!l) return false;
-  NodeContextOptions o;
-  o.networkName = "cbr0";
-  o.nodeName = "node-0";
-  o.nodeIPs = {IpAddress::v4(192, 168, 0, 10)};
-  r.ctx = nodeContextFrom(l->snapshot(), o)->context;
-  r.engine.setContext(r.ctx);
-  load(r.engine, nSvc, nEp, nNodes);
-  r.engine.recompute();
-  r.prog.adopt(*l, r.ctx, r.engine.desired());
-  return r.prog.apply(diff(r.prog.applied(), r.engine.desired(), r.ctx.caps)).complete();
+bool start(Reconciler& r, int nSvc, int nEp, int nNodes) {
+  if (!r.start([] { return true; }, {})) return false;
+  load(r.engine(), nSvc, nEp, nNodes);
+  return r.sync().ok();
 }
 
 void row(const char* what, std::uint64_t ours, std::uint64_t oursMut, const bench::UpstreamCalls& up) {
@@ -103,9 +95,9 @@ int main(int argc, char** argv) {
   }
   SimNode node(*profile);
   InstrumentedApi api(*node.sim);
-  Run first(api);
+  Reconciler first(api, options());
   if (!start(first, nSvc, nEp, nNodes)) return 1;
-  const auto& d = first.engine.desired();
+  const auto& d = first.engine().desired();
   std::uint64_t L = d.loadBalancers.size(), R = d.endpoints.size(), E = 250 + R;
   std::printf("HNS calls: %d services x %d endpoints over %d nodes, profile %s (HNS %s): %llu LBs, %llu remote "
               "endpoints\n",
@@ -115,8 +107,7 @@ int main(int argc, char** argv) {
   row("(a) cold start", api.totalCalls(), api.mutatingCalls(), bench::coldStart(250, R, L));
 
   api.reset();
-  first.engine.recompute();
-  first.prog.apply(diff(first.prog.applied(), first.engine.desired(), first.ctx.caps, first.engine.recompute().scope));
+  first.sync();
   row("(c) periodic sync, nothing changed", api.totalCalls(), api.mutatingCalls(), bench::idleSync(E, L));
 
   api.reset();
@@ -135,21 +126,19 @@ int main(int argc, char** argv) {
     ep.nodeName = "node-" + std::to_string(k % nNodes);
     es.endpoints.push_back(ep);
   }
-  first.engine.upsertSlice(es);
-  auto ch = first.engine.recompute();
-  std::uint64_t affected = 0;
-  for (const auto& k : ch.scope.loadBalancers) affected += first.engine.desired().loadBalancers.count(k);
-  first.prog.apply(diff(first.prog.applied(), first.engine.desired(), first.ctx.caps, ch.scope));
+  first.engine().upsertSlice(es);
+  auto rep = first.sync();
+  std::uint64_t affected = rep.plan.count(OpKind::ModifyLoadBalancer) + rep.plan.count(OpKind::CreateLoadBalancer);
   row("(b) one endpoint added to one service", api.totalCalls(), api.mutatingCalls(),
-      bench::endpointAdded(E, L, affected, first.ctx.caps.modifyLoadBalancer));
+      bench::endpointAdded(E, L, affected, first.engine().context().caps.modifyLoadBalancer));
 
   // Back to the original slice, so that the restart below sees the cluster HNS was programmed for.
   es.endpoints.erase(es.endpoints.begin());
-  first.engine.upsertSlice(es);
-  first.prog.apply(diff(first.prog.applied(), first.engine.desired(), first.ctx.caps, first.engine.recompute().scope));
+  first.engine().upsertSlice(es);
+  first.sync();
 
   api.reset();
-  Run second(api);
+  Reconciler second(api, options());
   if (!start(second, nSvc, nEp, nNodes)) return 1;
   row("(d) restart over the unchanged cluster", api.totalCalls(), api.mutatingCalls(), bench::restart(E, L));
   std::printf("  * upstream: a model from upstream-behaviour.md §2.8 (HCN-level calls), not a measurement.\n");

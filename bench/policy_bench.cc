@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   ctx.nodeName = "node-0";
   ctx.nodeIPs = {IpAddress::v4(192, 168, 0, 10)};
   ctx.caps = Capabilities::fromVersion({15, 6});
-  ctx.network = {"cbr0", "NET", NetworkType::L2Bridge, {}, std::nullopt};
+  ctx.network = {"cbr0", "NET", NetworkType::L2Bridge, {}, {}, std::nullopt};
   for (int i = 0; i < 250; ++i) ctx.localEndpointIPs.push_back(podIp(0, i));
   std::sort(ctx.localEndpointIPs.begin(), ctx.localEndpointIPs.end());
 

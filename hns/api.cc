@@ -3,7 +3,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "hns/query_all.h"
+
 namespace hnsproxy::hns {
+
+std::string defaultQuery() { return R"({"SchemaVersion":{"Major":2,"Minor":0}})"; }
+
+std::string filterQuery(const nlohmann::json& filter) {
+  return nlohmann::json{{"SchemaVersion", {{"Major", 2}, {"Minor", 0}}}, {"Filter", filter.dump()}}.dump();
+}
 
 const char* toString(ObjectKind k) {
   switch (k) {
@@ -16,18 +24,20 @@ const char* toString(ObjectKind k) {
 
 ErrorCode classifyHresult(std::uint32_t hr) {
   switch (hr) {
-    case kErrorNotFound:
-    case kHcnNetworkNotFound:
-    case kHcnEndpointNotFound: return ErrorCode::NotFound;
-    case kErrorAlreadyExists: return ErrorCode::AlreadyExists;
-    case kHcnPortAlreadyExists: return ErrorCode::PortInUse;
-    case kENotImpl: return ErrorCode::NotImplemented;
-    case kEInvalidArg:
-    case kHcnInvalidJson:
-    case kHcnInvalidJsonReference:
-    case kHcnInvalidIp:
-    case kHcnEntityHasReferences:
-    case 0x803B002F:  // HCN_E_ADDR_INVALID_OR_RESERVED (a source VIP inside the pod IPAM range, #100962)
+    case hcn::kErrorNotFound:
+    case hcn::kHcnEndpointNotFound: return ErrorCode::NotFound;
+    // The network an endpoint create (or any call on a network handle) needs is gone: the CNI
+    // deleted or re-created it. The caller re-reads the host instead of retrying.
+    case hcn::kHcnNetworkNotFound: return ErrorCode::NetworkNotFound;
+    case hcn::kErrorAlreadyExists: return ErrorCode::AlreadyExists;
+    case hcn::kHcnPortAlreadyExists: return ErrorCode::PortInUse;
+    case hcn::kENotImpl: return ErrorCode::NotImplemented;
+    case hcn::kEInvalidArg:
+    case hcn::kHcnInvalidJson:
+    case hcn::kHcnInvalidJsonReference:
+    case hcn::kHcnInvalidIp:
+    case hcn::kHcnEntityHasReferences:
+    case hcn::kHcnAddrInvalidOrReserved:  // HCN_E_ADDR_INVALID_OR_RESERVED (a source VIP inside the pod IPAM range, #100962)
       return ErrorCode::InvalidArgument;
     default: return ErrorCode::Transient;  // service stopping, RPC failures, anything unknown: retry
   }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "hns/hcn_codes.h"
 #include "policy/capabilities.h"
 #include "policy/result.h"
 
@@ -16,21 +17,6 @@ namespace hnsproxy::hns {
 
 enum class ObjectKind : std::uint8_t { Network, Endpoint, LoadBalancer };
 const char* toString(ObjectKind k);
-
-// HRESULTs (hcn-reference.md §1.5).
-inline constexpr std::uint32_t kErrorNotFound = 0x80070490;        // ERROR_NOT_FOUND
-inline constexpr std::uint32_t kErrorAlreadyExists = 0x800700B7;   // ERROR_ALREADY_EXISTS
-inline constexpr std::uint32_t kEInvalidArg = 0x80070057;          // E_INVALIDARG
-inline constexpr std::uint32_t kENotImpl = 0x80004001;             // E_NOTIMPL
-inline constexpr std::uint32_t kHcnNetworkNotFound = 0x803B0001;
-inline constexpr std::uint32_t kHcnEndpointNotFound = 0x803B0002;
-inline constexpr std::uint32_t kHcnPortAlreadyExists = 0x803B0013;
-inline constexpr std::uint32_t kHcnInvalidJson = 0x803B001B;
-inline constexpr std::uint32_t kHcnInvalidJsonReference = 0x803B001C;
-inline constexpr std::uint32_t kHcnInvalidIp = 0x803B001E;
-inline constexpr std::uint32_t kHcnManagerStopped = 0x803B0020;
-inline constexpr std::uint32_t kHcnEntityHasReferences = 0x803B002C;
-inline constexpr std::uint32_t kRpcServerUnavailable = 0x800706BA;  // RPC_S_SERVER_UNAVAILABLE
 
 // What the caller should do about an HRESULT.
 ErrorCode classifyHresult(std::uint32_t hr);
@@ -65,3 +51,19 @@ class Api {
 };
 
 }  // namespace hnsproxy::hns
+
+// Declares every Api function in an implementation (the interface above is the documentation):
+//   class SimulatedHns final : public Api { public: HNSPROXY_HNS_API_OVERRIDES ... };
+#define HNSPROXY_HNS_API_OVERRIDES                                                                                  \
+  ::hnsproxy::Result<std::vector<std::string>> enumerate(::hnsproxy::hns::ObjectKind kind, const std::string& query) \
+      override;                                                                                                     \
+  ::hnsproxy::Result<::hnsproxy::hns::Handle> open(::hnsproxy::hns::ObjectKind kind, const std::string& id)         \
+      override;                                                                                                     \
+  ::hnsproxy::Result<std::string> query(::hnsproxy::hns::Handle h, const std::string& query) override;              \
+  ::hnsproxy::Result<::hnsproxy::hns::Handle> create(::hnsproxy::hns::ObjectKind kind, const std::string& id,       \
+                                                     const std::string& settings, ::hnsproxy::hns::Handle network)  \
+      override;                                                                                                     \
+  ::hnsproxy::Status modify(::hnsproxy::hns::Handle h, const std::string& settings) override;                       \
+  ::hnsproxy::Status remove(::hnsproxy::hns::ObjectKind kind, const std::string& id) override;                      \
+  void close(::hnsproxy::hns::Handle h) override;                                                                   \
+  ::hnsproxy::Result<::hnsproxy::policy::HnsVersion> version() override;

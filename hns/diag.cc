@@ -11,6 +11,7 @@
 #include "hns/query_all.h"
 #include "hns/simulated_hns.h"
 #include "hns/socket_api.h"
+#include "hns/translate.h"
 #include "hns/vfp.h"
 
 #ifdef _WIN32
@@ -46,18 +47,8 @@ void printTable(std::ostream& out, const std::vector<std::string>& header, const
 }
 
 std::string pa(const std::vector<HcnPolicy>& ps) {
-  for (const auto& p : ps)
-    if (p.type == "ProviderAddress" && p.settings.contains("ProviderAddress")) return p.settings["ProviderAddress"];
-  return "";
-}
-
-std::string protoName(std::uint32_t p) {
-  switch (p) {
-    case 6: return "TCP";
-    case 17: return "UDP";
-    case 132: return "SCTP";
-    default: return std::to_string(p);
-  }
+  auto ip = providerAddressOf(ps);
+  return ip ? ip->str() : "";
 }
 
 int list(const HnsSnapshot& s, const std::string& what, bool asJson, std::ostream& out, std::ostream& err) {
@@ -78,9 +69,8 @@ int list(const HnsSnapshot& s, const std::string& what, bool asJson, std::ostrea
     std::vector<std::vector<std::string>> rows;
     for (const auto& n : s.networks) {
       std::vector<std::string> routes;
-      for (const auto& p : n.policies)
-        if (p.type == "RemoteSubnetRoute")
-          routes.push_back(p.settings.value("DestinationPrefix", "?") + "@" + p.settings.value("ProviderAddress", "?"));
+      for (const auto& r : networkInfoFrom(n).info.remoteSubnets)
+        routes.push_back(r.destinationPrefix.str() + "@" + r.providerAddress.str());
       rows.push_back({n.id, n.name, n.type, joinStr(routes)});
     }
     printTable(out, {"ID", "NAME", "TYPE", "REMOTE SUBNETS"}, rows);
@@ -113,7 +103,7 @@ int list(const HnsSnapshot& s, const std::string& what, bool asJson, std::ostrea
     std::vector<std::vector<std::string>> rows;
     for (const auto& l : s.loadBalancers) {
       std::vector<std::string> backends;
-      bool v6 = (l.flags & 2) != 0;  // an IPv6 load balancer uses the endpoint's IPv6 address
+      bool v6 = (l.flags & hcn::kLbFlagIPv6) != 0;  // an IPv6 load balancer uses the endpoint's IPv6 address
       for (const auto& id : l.endpoints)
         backends.push_back(v6 && epIp6.count(id) ? epIp6[id] : epIp.count(id) ? epIp[id] : id);
       std::string ports, proto;
@@ -121,7 +111,7 @@ int list(const HnsSnapshot& s, const std::string& what, bool asJson, std::ostrea
       if (!l.portMappings.empty()) {
         const auto& pm = l.portMappings[0];
         ports = fmt::format("{}->{}", pm.externalPort, pm.internalPort);
-        proto = protoName(pm.protocol);
+        proto = protocolName(pm.protocol);
         pf = pm.flags;
         dist = pm.distributionType;
       }
@@ -349,7 +339,7 @@ int runHnsdiag(const std::vector<std::string>& args, std::ostream& out, std::ost
     json doc{{"IpConfigurations", {{{"IpAddress", ip}}}}, {"SchemaVersion", {{"Major", 2}, {"Minor", 0}}}};
     if (!name.empty()) doc["Name"] = name;
     if (!mac.empty()) doc["MacAddress"] = mac;
-    if (vm.count("remote")) doc["Flags"] = kEndpointFlagRemote;
+    if (vm.count("remote")) doc["Flags"] = hcn::kEndpointFlagRemote;
     auto h = api->create(ObjectKind::Endpoint, "", doc.dump(), *nh);
     api->close(*nh);
     if (!h) return err << "hnsdiag: " << h.error().str() << "\n", 1;

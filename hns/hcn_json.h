@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hns/hcn_codes.h"
 #include "policy/capabilities.h"
 #include "policy/result.h"
 
@@ -43,8 +44,6 @@ struct HcnIpConfig {
   friend bool operator==(const HcnIpConfig&, const HcnIpConfig&) = default;
 };
 
-inline constexpr std::uint32_t kEndpointFlagRemote = 1;
-
 struct HcnEndpoint {
   std::string id;
   std::string name;
@@ -53,7 +52,7 @@ struct HcnEndpoint {
   std::string macAddress;
   std::uint32_t flags = 0;
   std::vector<HcnPolicy> policies;
-  bool isRemote() const { return (flags & kEndpointFlagRemote) != 0; }
+  bool isRemote() const { return (flags & hcn::kEndpointFlagRemote) != 0; }
   friend bool operator==(const HcnEndpoint&, const HcnEndpoint&) = default;
 };
 

@@ -26,14 +26,7 @@ class InstrumentedApi final : public Api {
  public:
   explicit InstrumentedApi(Api& inner) : inner_(inner) {}
 
-  Result<std::vector<std::string>> enumerate(ObjectKind kind, const std::string& query) override;
-  Result<Handle> open(ObjectKind kind, const std::string& id) override;
-  Result<std::string> query(Handle h, const std::string& query) override;
-  Result<Handle> create(ObjectKind kind, const std::string& id, const std::string& settings, Handle network) override;
-  Status modify(Handle h, const std::string& settings) override;
-  Status remove(ObjectKind kind, const std::string& id) override;
-  void close(Handle h) override;
-  Result<policy::HnsVersion> version() override;
+  HNSPROXY_HNS_API_OVERRIDES
 
   // Keyed "create LoadBalancer", "enumerate Endpoint", "query", "modify", "delete Endpoint", ...
   std::map<std::string, CallStats> stats() const;

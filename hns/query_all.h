@@ -1,5 +1,7 @@
 // Reading HNS objects through the Api the way hcsshim's List* does: enumerate, then open, query
-// and close each ID. An object deleted between the enumerate and the open is skipped.
+// and close each ID. An object deleted between the enumerate and the open is skipped. Every
+// enumerate and query sends a HostComputeQuery as hcsshim does (hcn-reference.md §2.2): HNS picks
+// the output schema from its SchemaVersion.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +18,13 @@
 
 namespace hnsproxy::hns {
 
+// hcsshim's default query, {"SchemaVersion":{"Major":2,"Minor":0}}: what every query call sends.
+std::string defaultQuery();
+// The default query with a Filter (a JSON object, sent double-encoded as HNS wants it). The keys
+// hcsshim uses: "ID", "Name", and "VirtualNetwork" for a network's endpoints (HNS does not yet
+// convert the v2 key HostComputeNetwork, per hcsshim's ListEndpointsOfNetwork).
+std::string filterQuery(const nlohmann::json& filter);
+
 // One object: nullopt when it went between the enumerate and the open.
 template <typename T, typename Parse>
 Result<std::optional<T>> queryOne(Api& api, ObjectKind kind, const std::string& id, Parse& parse) {
@@ -24,7 +33,7 @@ Result<std::optional<T>> queryOne(Api& api, ObjectKind kind, const std::string& 
     if (h.error().code == ErrorCode::NotFound) return std::optional<T>{};
     return h.error();
   }
-  auto doc = api.query(*h, "");
+  auto doc = api.query(*h, defaultQuery());
   api.close(*h);
   if (!doc) {
     if (doc.error().code == ErrorCode::NotFound) return std::optional<T>{};
@@ -75,7 +84,8 @@ Result<std::vector<T>> queryAll(Api& api, ObjectKind kind, const std::vector<std
 
 // Every object of a kind (an unfiltered enumerate, then queryAll).
 template <typename T, typename Parse>
-Result<std::vector<T>> listAll(Api& api, ObjectKind kind, Parse parse, const std::string& query = "", int parallelism = 1) {
+Result<std::vector<T>> listAll(Api& api, ObjectKind kind, Parse parse, const std::string& query = defaultQuery(),
+                               int parallelism = 1) {
   auto ids = api.enumerate(kind, query);
   if (!ids) return ids.error();
   return queryAll<T>(api, kind, *ids, parse, parallelism);

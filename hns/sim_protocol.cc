@@ -11,7 +11,7 @@ json errorJson(const Error& e) {
 }
 
 json badRequest(const std::string& why) {
-  return errorJson(hcnError("hnssim", kEInvalidArg, "The parameter is incorrect. " + why));
+  return errorJson(hcnError("hnssim", hcn::kEInvalidArg, "The parameter is incorrect. " + why));
 }
 
 std::optional<ObjectKind> kindOf(const json& req) {
@@ -87,11 +87,11 @@ std::string handleSimRequest(SimulatedHns& sim, const std::string& line, bool* m
     }
     if (op == "snapshot") return json{{"ok", true}, {"result", toJson(sim.snapshot())}}.dump();
     if (op == "fail-nth") {
-      sim.failNthCall(req.value("n", 1), req.value("hresult", kHcnManagerStopped));
+      sim.failNthCall(req.value("n", 1), req.value("hresult", hcn::kHcnManagerStopped));
       return json{{"ok", true}}.dump();
     }
     if (op == "fail-fraction") {
-      sim.failFraction(str(req, "function"), req.value("fraction", 0.0), req.value("hresult", kHcnManagerStopped),
+      sim.failFraction(str(req, "function"), req.value("fraction", 0.0), req.value("hresult", hcn::kHcnManagerStopped),
                        req.value("seed", 1u));
       return json{{"ok", true}}.dump();
     }

@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 
-#include "hns/node_context.h"
 #include "policy/ip.h"
 
 namespace hnsproxy::hns {
@@ -31,16 +30,22 @@ std::optional<Profile> profileByName(const std::string& name) {
   return std::nullopt;
 }
 
+// What a Windows build does, by HNS version, written from the field reports in hcn-reference.md
+// §3.3 and §4.8 rather than from the proxy's capability table, so the simulator checks the proxy
+// instead of mirroring it: DSR arrived with 9.3 (WS2019 May 2020 update) and 10.2; the 1,024
+// backend limit with 9.5 and 12.0; in-place modify reports success on 15.4 without changing the
+// backends and works from 15.5.
 Profile profileForVersion(policy::HnsVersion v) {
-  auto caps = policy::Capabilities::fromVersion(v);
+  using V = policy::HnsVersion;
   Profile p;
   p.name = "version-" + v.str();
   p.version = v;
-  p.maxBackends = caps.maxBackends;
-  p.dsr = caps.dsr;
-  p.modify = caps.modifyLoadBalancer ? ModifyBehaviour::Works
-             : v == policy::HnsVersion{15, 4} ? ModifyBehaviour::IgnoresBackends
-                                               : ModifyBehaviour::NotImplemented;
+  const bool ws2019Line = v.major == 9;
+  p.dsr = ws2019Line ? v >= V{9, 3} : v >= V{10, 2};
+  p.maxBackends = (ws2019Line && v >= V{9, 5}) || v >= V{12, 0} ? 1024 : 64;
+  p.modify = v >= V{16, 0} || (v.major == 15 && v.minor >= 5) ? ModifyBehaviour::Works
+             : v == V{15, 4}                                   ? ModifyBehaviour::IgnoresBackends
+                                                               : ModifyBehaviour::NotImplemented;
   return p;
 }
 
@@ -78,14 +83,14 @@ const char* kNotFoundText = "Element not found. ";
 Result<json> filterOf(const std::string& query) {
   if (query.empty()) return json::object();
   json q = json::parse(query, nullptr, false);
-  if (q.is_discarded() || !q.is_object()) return hcnError("query", kHcnInvalidJson, "The JSON document is invalid. ");
+  if (q.is_discarded() || !q.is_object()) return hcnError("query", hcn::kHcnInvalidJson, "The JSON document is invalid. ");
   if (!q.contains("Filter") || q["Filter"].is_null()) return json::object();
-  if (!q["Filter"].is_string()) return hcnError("query", kHcnInvalidJson, "Filter must be a JSON string. ");
+  if (!q["Filter"].is_string()) return hcnError("query", hcn::kHcnInvalidJson, "Filter must be a JSON string. ");
   std::string f = q["Filter"].get<std::string>();
   if (f.empty()) return json::object();
   json filter = json::parse(f, nullptr, false);
   if (filter.is_discarded() || !filter.is_object())
-    return hcnError("query", kHcnInvalidJson, "The Filter is not a JSON object. ");
+    return hcnError("query", hcn::kHcnInvalidJson, "The Filter is not a JSON object. ");
   return filter;
 }
 
@@ -109,7 +114,7 @@ bool matches(const json& filter, const json& doc) {
 std::string frontendKey(const HcnLoadBalancer& lb) {
   std::vector<std::string> vips = lb.frontendVips;
   std::sort(vips.begin(), vips.end());
-  std::string k = fmt::format("{}|", lb.flags & 2);
+  std::string k = fmt::format("{}|", lb.flags & hcn::kLbFlagIPv6);
   for (const auto& v : vips) k += v + ",";
   for (const auto& pm : lb.portMappings) k += fmt::format("|{}/{}", pm.protocol, pm.externalPort);
   return k;
@@ -131,7 +136,7 @@ std::optional<Error> SimulatedHns::injected(const char* function) {
   ++callNumber_;
   if (unavailableCalls_ > 0) {
     --unavailableCalls_;
-    return hcnError(function, kRpcServerUnavailable, "The RPC server is unavailable. ");
+    return hcnError(function, hcn::kRpcServerUnavailable, "The RPC server is unavailable. ");
   }
   auto it = failAt_.find(callNumber_);
   if (it != failAt_.end()) {
@@ -246,7 +251,7 @@ Result<Handle> SimulatedHns::open(ObjectKind kind, const std::string& rawId) {
   bool exists = (kind == ObjectKind::Network && networks_.count(id)) ||
                 (kind == ObjectKind::Endpoint && endpoints_.count(id)) ||
                 (kind == ObjectKind::LoadBalancer && loadBalancers_.count(id));
-  if (!exists) return hcnError(fn("open", kind), kErrorNotFound, kNotFoundText);
+  if (!exists) return hcnError(fn("open", kind), hcn::kErrorNotFound, kNotFoundText);
   Handle h = nextHandle_++;
   handles_[h] = {kind, id};
   return h;
@@ -258,7 +263,7 @@ Result<std::string> SimulatedHns::query(Handle h, const std::string& q) {
   auto obj = handles_.find(h);
   const char* f = obj == handles_.end() ? "HcnQueryProperties" : fn("query", obj->second.kind);
   if (auto e = injected(f)) return *e;
-  if (obj == handles_.end()) return hcnError(f, kEInvalidArg, "The handle is invalid. ");
+  if (obj == handles_.end()) return hcnError(f, hcn::kEInvalidArg, "The handle is invalid. ");
   if (auto filter = filterOf(q); !filter) return hcnError(f, filter.error().hresult, filter.error().message);
   const std::string& id = obj->second.id;
   switch (obj->second.kind) {
@@ -272,7 +277,7 @@ Result<std::string> SimulatedHns::query(Handle h, const std::string& q) {
       if (loadBalancers_.count(id)) return toJson(loadBalancers_.at(id)).dump();
       break;
   }
-  return hcnError(f, kErrorNotFound, kNotFoundText);
+  return hcnError(f, hcn::kErrorNotFound, kNotFoundText);
 }
 
 Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, const std::string& settings,
@@ -282,9 +287,9 @@ Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, c
   const char* f = fn("create", kind);
   if (auto e = injected(f)) return *e;
   json doc = json::parse(settings, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return hcnError(f, kHcnInvalidJson, "The JSON document is invalid. ");
+  if (doc.is_discarded() || !doc.is_object()) return hcnError(f, hcn::kHcnInvalidJson, "The JSON document is invalid. ");
   std::string id = rawId.empty() ? std::string(kZeroGuid) : normalizeGuid(rawId);
-  if (id != kZeroGuid && !isGuid(id)) return hcnError(f, kEInvalidArg, "The parameter is incorrect. ");
+  if (id != kZeroGuid && !isGuid(id)) return hcnError(f, hcn::kEInvalidArg, "The parameter is incorrect. ");
   if (id == kZeroGuid) {
     do {  // unique, also against objects loaded from a state file
       id = newGuid();
@@ -292,15 +297,15 @@ Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, c
     } while (networks_.count(id) || endpoints_.count(id) || loadBalancers_.count(id));
   }
   if (networks_.count(id) || endpoints_.count(id) || loadBalancers_.count(id))
-    return hcnError(f, kErrorAlreadyExists, "Cannot create a file when that file already exists. ");
+    return hcnError(f, hcn::kErrorAlreadyExists, "Cannot create a file when that file already exists. ");
 
-  auto invalid = [&](const Error& e) { return hcnError(f, kHcnInvalidJson, e.message); };
+  auto invalid = [&](const Error& e) { return hcnError(f, hcn::kHcnInvalidJson, e.message); };
   switch (kind) {
     case ObjectKind::Network: {
       auto n = networkFromJson(doc);
       if (!n) return invalid(n.error());
       for (const auto& [oid, other] : networks_)
-        if (other.name == n->name) return hcnError(f, 0x803B0010, "A network with this name already exists. ");
+        if (other.name == n->name) return hcnError(f, hcn::kHcnNetworkAlreadyExists, "A network with this name already exists. ");
       n->id = id;
       networks_[id] = *n;
       break;
@@ -310,10 +315,10 @@ Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, c
       if (!e) return invalid(e.error());
       auto net = handles_.find(network);
       if (net == handles_.end() || net->second.kind != ObjectKind::Network || !networks_.count(net->second.id))
-        return hcnError(f, kHcnNetworkNotFound, "The network was not found. ");
+        return hcnError(f, hcn::kHcnNetworkNotFound, "The network was not found. ");
       for (const auto& c : e->ipConfigurations)
         if (!policy::IpAddress::parse(c.ipAddress))
-          return hcnError(f, kHcnInvalidIp, "The IP address is invalid or not in a configured subnet. ");
+          return hcnError(f, hcn::kHcnInvalidIp, "The IP address is invalid or not in a configured subnet. ");
       e->id = id;
       e->network = net->second.id;
       endpoints_[id] = *e;
@@ -323,24 +328,24 @@ Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, c
       auto lb = loadBalancerFromJson(doc);
       if (!lb) return invalid(lb.error());
       for (const auto& v : lb->frontendVips)
-        if (!policy::IpAddress::parse(v)) return hcnError(f, kHcnInvalidIp, "An address provided is invalid or reserved. ");
+        if (!policy::IpAddress::parse(v)) return hcnError(f, hcn::kHcnInvalidIp, "An address provided is invalid or reserved. ");
       if (!lb->sourceVip.empty() && !policy::IpAddress::parse(lb->sourceVip))
-        return hcnError(f, kHcnInvalidIp, "An address provided is invalid or reserved. ");
+        return hcnError(f, hcn::kHcnInvalidIp, "An address provided is invalid or reserved. ");
       if (lb->portMappings.empty() || lb->portMappings[0].internalPort == 0)
-        return hcnError(f, 0x803B002D, "The internal port must exist and cannot be zero. ");
+        return hcnError(f, hcn::kHcnInvalidInternalPort, "The internal port must exist and cannot be zero. ");
       for (const auto& ep : lb->endpoints)
         if (!endpoints_.count(ep))
-          return hcnError(f, kHcnInvalidJsonReference,
+          return hcnError(f, hcn::kHcnInvalidJsonReference,
                           "The reference is invalid in the JSON document. A Reference is required ");
       if (lb->endpoints.empty() || lb->endpoints.size() > profile_.maxBackends)
-        return hcnError(f, kEInvalidArg,
+        return hcnError(f, hcn::kEInvalidArg,
                         "The parameter is incorrect. Unable to initialize VFP LB rule: invalid number of destinations.");
-      if ((lb->flags & 1) && !profile_.dsr) return hcnError(f, kEInvalidArg, "The parameter is incorrect. ");
+      if ((lb->flags & hcn::kLbFlagDsr) && !profile_.dsr) return hcnError(f, hcn::kEInvalidArg, "The parameter is incorrect. ");
       if (auto held = frontends_.find(frontendKey(*lb)); held != frontends_.end()) {
         const auto& other = loadBalancers_.at(held->second);
         std::set<std::string> a(other.endpoints.begin(), other.endpoints.end()), b(lb->endpoints.begin(), lb->endpoints.end());
-        if (a == b) return hcnError(f, kErrorAlreadyExists, "Cannot create a file when that file already exists. ");
-        return hcnError(f, kHcnPortAlreadyExists, "The specified port already exists. ");
+        if (a == b) return hcnError(f, hcn::kErrorAlreadyExists, "Cannot create a file when that file already exists. ");
+        return hcnError(f, hcn::kHcnPortAlreadyExists, "The specified port already exists. ");
       }
       lb->id = id;
       loadBalancers_[id] = *lb;
@@ -359,21 +364,21 @@ Status SimulatedHns::modify(Handle h, const std::string& settings) {
   auto obj = handles_.find(h);
   const char* f = obj == handles_.end() ? "HcnModify" : fn("modify", obj->second.kind);
   if (auto e = injected(f)) return *e;
-  if (obj == handles_.end()) return hcnError(f, kEInvalidArg, "The handle is invalid. ");
+  if (obj == handles_.end()) return hcnError(f, hcn::kEInvalidArg, "The handle is invalid. ");
   if (obj->second.kind != ObjectKind::LoadBalancer)
-    return hcnError(f, kENotImpl, "Not implemented by the simulator for this object type. ");
-  if (profile_.modify == ModifyBehaviour::NotImplemented) return hcnError(f, kENotImpl, "Not implemented ");
+    return hcnError(f, hcn::kENotImpl, "Not implemented by the simulator for this object type. ");
+  if (profile_.modify == ModifyBehaviour::NotImplemented) return hcnError(f, hcn::kENotImpl, "Not implemented ");
   json doc = json::parse(settings, nullptr, false);
   auto lb = doc.is_discarded() ? Result<HcnLoadBalancer>(Error(ErrorCode::InvalidArgument, "bad JSON"))
                                : loadBalancerFromJson(doc);
-  if (!lb) return hcnError(f, kHcnInvalidJson, "The JSON document is invalid. ");
+  if (!lb) return hcnError(f, hcn::kHcnInvalidJson, "The JSON document is invalid. ");
   auto it = loadBalancers_.find(obj->second.id);
-  if (it == loadBalancers_.end()) return hcnError(f, kErrorNotFound, kNotFoundText);
+  if (it == loadBalancers_.end()) return hcnError(f, hcn::kErrorNotFound, kNotFoundText);
   for (const auto& ep : lb->endpoints)
     if (!endpoints_.count(ep))
-      return hcnError(f, kHcnInvalidJsonReference, "The reference is invalid in the JSON document. ");
+      return hcnError(f, hcn::kHcnInvalidJsonReference, "The reference is invalid in the JSON document. ");
   if (lb->endpoints.empty() || lb->endpoints.size() > profile_.maxBackends)
-    return hcnError(f, kEInvalidArg, "The parameter is incorrect. Unable to initialize VFP LB rule: invalid number of destinations.");
+    return hcnError(f, hcn::kEInvalidArg, "The parameter is incorrect. Unable to initialize VFP LB rule: invalid number of destinations.");
   lb->id = it->second.id;
   // HNS 15.4: the call succeeds, but the backends stay as they were (kubernetes#131466).
   if (profile_.modify == ModifyBehaviour::IgnoresBackends) lb->endpoints = it->second.endpoints;
@@ -391,25 +396,25 @@ Status SimulatedHns::remove(ObjectKind kind, const std::string& rawId) {
   std::string id = normalizeGuid(rawId);
   switch (kind) {
     case ObjectKind::Network: {
-      if (!networks_.count(id)) return hcnError(f, kErrorNotFound, kNotFoundText);
+      if (!networks_.count(id)) return hcnError(f, hcn::kErrorNotFound, kNotFoundText);
       for (const auto& [eid, e] : endpoints_)
-        if (e.network == id) return hcnError(f, kHcnEntityHasReferences, "The network still has endpoints. ");
+        if (e.network == id) return hcnError(f, hcn::kHcnEntityHasReferences, "The network still has endpoints. ");
       networks_.erase(id);
       break;
     }
     case ObjectKind::Endpoint: {
-      if (!endpoints_.count(id)) return hcnError(f, kErrorNotFound, kNotFoundText);
+      if (!endpoints_.count(id)) return hcnError(f, hcn::kErrorNotFound, kNotFoundText);
       if (auto r = endpointRefs_.find(id); r != endpointRefs_.end() && r->second > 0) {
         for (const auto& [lid, lb] : loadBalancers_)  // the error path only: name the load balancer
           if (std::find(lb.endpoints.begin(), lb.endpoints.end(), id) != lb.endpoints.end())
-            return hcnError(f, kHcnEntityHasReferences, "The endpoint is referenced by load balancer " + lid + ". ");
+            return hcnError(f, hcn::kHcnEntityHasReferences, "The endpoint is referenced by load balancer " + lid + ". ");
       }
       endpoints_.erase(id);
       break;
     }
     case ObjectKind::LoadBalancer: {
       auto it = loadBalancers_.find(id);
-      if (it == loadBalancers_.end()) return hcnError(f, kErrorNotFound, kNotFoundText);
+      if (it == loadBalancers_.end()) return hcnError(f, hcn::kErrorNotFound, kNotFoundText);
       indexLoadBalancer(it->second, -1);
       loadBalancers_.erase(it);
       break;

@@ -43,14 +43,7 @@ class SimulatedHns final : public Api {
   // A node as a state file describes it; behaviour from `profile`, else from the file's version.
   explicit SimulatedHns(const HnsSnapshot& s, std::optional<Profile> profile = std::nullopt);
 
-  Result<std::vector<std::string>> enumerate(ObjectKind kind, const std::string& query) override;
-  Result<Handle> open(ObjectKind kind, const std::string& id) override;
-  Result<std::string> query(Handle h, const std::string& query) override;
-  Result<Handle> create(ObjectKind kind, const std::string& id, const std::string& settings, Handle network) override;
-  Status modify(Handle h, const std::string& settings) override;
-  Status remove(ObjectKind kind, const std::string& id) override;
-  void close(Handle h) override;
-  Result<policy::HnsVersion> version() override;
+  HNSPROXY_HNS_API_OVERRIDES
 
   // --- Fault injection ---
   // The nth call from now (1 = the next one) fails with `hr`.

@@ -26,7 +26,7 @@ Result<json> SocketApi::call(const json& request) {
     conn_->socket.connect(local::endpoint(path_), ec);
     if (ec) {
       conn_.reset();
-      return Error(ErrorCode::Transient, "hnssim at " + path_ + " is unreachable: " + ec.message(), kRpcServerUnavailable);
+      return Error(ErrorCode::Transient, "hnssim at " + path_ + " is unreachable: " + ec.message(), hcn::kRpcServerUnavailable);
     }
   }
   std::string line = request.dump() + "\n";
@@ -35,7 +35,7 @@ Result<json> SocketApi::call(const json& request) {
   if (!ec) n = asio::read_until(conn_->socket, conn_->buf, '\n', ec);
   if (ec) {
     conn_.reset();
-    return Error(ErrorCode::Transient, "hnssim connection lost: " + ec.message(), kRpcServerUnavailable);
+    return Error(ErrorCode::Transient, "hnssim connection lost: " + ec.message(), hcn::kRpcServerUnavailable);
   }
   std::string text(asio::buffers_begin(conn_->buf.data()), asio::buffers_begin(conn_->buf.data()) + static_cast<std::ptrdiff_t>(n));
   conn_->buf.consume(n);

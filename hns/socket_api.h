@@ -17,14 +17,7 @@ class SocketApi final : public Api {
   explicit SocketApi(std::string socketPath);
   ~SocketApi() override;
 
-  Result<std::vector<std::string>> enumerate(ObjectKind kind, const std::string& query) override;
-  Result<Handle> open(ObjectKind kind, const std::string& id) override;
-  Result<std::string> query(Handle h, const std::string& query) override;
-  Result<Handle> create(ObjectKind kind, const std::string& id, const std::string& settings, Handle network) override;
-  Status modify(Handle h, const std::string& settings) override;
-  Status remove(ObjectKind kind, const std::string& id) override;
-  void close(Handle h) override;
-  Result<policy::HnsVersion> version() override;
+  HNSPROXY_HNS_API_OVERRIDES
 
   // Sends any request (the simulator's control ops) and returns its "result".
   Result<nlohmann::json> call(const nlohmann::json& request);

@@ -2,32 +2,94 @@
 
 #include <algorithm>
 
+#include "hns/hcn_codes.h"
+
 namespace hnsproxy::hns {
 
 using namespace hnsproxy::policy;
+
+namespace {
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::uint32_t distributionNumber(Distribution d) {
+  switch (d) {
+    case Distribution::None: return hcn::kDistributionNone;
+    case Distribution::SourceIPProtocol: return hcn::kDistributionSourceIpProtocol;
+    case Distribution::SourceIP: return hcn::kDistributionSourceIp;
+  }
+  return hcn::kDistributionNone;
+}
+
+std::optional<Distribution> distributionFrom(std::uint32_t n) {
+  switch (n) {
+    case hcn::kDistributionNone: return Distribution::None;
+    case hcn::kDistributionSourceIpProtocol: return Distribution::SourceIPProtocol;
+    case hcn::kDistributionSourceIp: return Distribution::SourceIP;
+    default: return std::nullopt;
+  }
+}
+
+std::optional<IpAddress> ipSetting(const HcnPolicy& p, const char* key) {
+  const auto& s = p.settings;
+  if (!s.is_object() || !s.contains(key) || !s[key].is_string()) return std::nullopt;
+  return IpAddress::parse(s[key].get<std::string>());
+}
+
+}  // namespace
+
+std::uint32_t protocolNumber(Protocol p) {
+  switch (p) {
+    case Protocol::TCP: return hcn::kProtocolTcp;
+    case Protocol::UDP: return hcn::kProtocolUdp;
+    case Protocol::SCTP: return hcn::kProtocolSctp;
+  }
+  return 0;
+}
+
+std::optional<Protocol> protocolFromNumber(std::uint32_t n) {
+  switch (n) {
+    case hcn::kProtocolTcp: return Protocol::TCP;
+    case hcn::kProtocolUdp: return Protocol::UDP;
+    case hcn::kProtocolSctp: return Protocol::SCTP;
+    default: return std::nullopt;
+  }
+}
+
+std::string protocolName(std::uint32_t n) {
+  auto p = protocolFromNumber(n);
+  return p ? std::string(toString(*p)) : std::to_string(n);
+}
 
 std::optional<HcnLoadBalancer> toHcn(const LoadBalancer& lb,
                                      const std::function<std::optional<std::string>(const IpAddress&)>& idOf,
                                      std::string* missing) {
   HcnLoadBalancer h;
+  h.endpoints.reserve(lb.backends.size());
   for (const auto& b : lb.backends) {
     auto id = idOf(b);
     if (!id) {
       if (missing) *missing = b.str();
       return std::nullopt;
     }
-    h.endpoints.push_back(*id);
+    h.endpoints.push_back(std::move(*id));
   }
   if (lb.sourceVip) h.sourceVip = lb.sourceVip->str();
   if (lb.key.vip) h.frontendVips = {lb.key.vip->str()};
   HcnPortMapping pm;
-  pm.protocol = hnsProtocolNumber(lb.key.protocol);
+  pm.protocol = protocolNumber(lb.key.protocol);
   pm.internalPort = lb.internalPort;
   pm.externalPort = lb.key.port;
-  pm.distributionType = static_cast<std::uint32_t>(lb.distribution);
-  pm.flags = lb.portFlags;
+  pm.distributionType = distributionNumber(lb.distribution);
+  pm.flags = (lb.reachableFromHost ? hcn::kPortFlagLocalRoutedVip : 0) |
+             (lb.reachableFromOutside ? hcn::kPortFlagVipExternalIp : 0) |
+             (lb.preserveDestination ? hcn::kPortFlagUseMux | hcn::kPortFlagPreserveDip : 0);
   h.portMappings = {pm};
-  h.flags = lb.flags;
+  h.flags = (lb.dsr ? hcn::kLbFlagDsr : 0) | (lb.key.family == IpFamily::V6 ? hcn::kLbFlagIPv6 : 0);
   return h;
 }
 
@@ -36,7 +98,7 @@ HcnEndpoint toHcn(const ManagedEndpoint& ep, const std::string& networkId) {
   h.network = networkId;
   h.ipConfigurations = {{ep.ip.str(), 0}};
   h.macAddress = ep.mac;
-  h.flags = ep.isRemote() ? kEndpointFlagRemote : 0;
+  h.flags = ep.isRemote() ? hcn::kEndpointFlagRemote : 0;
   if (ep.providerAddress) {
     HcnPolicy p;
     p.type = "ProviderAddress";
@@ -51,13 +113,10 @@ std::optional<LoadBalancer> fromHcn(const HcnLoadBalancer& h,
   if (h.portMappings.size() != 1 || h.frontendVips.size() > 1) return std::nullopt;
   const auto& pm = h.portMappings[0];
   LoadBalancer lb;
-  lb.key.family = (h.flags & kLbFlagIPv6) ? IpFamily::V6 : IpFamily::V4;
-  switch (pm.protocol) {
-    case 6: lb.key.protocol = Protocol::TCP; break;
-    case 17: lb.key.protocol = Protocol::UDP; break;
-    case 132: lb.key.protocol = Protocol::SCTP; break;
-    default: return std::nullopt;
-  }
+  lb.key.family = (h.flags & hcn::kLbFlagIPv6) ? IpFamily::V6 : IpFamily::V4;
+  auto protocol = protocolFromNumber(pm.protocol);
+  if (!protocol) return std::nullopt;
+  lb.key.protocol = *protocol;
   if (!h.frontendVips.empty()) {
     auto vip = IpAddress::parse(h.frontendVips[0]);
     if (!vip) return std::nullopt;
@@ -65,25 +124,29 @@ std::optional<LoadBalancer> fromHcn(const HcnLoadBalancer& h,
   }
   lb.key.port = pm.externalPort;
   lb.internalPort = pm.internalPort;
-  lb.flags = h.flags;
-  lb.portFlags = pm.flags;
-  if (pm.distributionType > 2) return std::nullopt;
-  lb.distribution = static_cast<Distribution>(pm.distributionType);
+  lb.dsr = (h.flags & hcn::kLbFlagDsr) != 0;
+  lb.reachableFromHost = (pm.flags & hcn::kPortFlagLocalRoutedVip) != 0;
+  lb.reachableFromOutside = (pm.flags & hcn::kPortFlagVipExternalIp) != 0;
+  const std::uint32_t preserve = hcn::kPortFlagUseMux | hcn::kPortFlagPreserveDip;
+  lb.preserveDestination = (pm.flags & preserve) == preserve;
+  const std::uint32_t knownPortFlags = hcn::kPortFlagLocalRoutedVip | hcn::kPortFlagVipExternalIp | preserve;
+  lb.foreignSettings = (h.flags & ~hcn::kLbFlagsKnown) != 0 || (pm.flags & ~knownPortFlags) != 0 ||
+                       ((pm.flags & preserve) != 0 && !lb.preserveDestination);
+  auto dist = distributionFrom(pm.distributionType);
+  if (!dist) return std::nullopt;
+  lb.distribution = *dist;
   if (!h.sourceVip.empty()) {
     auto s = IpAddress::parse(h.sourceVip);
     if (!s) return std::nullopt;
     lb.sourceVip = *s;
   }
+  lb.backends.reserve(h.endpoints.size());
   for (const auto& id : h.endpoints) {
     auto it = endpointIps.find(normalizeGuid(id));
     if (it == endpointIps.end()) return std::nullopt;
-    const IpAddress* pick = nullptr;
-    for (const auto& ip : it->second)
-      if (ip.family() == lb.key.family) {
-        pick = &ip;
-        break;
-      }
-    if (!pick) return std::nullopt;
+    auto pick = std::find_if(it->second.begin(), it->second.end(),
+                             [&](const IpAddress& ip) { return ip.family() == lb.key.family; });
+    if (pick == it->second.end()) return std::nullopt;
     lb.backends.push_back(*pick);
   }
   std::sort(lb.backends.begin(), lb.backends.end());
@@ -99,10 +162,64 @@ std::optional<ManagedEndpoint> fromHcn(const HcnEndpoint& h, EndpointKind kind) 
   ep.ip = *ip;
   ep.kind = kind;
   ep.mac = h.macAddress;
-  for (const auto& p : h.policies)
-    if (p.type == "ProviderAddress" && p.settings.contains("ProviderAddress") && p.settings["ProviderAddress"].is_string())
-      ep.providerAddress = IpAddress::parse(p.settings["ProviderAddress"].get<std::string>());
+  ep.providerAddress = providerAddressOf(h.policies);
   return ep;
 }
+
+std::optional<IpAddress> providerAddressOf(const std::vector<HcnPolicy>& policies) {
+  for (const auto& p : policies)
+    if (equalsIgnoreCase(p.type, "ProviderAddress"))
+      if (auto ip = ipSetting(p, "ProviderAddress")) return ip;
+  return std::nullopt;
+}
+
+std::vector<IpAddress> addressesOf(const HcnEndpoint& e) {
+  std::vector<IpAddress> out;
+  for (const auto& c : e.ipConfigurations)
+    if (auto ip = IpAddress::parse(c.ipAddress)) out.push_back(*ip);
+  return out;
+}
+
+NetworkRead networkInfoFrom(const HcnNetwork& n) {
+  NetworkRead r;
+  NetworkInfo& info = r.info;
+  info.name = n.name;
+  info.id = n.id;
+  info.type = equalsIgnoreCase(n.type, "Overlay")    ? NetworkType::Overlay
+              : equalsIgnoreCase(n.type, "L2Bridge") ? NetworkType::L2Bridge
+                                                     : NetworkType::Other;
+  for (const auto& p : n.policies) {
+    if (equalsIgnoreCase(p.type, "RemoteSubnetRoute")) {
+      const auto& s = p.settings;
+      auto prefix = s.is_object() && s.contains("DestinationPrefix") && s["DestinationPrefix"].is_string()
+                        ? Cidr::parse(s["DestinationPrefix"].get<std::string>())
+                        : std::nullopt;
+      auto pa = ipSetting(p, "ProviderAddress");
+      if (!prefix || !pa) {
+        r.problems.push_back("network " + n.name + ": RemoteSubnetRoute policy ignored, it needs a valid "
+                             "DestinationPrefix and ProviderAddress: " + s.dump());
+        continue;
+      }
+      std::uint32_t iso = s.contains("IsolationId") && s["IsolationId"].is_number_unsigned()
+                              ? s["IsolationId"].get<std::uint32_t>()
+                              : 0;
+      info.remoteSubnets.push_back({*prefix, *pa, iso});
+    } else if (equalsIgnoreCase(p.type, "ProviderAddress")) {
+      info.providerAddress = ipSetting(p, "ProviderAddress");
+    }
+  }
+  std::sort(info.remoteSubnets.begin(), info.remoteSubnets.end(),
+            [](const auto& a, const auto& b) { return a.destinationPrefix < b.destinationPrefix; });
+  if (n.ipams.is_array())
+    for (const auto& ipam : n.ipams)
+      if (ipam.is_object() && ipam.contains("Subnets") && ipam["Subnets"].is_array())
+        for (const auto& sub : ipam["Subnets"])
+          if (sub.is_object() && sub.contains("IpAddressPrefix") && sub["IpAddressPrefix"].is_string())
+            if (auto c = Cidr::parse(sub["IpAddressPrefix"].get<std::string>())) info.subnets.push_back(*c);
+  std::sort(info.subnets.begin(), info.subnets.end());
+  return r;
+}
+
+HostEndpoint hostEndpointFrom(const HcnEndpoint& e) { return HostEndpoint{e.id, e.name, addressesOf(e), e.macAddress}; }
 
 }  // namespace hnsproxy::hns

@@ -2,16 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "hns/hcn_codes.h"
+#include "hns/translate.h"
+
 namespace hnsproxy::hns {
 
 using policy::IpAddress;
 
 namespace {
-
-constexpr std::uint32_t kLbDsr = 1;
-constexpr std::uint32_t kPmLocalRoutedVip = 2;
-constexpr std::uint32_t kPmPreserveDip = 8;
-constexpr std::uint32_t kPmVipExternalIp = 16;
 
 std::uint64_t fnv(std::uint64_t h, const void* data, std::size_t n) {
   auto* p = static_cast<const unsigned char*>(data);
@@ -80,12 +78,12 @@ Trace tracePacket(const HnsSnapshot& hns, const std::vector<IpAddress>& nodeIPs,
     for (const auto& v : lb.frontendVips)
       if (IpAddress::parse(v) == p.dstIp) vipMatch = true;
     if (!vipMatch) continue;
-    if (p.ingress == Ingress::Host && !(pm.flags & kPmLocalRoutedVip)) {
+    if (p.ingress == Ingress::Host && !(pm.flags & hcn::kPortFlagLocalRoutedVip)) {
       t.notes.push_back("load balancer " + lb.id +
                         " matches, but from the host only LocalRoutedVIP load balancers answer (§4.5, §4.9)");
       continue;
     }
-    if (p.ingress == Ingress::External && !lb.frontendVips.empty() && !(pm.flags & kPmVipExternalIp)) {
+    if (p.ingress == Ingress::External && !lb.frontendVips.empty() && !(pm.flags & hcn::kPortFlagVipExternalIp)) {
       t.notes.push_back("load balancer " + lb.id + " matches, but its VIP is not reachable from outside the node");
       continue;
     }
@@ -108,8 +106,8 @@ Trace tracePacket(const HnsSnapshot& hns, const std::vector<IpAddress>& nodeIPs,
   }
   std::uint64_t h = 1469598103934665603ull;
   switch (pm.distributionType) {
-    case 2: h = hashIp(h, p.srcIp); break;
-    case 1:
+    case hcn::kDistributionSourceIp: h = hashIp(h, p.srcIp); break;
+    case hcn::kDistributionSourceIpProtocol:
       h = hashIp(h, p.srcIp);
       h = fnv(h, &p.protocol, sizeof p.protocol);
       break;
@@ -129,12 +127,13 @@ Trace tracePacket(const HnsSnapshot& hns, const std::vector<IpAddress>& nodeIPs,
   }
   IpAddress backendIp = *firstIp(*be);
   t.notes.push_back(fmt::format("chose backend {} ({}) by distribution {}", backendIp.str(), backendId,
-                                pm.distributionType == 2 ? "SourceIP" : pm.distributionType == 1 ? "SourceIPProtocol"
-                                                                                                  : "5-tuple"));
-  bool dsr = match->flags & kLbDsr;
-  t.out.dstIp = (pm.flags & kPmPreserveDip) ? p.dstIp : backendIp;
+                                pm.distributionType == hcn::kDistributionSourceIp           ? "SourceIP"
+                                : pm.distributionType == hcn::kDistributionSourceIpProtocol ? "SourceIPProtocol"
+                                                                                            : "5-tuple"));
+  bool dsr = match->flags & hcn::kLbFlagDsr;
+  t.out.dstIp = (pm.flags & hcn::kPortFlagPreserveDip) ? p.dstIp : backendIp;
   t.out.dstPort = pm.internalPort;
-  if (pm.flags & kPmPreserveDip) t.notes.push_back("PreserveDIP: destination IP stays the VIP (§4.4)");
+  if (pm.flags & hcn::kPortFlagPreserveDip) t.notes.push_back("PreserveDIP: destination IP stays the VIP (§4.4)");
   if (dsr) {
     t.notes.push_back("DSR: client source kept, return traffic bypasses the load balancer (§4.3)");
   } else {
@@ -157,9 +156,7 @@ Trace tracePacket(const HnsSnapshot& hns, const std::vector<IpAddress>& nodeIPs,
   }
   t.remote = be->isRemote();
   if (t.remote) {
-    for (const auto& pol : be->policies)
-      if (pol.type == "ProviderAddress" && pol.settings.contains("ProviderAddress"))
-        t.providerAddress = IpAddress::parse(pol.settings["ProviderAddress"].get<std::string>());
+    t.providerAddress = providerAddressOf(be->policies);
     t.notes.push_back(t.providerAddress ? "remote backend: encapsulated to PA " + t.providerAddress->str() + " (§4.7)"
                                         : std::string("remote backend: forwarded to its node (§4.7)"));
   }

@@ -29,25 +29,7 @@ std::string LbKey::str() const {
   return fmt::format("{}/{}/{}:{}", toString(family), toString(protocol), v, port);
 }
 
-namespace {
-struct FlagName {
-  std::uint32_t bit;
-  const char* name;
-};
-template <std::size_t N>
-std::string flagsText(std::uint32_t f, const FlagName (&names)[N]) {
-  std::string s;
-  for (const auto& n : names)
-    if (f & n.bit) s += (s.empty() ? "" : "|") + std::string(n.name);
-  return s.empty() ? "None" : s;
-}
-constexpr FlagName kLbFlagNames[] = {{kLbFlagDsr, "DSR"}, {kLbFlagIPv6, "IPv6"}};
-constexpr FlagName kPortFlagNames[] = {{kPortFlagILB, "ILB"},
-                                       {kPortFlagLocalRoutedVip, "LocalRoutedVIP"},
-                                       {kPortFlagUseMux, "UseMux"},
-                                       {kPortFlagPreserveDip, "PreserveDIP"},
-                                       {kPortFlagVipExternalIp, "VipExternalIP"}};
-const char* distText(Distribution d) {
+std::string_view toString(Distribution d) {
   switch (d) {
     case Distribution::None: return "None";
     case Distribution::SourceIPProtocol: return "SourceIPProtocol";
@@ -55,14 +37,47 @@ const char* distText(Distribution d) {
   }
   return "?";
 }
+
+std::string_view toString(WarningReason r) {
+  switch (r) {
+    case WarningReason::BackendsTruncated: return "BackendsTruncated";
+    case WarningReason::ConflictingFrontend: return "ConflictingFrontend";
+    case WarningReason::DuplicateFrontend: return "DuplicateFrontend";
+    case WarningReason::EndpointIPReused: return "EndpointIPReused";
+    case WarningReason::HealthCheckPortCollision: return "HealthCheckPortCollision";
+    case WarningReason::InconsistentEndpointPorts: return "InconsistentEndpointPorts";
+    case WarningReason::LocalTrafficWithoutDSR: return "LocalTrafficWithoutDSR";
+    case WarningReason::PreserveDestinationUnsupported: return "PreserveDestinationUnsupported";
+    case WarningReason::RootEndpointMissing: return "RootEndpointMissing";
+    case WarningReason::SessionAffinityTimeoutIgnored: return "SessionAffinityTimeoutIgnored";
+    case WarningReason::SessionAffinityUnsupported: return "SessionAffinityUnsupported";
+    case WarningReason::TopologyHintsIgnored: return "TopologyHintsIgnored";
+  }
+  return "?";
+}
+
+namespace {
+// The canonical text names the settings as HNS and hnsdiag show them, so a plan printed by
+// --dry-run reads like what HNS will hold.
+std::string joined(std::initializer_list<std::pair<bool, const char*>> parts) {
+  std::string s;
+  for (const auto& [on, name] : parts)
+    if (on) s += (s.empty() ? "" : "|") + std::string(name);
+  return s.empty() ? "None" : s;
+}
 }  // namespace
 
 std::string LoadBalancer::str() const {
   std::string b;
   for (const auto& ip : backends) b += (b.empty() ? "" : ",") + ip.str();
-  return fmt::format("{} -> {} flags={} portFlags={} dist={} src={} backends=[{}] ({} {}{}{})", key.str(), internalPort,
-                     flagsText(flags, kLbFlagNames), flagsText(portFlags, kPortFlagNames), distText(distribution),
-                     sourceVip ? sourceVip->str() : "-", b, toString(kind), service.str(),
+  std::string flags = joined({{dsr, "DSR"}, {key.family == IpFamily::V6, "IPv6"}});
+  std::string portFlags = joined({{reachableFromHost, "LocalRoutedVIP"},
+                                  {preserveDestination, "UseMux"},
+                                  {preserveDestination, "PreserveDIP"},
+                                  {reachableFromOutside, "VipExternalIP"}});
+  return fmt::format("{} -> {} flags={} portFlags={} dist={} src={} backends=[{}]{} ({} {}{}{})", key.str(), internalPort,
+                     flags, portFlags, toString(distribution), sourceVip ? sourceVip->str() : "-", b,
+                     foreignSettings ? " foreign-settings" : "", toString(kind), service.str(),
                      portName.empty() ? "" : ":", portName);
 }
 

@@ -14,17 +14,10 @@
 
 namespace hnsproxy::policy {
 
-// HCN LoadBalancerFlags.
-inline constexpr std::uint32_t kLbFlagDsr = 1;
-inline constexpr std::uint32_t kLbFlagIPv6 = 2;
-// HCN LoadBalancerPortMappingFlags (VipExternalIP is kube-proxy's own constant, 16).
-inline constexpr std::uint32_t kPortFlagILB = 1;
-inline constexpr std::uint32_t kPortFlagLocalRoutedVip = 2;
-inline constexpr std::uint32_t kPortFlagUseMux = 4;
-inline constexpr std::uint32_t kPortFlagPreserveDip = 8;
-inline constexpr std::uint32_t kPortFlagVipExternalIp = 16;
-
-enum class Distribution : std::uint8_t { None = 0, SourceIPProtocol = 1, SourceIP = 2 };
+// How a load balancer spreads connections over its backends. hns/ encodes it as HCN's
+// DistributionType; the values here carry no meaning of their own.
+enum class Distribution : std::uint8_t { None, SourceIPProtocol, SourceIP };
+std::string_view toString(Distribution d);
 
 enum class LbKind : std::uint8_t { ClusterIP, NodePort, ExternalIP, Ingress, HealthCheck };
 std::string_view toString(LbKind k);
@@ -39,15 +32,23 @@ struct LbKey {
   friend bool operator==(const LbKey&, const LbKey&) = default;
 };
 
+// A load balancer as the rules intend it; hns/ translates each field to HCN's flag bits and
+// numbers (hcn-reference.md §2.5, §4.3–§4.5). The IP family is the key's.
 struct LoadBalancer {
   LbKey key;
   // --- content: what HNS holds, and what a modify changes ---
   std::uint16_t internalPort = 0;
-  std::uint32_t flags = 0;      // LoadBalancerFlags
-  std::uint32_t portFlags = 0;  // LoadBalancerPortMappingFlags
-  Distribution distribution = Distribution::None;
+  bool dsr = false;                   // Direct Server Return: replies go from the backend to the client
+  bool reachableFromHost = false;     // the node itself reaches the frontend (node ports)
+  bool reachableFromOutside = false;  // traffic from outside the node reaches the frontend
+  bool preserveDestination = false;   // backends see the frontend VIP as the destination
+  Distribution distribution = Distribution::None;  // SourceIP: ClientIP session affinity
   std::optional<IpAddress> sourceVip;
   std::vector<IpAddress> backends;  // sorted, unique
+  // Adopted from HNS with settings hnsproxy never makes (an internal-load-balancer port, half of
+  // preserve-destination, flags it does not know): never the same content as a desired one, so
+  // the diff modifies or replaces it.
+  bool foreignSettings = false;
   // --- provenance: not sent to HNS ---
   ServiceName service;
   std::string portName;
@@ -55,8 +56,10 @@ struct LoadBalancer {
   bool allowModify = true;  // false when the service disables winProxyOptimization
 
   bool sameContent(const LoadBalancer& o) const {
-    return key == o.key && internalPort == o.internalPort && flags == o.flags && portFlags == o.portFlags &&
-           distribution == o.distribution && sourceVip == o.sourceVip && backends == o.backends;
+    return key == o.key && internalPort == o.internalPort && dsr == o.dsr && reachableFromHost == o.reachableFromHost &&
+           reachableFromOutside == o.reachableFromOutside && preserveDestination == o.preserveDestination &&
+           distribution == o.distribution && sourceVip == o.sourceVip && backends == o.backends &&
+           !foreignSettings && !o.foreignSettings;
   }
   // Canonical one-line text (content, then provenance in parentheses).
   std::string str() const;
@@ -91,9 +94,27 @@ struct HnsState {
 // Same HNS content (ignoring provenance).
 bool sameContent(const HnsState& a, const HnsState& b);
 
+// Why a service cannot be programmed exactly as specified. The text form (toString) is the
+// CamelCase reason operators see in logs.
+enum class WarningReason : std::uint8_t {
+  BackendsTruncated,               // more usable endpoints than HNS accepts per load balancer
+  ConflictingFrontend,             // an older service holds the same frontend
+  DuplicateFrontend,               // two ports of one service claim one frontend
+  EndpointIPReused,                // a remote endpoint's IP is held locally by HNS
+  HealthCheckPortCollision,        // a forwarded health check would land on the healthz listener
+  InconsistentEndpointPorts,       // endpoints disagree on the target port
+  LocalTrafficWithoutDSR,          // ETP=Local on HNS without DSR
+  PreserveDestinationUnsupported,  // preserve-destination on HNS without DSR
+  RootEndpointMissing,             // --forward-healthcheck-vip without the root endpoint
+  SessionAffinityTimeoutIgnored,   // HNS has no affinity timeout
+  SessionAffinityUnsupported,      // ClientIP affinity on HNS before 12.0
+  TopologyHintsIgnored,            // hints present but none for this zone
+};
+std::string_view toString(WarningReason r);
+
 struct Warning {
   ServiceName service;  // empty for node-level warnings
-  std::string reason;   // short CamelCase code, e.g. "BackendsTruncated"
+  WarningReason reason = WarningReason::BackendsTruncated;
   std::string message;
   friend bool operator==(const Warning&, const Warning&) = default;
 };

@@ -124,6 +124,17 @@ void Engine::deleteSlice(const std::string& ns, const std::string& name) {
   sliceOwner_.erase(owner);
 }
 
+MissingLocalEndpoints Engine::missingLocalEndpoints() const {
+  MissingLocalEndpoints out;
+  for (const auto& [ip, n] : missingLocal_) out.insert(ip);
+  return out;
+}
+
+void Engine::countMissing(const ServiceResult& r, int delta) {
+  for (const auto& ip : r.missingLocalEndpoints)
+    if ((missingLocal_[ip] += delta) <= 0) missingLocal_.erase(ip);
+}
+
 const ServiceResult* Engine::result(const ServiceName& id) const {
   auto it = results_.find(id);
   return it == results_.end() ? nullptr : &it->second;
@@ -192,6 +203,7 @@ Changes Engine::recompute() {
     desired_ = HnsState{};
     truncated_ = 0;
     conflicts_ = 0;
+    missingLocal_.clear();
     noLocalInternal_ = noLocalExternal_ = 0;
     markAllDirty();
     for (const auto& ep : nodeEndpoints(ctx_)) ref(ep.ip, ep.kind, 1, ips);
@@ -218,6 +230,7 @@ Changes Engine::recompute() {
       }
       for (const auto& vip : old->second.serviceVipEndpoints) ref(vip, EndpointKind::ServiceVip, -1, ips);
       truncated_ -= old->second.backendsTruncated;
+      countMissing(old->second, -1);
       noLocalInternal_ -= old->second.noLocalEndpointsInternal ? 1 : 0;
       noLocalExternal_ -= old->second.noLocalEndpointsExternal ? 1 : 0;
       results_.erase(old);
@@ -230,7 +243,7 @@ Changes Engine::recompute() {
       for (const auto& [name, slice] : s->second) sliceList.push_back(&slice);
     ServiceResult res = computeService(svc->second, sliceList, ctx_);
     ++changes.servicesRecomputed;
-    Claim claim{svc->second.creationTimestamp, id};
+    Claim claim{svc->second.created, id};
     for (const auto& lb : res.loadBalancers) {
       conflicts_ -= conflictsAt(lb.key);
       claims_[lb.key][claim] = &lb;  // res moves into results_ below: the elements stay put
@@ -239,6 +252,7 @@ Changes Engine::recompute() {
     }
     for (const auto& vip : res.serviceVipEndpoints) ref(vip, EndpointKind::ServiceVip, 1, ips);
     truncated_ += res.backendsTruncated;
+    countMissing(res, +1);
     noLocalInternal_ += res.noLocalEndpointsInternal ? 1 : 0;
     noLocalExternal_ += res.noLocalEndpointsExternal ? 1 : 0;
     changes.warnings.insert(changes.warnings.end(), res.warnings.begin(), res.warnings.end());
@@ -263,7 +277,7 @@ Changes Engine::recompute() {
       if (c->second.size() > 1) {
         for (auto it = std::next(c->second.begin()); it != c->second.end(); ++it) {
           changes.warnings.push_back(
-              {it->first.service, "ConflictingFrontend",
+              {it->first.service, WarningReason::ConflictingFrontend,
                key.str() + " is also claimed by the older service " + winner.service.str() +
                    "; this service's " + std::string(toString(it->second->kind)) + " load balancer is not programmed"});
         }
@@ -290,12 +304,12 @@ HnsState computeAll(const std::vector<Service>& services, const std::vector<Endp
     if (!s.serviceName.empty()) bySvc[ServiceName{s.ns, s.serviceName}].push_back(&s);
 
   // Oldest claim wins each frontend: (creationTimestamp, namespace/name).
-  std::map<LbKey, std::pair<std::pair<std::string, ServiceName>, LoadBalancer>> winners;
+  std::map<LbKey, std::pair<std::pair<Timestamp, ServiceName>, LoadBalancer>> winners;
   std::set<IpAddress> vips;
   for (const auto& svc : services) {
     ServiceResult r = computeService(svc, bySvc[svc.id], ctx);
     for (const auto& lb : r.loadBalancers) {
-      auto prio = std::make_pair(svc.creationTimestamp, svc.id);
+      auto prio = std::make_pair(svc.created, svc.id);
       auto it = winners.find(lb.key);
       if (it == winners.end() || prio < it->second.first) winners[lb.key] = {prio, lb};
     }

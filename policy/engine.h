@@ -24,6 +24,10 @@ struct Changes {
   std::size_t servicesRecomputed = 0;
 };
 
+// Which local endpoints the rules left out because HNS has not shown them yet, over every
+// service (not only those just recomputed). The reconciler asks HNS again when this changes.
+using MissingLocalEndpoints = std::set<IpAddress>;
+
 class Engine {
  public:
   explicit Engine(NodeContext ctx = {});
@@ -35,6 +39,8 @@ class Engine {
   // IP are recomputed. setContext delegates here when nothing else changed.
   void setLocalEndpoints(std::vector<IpAddress> sortedUniqueIps);
   const NodeContext& context() const { return ctx_; }
+  // Endpoints on this node that the rules skipped because HNS holds no local endpoint for them.
+  MissingLocalEndpoints missingLocalEndpoints() const;
 
   // Object events. An object equal to the stored one changes nothing.
   void upsertService(Service svc);
@@ -64,7 +70,7 @@ class Engine {
 
  private:
   struct Claim {
-    std::string creationTimestamp;
+    Timestamp created;
     ServiceName service;
     auto operator<=>(const Claim&) const = default;
   };
@@ -99,12 +105,14 @@ class Engine {
   std::uint64_t truncated_ = 0;
   std::size_t noLocalInternal_ = 0, noLocalExternal_ = 0;
   std::map<std::uint16_t, ServiceName> hcPorts_;
+  std::map<IpAddress, int> missingLocal_;  // over every result: how many services skip each IP
   void indexHealthCheck(const Service& s, bool add);
+  void countMissing(const ServiceResult& r, int delta);
   std::size_t conflicts_ = 0;
 };
 
-// The desired state computed from scratch, independently of the Engine's bookkeeping. Used by
-// tests and by the verification path to check the incremental result.
+// The desired state computed from scratch, independently of the Engine's incremental bookkeeping:
+// the oracle of the engine's property test.
 HnsState computeAll(const std::vector<Service>& services, const std::vector<EndpointSlice>& slices,
                     const NodeContext& ctx);
 

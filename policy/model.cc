@@ -13,15 +13,6 @@ std::string_view toString(Protocol p) {
   return "?";
 }
 
-std::uint32_t hnsProtocolNumber(Protocol p) {
-  switch (p) {
-    case Protocol::TCP: return 6;
-    case Protocol::UDP: return 17;
-    case Protocol::SCTP: return 132;
-  }
-  return 0;
-}
-
 std::string_view toString(ServiceType t) {
   switch (t) {
     case ServiceType::ClusterIP: return "ClusterIP";

@@ -3,6 +3,7 @@
 // rules. Plain values, no I/O.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -17,8 +18,10 @@ namespace hnsproxy::policy {
 
 enum class Protocol : std::uint8_t { TCP, UDP, SCTP };
 std::string_view toString(Protocol p);
-// HNS ProtocolType numbers (TCP 6, UDP 17, SCTP 132), as upstream's Enum() maps them.
-std::uint32_t hnsProtocolNumber(Protocol p);
+
+// A point in time the API server recorded (creationTimestamp, trigger-time annotations); parsed by
+// watch/, compared here. Never read from a clock in this folder.
+using Timestamp = std::chrono::system_clock::time_point;
 
 enum class ServiceType : std::uint8_t { ClusterIP, NodePort, LoadBalancer, ExternalName };
 std::string_view toString(ServiceType t);
@@ -48,8 +51,7 @@ struct ServicePort {
 
 struct Service {
   ServiceName id;
-  std::string resourceVersion;
-  std::string creationTimestamp;  // RFC 3339, compared as text (fixed format from the API server)
+  Timestamp created{};  // metadata.creationTimestamp: the older service wins a contested frontend
   ServiceType type = ServiceType::ClusterIP;
   bool headless = false;              // clusterIP "None"
   std::vector<IpAddress> clusterIPs;  // in spec.clusterIPs order (primary first)
@@ -94,18 +96,22 @@ enum class AddressType : std::uint8_t { IPv4, IPv6, FQDN };
 struct EndpointSlice {
   std::string ns;
   std::string name;
-  std::string resourceVersion;
   std::string serviceName;  // label kubernetes.io/service-name; "" → the slice is skipped
   AddressType addressType = AddressType::IPv4;
   std::vector<EndpointPort> ports;
   std::vector<Endpoint> endpoints;
-  std::string triggerTime;  // annotation endpoints.kubernetes.io/last-change-trigger-time
-  friend bool operator==(const EndpointSlice&, const EndpointSlice&) = default;
+  // Annotation endpoints.kubernetes.io/last-change-trigger-time: when the change this slice carries
+  // began (for network_programming_duration). Not part of what the rules read.
+  std::optional<Timestamp> triggerTime;
+  // Equal when the rules would see the same slice: the trigger time is bookkeeping.
+  friend bool operator==(const EndpointSlice& a, const EndpointSlice& b) {
+    return a.ns == b.ns && a.name == b.name && a.serviceName == b.serviceName && a.addressType == b.addressType &&
+           a.ports == b.ports && a.endpoints == b.endpoints;
+  }
 };
 
 struct Node {
   std::string name;
-  std::string resourceVersion;
   std::vector<IpAddress> internalIPs;
   std::vector<IpAddress> externalIPs;
   std::string zone;  // label topology.kubernetes.io/zone
@@ -130,6 +136,7 @@ struct NetworkInfo {
   std::string name;
   std::string id;  // opaque to the rules; a change means "a new network"
   NetworkType type = NetworkType::L2Bridge;
+  std::vector<Cidr> subnets;  // the network's own address prefixes (its IPAM subnets)
   std::vector<RemoteSubnetRoute> remoteSubnets;
   std::optional<IpAddress> providerAddress;  // overlay: this host's PA
   friend bool operator==(const NetworkInfo&, const NetworkInfo&) = default;
@@ -159,13 +166,16 @@ struct NodeContext {
   NetworkInfo network;
   Capabilities caps;
   ProxyConfig config;
-  // IPs of the local (CNI-created) endpoints HNS holds on the network. Referenced, never created.
+  // IPs of the local (CNI-created) endpoints HNS holds on the network, without the source VIP.
+  // Referenced, never created.
   std::vector<IpAddress> localEndpointIPs;  // sorted, unique
   // IP of the host endpoint named by --root-hnsendpoint-name, when HNS has it.
   std::optional<IpAddress> rootEndpointIP;
 
   std::optional<IpAddress> nodeIP(IpFamily family) const;
   bool hasLocalEndpoint(const IpAddress& ip) const;
+  // The overlay source-VIP endpoint is hnsproxy's own even though HNS holds it as a local endpoint.
+  bool isSourceVip(const IpAddress& ip) const { return config.sourceVip == ip; }
   // The families this node programs: the primary (first node IP's), and the other one only
   // when HNS supports dual-stack and the network is not overlay.
   std::vector<IpFamily> families() const;

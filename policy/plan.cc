@@ -64,8 +64,11 @@ std::string changeReason(const LoadBalancer& a, const LoadBalancer& d) {
   };
   add(a.backends != d.backends, "backends");
   add(a.internalPort != d.internalPort, "internal-port");
-  add(a.flags != d.flags, "flags");
-  add(a.portFlags != d.portFlags, "port-flags");
+  add(a.dsr != d.dsr, "flags");
+  add(a.reachableFromHost != d.reachableFromHost || a.reachableFromOutside != d.reachableFromOutside ||
+          a.preserveDestination != d.preserveDestination,
+      "port-flags");
+  add(a.foreignSettings || d.foreignSettings, "foreign-settings");
   add(a.distribution != d.distribution, "distribution");
   add(a.sourceVip != d.sourceVip, "source-vip");
   return r;

@@ -8,6 +8,7 @@ const char* toString(ErrorCode c) {
   switch (c) {
     case ErrorCode::InvalidInput: return "InvalidInput";
     case ErrorCode::NotFound: return "NotFound";
+    case ErrorCode::NetworkNotFound: return "NetworkNotFound";
     case ErrorCode::AlreadyExists: return "AlreadyExists";
     case ErrorCode::PortInUse: return "PortInUse";
     case ErrorCode::NotImplemented: return "NotImplemented";

@@ -14,6 +14,7 @@ namespace hnsproxy {
 enum class ErrorCode : std::uint8_t {
   InvalidInput,    // bad user or API input: report it, keep previous state
   NotFound,        // the object does not exist
+  NetworkNotFound, // HNS: the network an operation needs is gone (re-read the host, re-plan)
   AlreadyExists,   // the object (or one with the same identity) exists: look it up, adopt or replace
   PortInUse,       // HNS: the frontend port is taken
   NotImplemented,  // HNS: the call is not supported on this build

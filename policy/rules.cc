@@ -175,6 +175,9 @@ class ServiceRules {
       for (const auto& port : svc_.ports) programPort(port, family, *clusterIP);
     }
     std::sort(r_.serviceVipEndpoints.begin(), r_.serviceVipEndpoints.end());
+    auto& missing = r_.missingLocalEndpoints;
+    std::sort(missing.begin(), missing.end());
+    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
     return std::move(r_);
   }
 
@@ -191,8 +194,8 @@ class ServiceRules {
     return out;
   }
 
-  void warn(std::string reason, std::string message) {
-    Warning w{svc_.id, std::move(reason), std::move(message)};
+  void warn(WarningReason reason, std::string message) {
+    Warning w{svc_.id, reason, std::move(message)};
     if (std::find(r_.warnings.begin(), r_.warnings.end(), w) == r_.warnings.end()) r_.warnings.push_back(std::move(w));
   }
 
@@ -204,18 +207,18 @@ class ServiceRules {
   void serviceWarnings() {
     const std::string build = "HNS " + ctx_.caps.version.str();
     if (etpLocal_ && !ctx_.caps.dsr && hasExternalFrontends())
-      warn("LocalTrafficWithoutDSR", "externalTrafficPolicy Local: " + build +
+      warn(WarningReason::LocalTrafficWithoutDSR, "externalTrafficPolicy Local: " + build +
                                          " has no DSR; external traffic goes to local endpoints only, but the "
                                          "client source IP is not preserved");
     if (svc_.preserveDestination && !ctx_.caps.dsr)
-      warn("PreserveDestinationUnsupported",
+      warn(WarningReason::PreserveDestinationUnsupported,
            "annotation preserve-destination needs DSR, which " + build + " lacks; ignored");
     if (svc_.sessionAffinity == SessionAffinity::ClientIP) {
       if (!ctx_.caps.sessionAffinity)
-        warn("SessionAffinityUnsupported", "sessionAffinity ClientIP needs HNS 12.0 (Windows Server 2022); " + build +
+        warn(WarningReason::SessionAffinityUnsupported, "sessionAffinity ClientIP needs HNS 12.0 (Windows Server 2022); " + build +
                                                " may ignore the SourceIP distribution");
       if (svc_.affinityTimeoutSeconds != 10800)
-        warn("SessionAffinityTimeoutIgnored", "sessionAffinityConfig.clientIP.timeoutSeconds=" +
+        warn(WarningReason::SessionAffinityTimeoutIgnored, "sessionAffinityConfig.clientIP.timeoutSeconds=" +
                                                   std::to_string(svc_.affinityTimeoutSeconds) +
                                                   " cannot be honoured: HNS has no affinity timeout");
     }
@@ -235,7 +238,7 @@ class ServiceRules {
     if (allNode && hasNode) return TopologyMode::Node;
     if (allZone) {
       if (hasZone) return TopologyMode::Zone;
-      warn("TopologyHintsIgnored", ctx_.zone.empty() ? "ignoring topology hints: this node has no zone label"
+      warn(WarningReason::TopologyHintsIgnored, ctx_.zone.empty() ? "ignoring topology hints: this node has no zone label"
                                                      : "ignoring topology hints: no endpoint has a hint for zone " +
                                                            ctx_.zone);
     }
@@ -277,7 +280,7 @@ class ServiceRules {
     }
     if (unique > out.size()) {
       r_.backendsTruncated += static_cast<std::uint32_t>(unique - out.size());
-      warn("BackendsTruncated", "port " + (port.name.empty() ? std::to_string(port.port) : port.name) + " " +
+      warn(WarningReason::BackendsTruncated, "port " + (port.name.empty() ? std::to_string(port.port) : port.name) + " " +
                                     std::string(what) + ": " + std::to_string(unique) +
                                     " usable endpoints exceed the HNS limit of " + std::to_string(limit_) +
                                     " backends per load balancer; programming a stable subset of " +
@@ -299,7 +302,7 @@ class ServiceRules {
   void add(LoadBalancer lb) {
     for (const auto& existing : r_.loadBalancers) {
       if (existing.key == lb.key) {
-        warn("DuplicateFrontend", lb.key.str() + " is claimed twice by this service (ports " + existing.portName +
+        warn(WarningReason::DuplicateFrontend, lb.key.str() + " is claimed twice by this service (ports " + existing.portName +
                                       " and " + lb.portName + "); keeping the first");
         return;
       }
@@ -324,7 +327,7 @@ class ServiceRules {
         if (it->second > best->second) best = it;
       internal = best->first;
       if (counts.size() > 1) {
-        warn("InconsistentEndpointPorts",
+        warn(WarningReason::InconsistentEndpointPorts,
              "port " + portLabel + ": endpoints use " + std::to_string(counts.size()) +
                  " different target ports; HNS supports one per load balancer, using " + std::to_string(internal) +
                  " and leaving out " + std::to_string(merged.size() - best->second) + " endpoint(s)");
@@ -337,12 +340,11 @@ class ServiceRules {
       const Endpoint* ep = pe.endpoint;
       bool local = !ctx_.nodeName.empty() && ep->nodeName == ctx_.nodeName;
       if (local && !ctx_.hasLocalEndpoint(ep->address)) {
-        warn("LocalEndpointMissing", "endpoint " + ep->address.str() + " is on this node but HNS has no local "
-                                     "endpoint with that IP yet; skipped");
+        r_.missingLocalEndpoints.push_back(ep->address);  // the CNI's endpoint is not known yet
         continue;
       }
       if (!local && ctx_.hasLocalEndpoint(ep->address)) {
-        warn("EndpointIPReused", "endpoint " + ep->address.str() + " is listed on node '" + ep->nodeName +
+        warn(WarningReason::EndpointIPReused, "endpoint " + ep->address.str() + " is listed on node '" + ep->nodeName +
                                      "' but HNS holds a local endpoint with that IP; skipped");
         continue;
       }
@@ -352,8 +354,6 @@ class ServiceRules {
     TopologyMode mode = topologyMode(cands);
     auto clusterSet = pick(cands, false, mode);
     auto localSet = pick(cands, true, TopologyMode::None);
-    const bool v6 = family == IpFamily::V6;
-    const std::uint32_t familyFlag = v6 ? kLbFlagIPv6 : 0;
 
     const auto& internalSet = itpLocal_ ? localSet : clusterSet;
     const auto& externalIpSet = etpLocal_ ? localSet : clusterSet;
@@ -382,14 +382,21 @@ class ServiceRules {
         sourceVip = ctx_.config.sourceVip;
     }
 
+    // How each kind is reached (upstream-behaviour.md §2.3): a node port from the host and from
+    // outside; external and ingress IPs from outside; the cluster IP from pods only.
+    struct Shape {
+      bool dsr = false, fromHost = false, fromOutside = false, preserveDestination = false;
+    };
     auto make = [&](LbKind kind, std::optional<IpAddress> vip, std::uint16_t extPort, std::vector<IpAddress> backends,
-                    std::uint32_t flags, std::uint32_t portFlags) {
+                    Shape shape) {
       if (backends.empty()) return;
       LoadBalancer lb;
       lb.key = LbKey{family, port.protocol, vip, extPort};
       lb.internalPort = internal;
-      lb.flags = flags | familyFlag;
-      lb.portFlags = portFlags;
+      lb.dsr = shape.dsr;
+      lb.reachableFromHost = shape.fromHost;
+      lb.reachableFromOutside = shape.fromOutside;
+      lb.preserveDestination = shape.preserveDestination;
       lb.distribution = distribution_;
       lb.sourceVip = sourceVip;
       lb.backends = std::move(backends);
@@ -400,22 +407,21 @@ class ServiceRules {
       add(std::move(lb));
     };
 
-    make(LbKind::ClusterIP, clusterIP, port.port, capped(internalSet, port, "cluster IP"),
-         clusterDsr_ ? kLbFlagDsr : 0, 0);
+    make(LbKind::ClusterIP, clusterIP, port.port, capped(internalSet, port, "cluster IP"), Shape{clusterDsr_});
     if (hasNodePort) {
       make(LbKind::NodePort, std::nullopt, port.nodePort, capped(ingressSet, port, "node port"),
-           localTrafficDsr_ ? kLbFlagDsr : 0, kPortFlagLocalRoutedVip | kPortFlagVipExternalIp);
+           Shape{localTrafficDsr_, true, true, false});
     }
     if (!externalIPs.empty()) {
       auto backends = capped(externalIpSet, port, "external IP");
       for (const auto& ip : externalIPs)
-        make(LbKind::ExternalIP, ip, port.port, backends, localTrafficDsr_ ? kLbFlagDsr : 0, kPortFlagVipExternalIp);
+        make(LbKind::ExternalIP, ip, port.port, backends, Shape{localTrafficDsr_, false, true, false});
     }
     if (!ingressIPs.empty()) {
       auto backends = capped(ingressSet, port, "load balancer ingress");
-      std::uint32_t pf = kPortFlagVipExternalIp | (preserveDip_ ? kPortFlagUseMux | kPortFlagPreserveDip : 0);
       for (const auto& ip : ingressIPs)
-        make(LbKind::Ingress, ip, port.port, backends, (localTrafficDsr_ || preserveDip_) ? kLbFlagDsr : 0, pf);
+        make(LbKind::Ingress, ip, port.port, backends,
+             Shape{localTrafficDsr_ || preserveDip_, false, true, preserveDip_});
       if (ctx_.config.forwardHealthCheckVip && !backends.empty()) healthCheck(family, ingressIPs, sourceVip);
     }
   }
@@ -430,7 +436,7 @@ class ServiceRules {
     std::uint16_t hport = svc_.healthCheckNodePort ? svc_.healthCheckNodePort : ctx_.config.healthzPort;
     if (hport == 0) return;
     if (!svc_.healthCheckNodePort && ctx_.config.healthzOnAllAddresses) {
-      warn("HealthCheckPortCollision",
+      warn(WarningReason::HealthCheckPortCollision,
            "--forward-healthcheck-vip: the service has no healthCheckNodePort and the healthz port " +
                std::to_string(hport) +
                " is bound on all addresses, so a health-check load balancer would collide with it; not created "
@@ -438,7 +444,7 @@ class ServiceRules {
       return;
     }
     if (!ctx_.rootEndpointIP || ctx_.rootEndpointIP->family() != family) {
-      warn("RootEndpointMissing", "--forward-healthcheck-vip: HNS has no root endpoint (--root-hnsendpoint-name) of "
+      warn(WarningReason::RootEndpointMissing, "--forward-healthcheck-vip: HNS has no root endpoint (--root-hnsendpoint-name) of "
                                   "family " + std::string(toString(family)) + "; no health-check load balancer");
       return;
     }
@@ -446,8 +452,7 @@ class ServiceRules {
       LoadBalancer lb;
       lb.key = LbKey{family, Protocol::TCP, ip, hport};
       lb.internalPort = hport;
-      lb.flags = family == IpFamily::V6 ? kLbFlagIPv6 : 0;
-      lb.portFlags = preserveDip_ ? kPortFlagUseMux | kPortFlagPreserveDip : 0;
+      lb.preserveDestination = preserveDip_;
       lb.sourceVip = sourceVip;
       lb.backends = {*ctx_.rootEndpointIP};
       lb.service = svc_.id;

@@ -15,6 +15,9 @@ struct ServiceResult {
   std::vector<LoadBalancer> loadBalancers;   // claims; conflicts are settled by the Engine
   std::vector<IpAddress> serviceVipEndpoints; // overlay: cluster IPs needing a service-VIP endpoint
   std::vector<Warning> warnings;
+  // Endpoints the slices place on this node whose IP HNS has no local endpoint for (yet): left
+  // out of the load balancers until the CNI's endpoint is seen. Sorted, unique.
+  std::vector<IpAddress> missingLocalEndpoints;
   std::uint32_t backendsTruncated = 0;        // dropped by the per-LB backend cap
   // For kubeproxy_sync_proxy_rules_no_local_endpoints_total: a Local policy with no local endpoint.
   bool noLocalEndpointsInternal = false;

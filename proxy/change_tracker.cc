@@ -10,6 +10,16 @@ void ChangeTracker::setOnChange(std::function<void()> f) {
   onChange_ = std::move(f);
 }
 
+void ChangeTracker::setNodeName(std::string name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  nodeName_ = std::move(name);
+}
+
+std::string ChangeTracker::nodeName() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return nodeName_;
+}
+
 void ChangeTracker::changed() {
   std::function<void()> f;
   {
@@ -58,18 +68,18 @@ void ChangeTracker::deleteSlice(const std::string& ns, const std::string& name) 
 }
 
 void ChangeTracker::upsertNode(policy::Node n) {
-  if (n.name != nodeName_) return;  // only this node matters
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (n.name != nodeName_) return;  // only this node matters
     pending_.node = std::optional<policy::Node>(std::move(n));
   }
   changed();
 }
 
 void ChangeTracker::deleteNode(const std::string& name) {
-  if (name != nodeName_) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (name != nodeName_) return;
     pending_.node = std::optional<policy::Node>();
   }
   changed();

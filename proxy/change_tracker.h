@@ -34,6 +34,9 @@ class ChangeTracker final : public watch::EventSink {
   void synced(watch::Resource r) override;
 
   void setOnChange(std::function<void()> f);
+  // Set before any source delivers (events for other nodes are dropped).
+  void setNodeName(std::string name);
+  std::string nodeName() const;
   ChangeBatch take();
   // Services and EndpointSlices have both delivered their initial state.
   bool ready() const;

@@ -80,6 +80,15 @@ bool secretKey(std::string_view key) {
   return false;
 }
 
+std::string redactUrl(std::string_view url) {
+  auto scheme = url.find("://");
+  std::size_t hostStart = scheme == std::string_view::npos ? 0 : scheme + 3;
+  auto hostEnd = url.find_first_of("/?#", hostStart);
+  auto at = url.rfind('@', hostEnd == std::string_view::npos ? url.size() : hostEnd);
+  if (at == std::string_view::npos || at < hostStart) return std::string(url);
+  return std::string(url.substr(0, hostStart)) + "<redacted>@" + std::string(url.substr(at + 1));
+}
+
 void write(Severity s, const std::source_location& loc, std::string_view msg, const std::string& kvs) {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);

@@ -42,6 +42,8 @@ std::string render(const T& v) {
 }
 
 bool secretKey(std::string_view key);
+// A URL with any user:password@ part replaced by <redacted>@ (for --master and kubeconfig servers).
+std::string redactUrl(std::string_view url);
 void write(Severity s, const std::source_location& loc, std::string_view msg, const std::string& kvs);
 
 template <typename... KV>

@@ -1,7 +1,14 @@
-// kube-proxy's command line and KubeProxyConfiguration file, parsed the way upstream's
-// pflag/cobra front end does (ops-surface.md §1): --flag=value and --flag value, bare booleans,
-// '_' ≡ '-', unknown flags and positional arguments rejected with usage. Every invalid value is
-// an error that names the flag and the value.
+// kube-proxy's command line and KubeProxyConfiguration file, from one table of options
+// (optionTable()): each option is declared once — flag name, config-file path, parser, help,
+// default, status — and the command line, the config file, --write-config-to, /configz, the
+// FLAG: lines and --help are all generated from it.
+//
+// The command line behaves as upstream's pflag/cobra front end (ops-surface.md §1.1):
+// --flag=value and --flag value, bare booleans, -v N / -v=N / -vN, '_' ≡ '-', "--" ends the flags,
+// flags applied in command-line order (the last of two wins), unknown flags and positional
+// arguments rejected. With --config the file replaces the flag-built configuration and only the
+// flags upstream honours alongside it are applied on top (the others are reported as ignored).
+// Every invalid value is an error that names the flag (or the config field) and the value.
 #pragma once
 
 #include <chrono>
@@ -9,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/result.h"
@@ -47,7 +55,7 @@ struct Options {
   Duration configSyncPeriod = std::chrono::minutes(15);
   int verbosity = 0;
   std::string vmodule;
-  std::string version;  // "", "true", "raw" (--version)
+  std::string version;  // "", "true", "raw" or "vX.Y.Z" (--version)
   // Legacy klog file flags (removed upstream in 1.26, still in Windows scripts): honoured.
   std::string logDir;
   std::string logFile;
@@ -55,6 +63,9 @@ struct Options {
   bool alsoLogToStderr = false;
   std::uint64_t logFileMaxSizeMB = 1800;
   std::vector<std::string> legacyFlagsUsed;  // for the one-line deprecation note
+  // Options a Windows kube-proxy accepts and does not use (Linux-only, client tuning), by name,
+  // as given: kept so that FLAG: lines, --write-config-to and /configz show them.
+  std::map<std::string, std::string> accepted;
 
   // --- hnsproxy ---
   std::string manifestDir;
@@ -74,19 +85,58 @@ struct Options {
   bool gate(const std::string& name) const;
 };
 
+// How an option is treated.
+enum class OptionStatus : std::uint8_t {
+  Normal,
+  Legacy,      // a klog flag removed upstream in 1.26: honoured, with a one-line note
+  Deprecated,  // upstream marks it deprecated: honoured, hidden from --help, a note when used
+  Accepted,    // accepted and not used on Windows (Linux-only or client tuning); shown in --help
+  Hidden,      // accepted and not used; not in --help (e.g. long-removed flags old scripts pass)
+};
+
+// The value's kind: decides how the config file spells it and how --help shows it.
+enum class OptionKind : std::uint8_t { Bool, String, Int, Float, GoDuration, Gates };
+
+struct OptionSpec {
+  std::string_view name;        // flag name, without dashes
+  std::string_view shorthand;   // "v", "o", or ""
+  std::string_view typeName;    // what --help shows after the name ("string", "duration", "Level", …)
+  OptionKind kind;
+  std::string_view configPath;  // dotted KubeProxyConfiguration path, or "" when not in the file
+  std::string_view help;
+  OptionStatus status;
+  bool honouredWithConfig;      // applied on top of --config (upstream's Complete())
+  std::string_view note;        // the deprecation/ignore note
+  std::string_view noOptValue;  // the value of a bare --flag ("true" for booleans and --version)
+  // Parses and stores a value; the error says why ("must be between 1 and 64"), the caller names
+  // the flag or field and the value.
+  Status (*set)(Options& o, const OptionSpec& self, const std::string& value);
+  // The current value as text (the default, for a default-constructed Options).
+  std::string (*get)(const Options& o, const OptionSpec& self);
+  bool emit;                    // written by --write-config-to and /configz (false for an alias)
+  std::string_view acceptedDefault;  // an accepted (unused) option's upstream default
+};
+
+const std::vector<OptionSpec>& optionTable();
+const OptionSpec* findOption(std::string_view name);  // by name, '_' ≡ '-'
+
 struct ParsedCommandLine {
   Options options;
   bool help = false;
-  std::vector<std::string> notes;  // deprecation notes, lenient-decoding notes
-  std::vector<std::pair<std::string, std::string>> flagsSet;  // for the FLAG: lines at V(1)
+  std::vector<std::string> notes;  // deprecation notes, lenient-decoding notes, ignored flags
 };
 
 // Parses argv (argv[0] is the program). Errors name the flag and the value. With --config, the
 // file is loaded and the flags upstream still honours alongside it are applied on top.
 Result<ParsedCommandLine> parseCommandLine(int argc, const char* const* argv);
+// --help, in pflag/cobra's layout.
 std::string usage();
+// Every flag with its effective value, as component-base prints them at V(1): FLAG: --name="value".
+std::vector<std::string> flagLines(const Options& o);
 
-// KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) in YAML or JSON.
+// KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) in YAML or JSON. Unknown fields
+// (nested ones too) are notes, as upstream's lenient decoding; invalid values are errors naming
+// the file, the field and the value.
 Status loadConfigFile(const std::string& path, Options& opts, std::vector<std::string>& notes);
 // The effective configuration as a KubeProxyConfiguration document (for --write-config-to and /configz).
 std::string configYaml(const Options& opts);

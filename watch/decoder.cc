@@ -98,7 +98,8 @@ bool validName(const std::string& s) {
 }
 
 struct Meta {
-  std::string ns, name, resourceVersion, creationTimestamp;
+  std::string ns, name;
+  Timestamp created{};
   const json* labels = nullptr;
   const json* annotations = nullptr;
   bool deleting = false;
@@ -116,8 +117,11 @@ Meta metaOf(const json& j, bool namespaced) {
     if (m.ns.empty()) m.ns = "default";
     if (!validName(m.ns)) fail("metadata.namespace", m.ns, "must be a lower-case DNS label");
   }
-  m.resourceVersion = stringAt(md, "resourceVersion", "metadata.resourceVersion");
-  m.creationTimestamp = stringAt(md, "creationTimestamp", "metadata.creationTimestamp");
+  if (std::string ts = stringAt(md, "creationTimestamp", "metadata.creationTimestamp"); !ts.empty()) {
+    auto t = parseRfc3339(ts);
+    if (!t) fail("metadata.creationTimestamp", ts, "not an RFC 3339 time");
+    m.created = *t;
+  }
   m.deleting = member(md, "deletionTimestamp") != nullptr;
   m.labels = &objectAt(md, "labels", "metadata.labels");
   m.annotations = &objectAt(md, "annotations", "metadata.annotations");
@@ -165,13 +169,58 @@ Result<T> guarded(const char* kind, bool namespaced, const json& j, F&& body) {
 
 }  // namespace
 
+std::optional<Timestamp> parseRfc3339(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
+  auto digits = [&](std::size_t at, std::size_t n, int& out) {
+    if (at + n > s.size()) return false;
+    out = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  int y, mo, d, h, mi, sec;
+  if (!digits(0, 4, y) || s.size() < 19 || s[4] != '-' || !digits(5, 2, mo) || s[7] != '-' || !digits(8, 2, d) ||
+      (s[10] != 'T' && s[10] != 't') || !digits(11, 2, h) || s[13] != ':' || !digits(14, 2, mi) || s[16] != ':' ||
+      !digits(17, 2, sec))
+    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  std::size_t i = 19;
+  std::chrono::nanoseconds frac{0};
+  if (i < s.size() && s[i] == '.') {
+    std::int64_t scale = 100000000, ns = 0;
+    std::size_t j = i + 1;
+    for (; j < s.size() && s[j] >= '0' && s[j] <= '9'; ++j) {
+      ns += (s[j] - '0') * scale;
+      scale /= 10;
+    }
+    if (j == i + 1) return std::nullopt;
+    frac = std::chrono::nanoseconds(ns);
+    i = j;
+  }
+  std::chrono::minutes offset{0};
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    int oh, om;
+    if (i + 6 != s.size() || !digits(i + 1, 2, oh) || s[i + 3] != ':' || !digits(i + 4, 2, om)) return std::nullopt;
+    offset = std::chrono::minutes((oh * 60 + om) * (s[i] == '+' ? 1 : -1));
+  } else if (i + 1 != s.size() || (s[i] != 'Z' && s[i] != 'z')) {
+    return std::nullopt;
+  }
+  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+                                  std::chrono::day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return std::nullopt;
+  auto t = std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(sec) +
+           frac - offset;
+  return std::chrono::time_point_cast<Timestamp::duration>(t);
+}
+
 Result<Service> decodeService(const json& j) {
   return guarded<Service>("Service", true, j, [&]() -> Result<Service> {
     Meta m = metaOf(j, true);
     Service s;
     s.id = {m.ns, m.name};
-    s.resourceVersion = m.resourceVersion;
-    s.creationTimestamp = m.creationTimestamp;
+    s.created = m.created;
     label(m, "service.kubernetes.io/service-proxy-name", &s.hasProxyNameLabel);
     s.preserveDestination = annotation(m, "preserve-destination") == "true";
     {
@@ -298,9 +347,9 @@ Result<EndpointSlice> decodeEndpointSlice(const json& j) {
     EndpointSlice es;
     es.ns = m.ns;
     es.name = m.name;
-    es.resourceVersion = m.resourceVersion;
     es.serviceName = label(m, "kubernetes.io/service-name");
-    es.triggerTime = annotation(m, "endpoints.kubernetes.io/last-change-trigger-time");
+    // Bookkeeping for a metric: an unreadable annotation is left out, never an invalid slice.
+    es.triggerTime = parseRfc3339(annotation(m, "endpoints.kubernetes.io/last-change-trigger-time"));
     std::string at = stringAt(j, "addressType", "addressType");
     if (at == "IPv4") es.addressType = AddressType::IPv4;
     else if (at == "IPv6") es.addressType = AddressType::IPv6;
@@ -356,7 +405,6 @@ Result<Node> decodeNode(const json& j) {
     Meta m = metaOf(j, false);
     Node n;
     n.name = m.name;
-    n.resourceVersion = m.resourceVersion;
     n.deleting = m.deleting;
     n.zone = label(m, "topology.kubernetes.io/zone");
     const json& spec = objectAt(j, "spec", "spec");

@@ -3,7 +3,9 @@
 // validated; a bad object is rejected with an error naming the object, the field and the value.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -15,6 +17,10 @@
 namespace hnsproxy::watch {
 
 using Object = std::variant<policy::Service, policy::EndpointSlice, policy::Node>;
+
+// RFC 3339 time as the API server writes it ("2026-02-01T09:00:00Z", with an optional fraction
+// and a numeric offset); nullopt when it does not parse.
+std::optional<policy::Timestamp> parseRfc3339(std::string_view s);
 
 Result<policy::Service> decodeService(const nlohmann::json& j);
 Result<policy::EndpointSlice> decodeEndpointSlice(const nlohmann::json& j);

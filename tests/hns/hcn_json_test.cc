@@ -6,7 +6,6 @@
 
 #include "hns/hcn_json.h"
 #include "hns/api.h"
-#include "hns/node_context.h"
 
 using namespace hnsproxy;
 using namespace hnsproxy::hns;
@@ -116,57 +115,6 @@ TEST_CASE("state files load, and save atomically with owner-only permissions") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("the node context comes from the HNS network and its local endpoints") {
-  auto snap = snapshotFromJson(json::parse(R"({
-    "Version": {"Major": 9, "Minor": 2},
-    "Networks": [{"ID": "8E4E8C5A-3F1B-4C8A-9D34-1F2A0B6C7D01", "Name": "vxlan0", "Type": "Overlay",
-      "Policies": [
-        {"Type": "ProviderAddress", "Settings": {"ProviderAddress": "10.0.0.4"}},
-        {"Type": "RemoteSubnetRoute", "Settings": {"DestinationPrefix": "10.244.3.0/24", "ProviderAddress": "10.0.0.6", "IsolationId": 4096}},
-        {"Type": "RemoteSubnetRoute", "Settings": {"DestinationPrefix": "10.244.2.0/24", "ProviderAddress": "10.0.0.5", "IsolationId": 4096}},
-        {"Type": "RemoteSubnetRoute", "Settings": {"DestinationPrefix": "garbage"}}]},
-      {"ID": "11111111-3F1B-4C8A-9D34-1F2A0B6C7D01", "Name": "other", "Type": "NAT"}],
-    "Endpoints": [
-      {"ID": "C0A80001-0000-4000-8000-000000000002", "Name": "cbr0", "HostComputeNetwork": "8e4e8c5a-3f1b-4c8a-9d34-1f2a0b6c7d01",
-       "IpConfigurations": [{"IpAddress": "10.244.1.2"}], "MacAddress": "00-15-5D-AA-BB-CC"},
-      {"ID": "C0A80001-0000-4000-8000-000000000010", "HostComputeNetwork": "8E4E8C5A-3F1B-4C8A-9D34-1F2A0B6C7D01",
-       "IpConfigurations": [{"IpAddress": "10.244.1.10"}]},
-      {"ID": "C0A80001-0000-4000-8000-000000000011", "HostComputeNetwork": "8E4E8C5A-3F1B-4C8A-9D34-1F2A0B6C7D01",
-       "IpConfigurations": [{"IpAddress": "10.244.2.10"}], "Flags": 1},
-      {"ID": "C0A80001-0000-4000-8000-000000000012", "HostComputeNetwork": "11111111-3F1B-4C8A-9D34-1F2A0B6C7D01",
-       "IpConfigurations": [{"IpAddress": "172.20.0.5"}]},
-      {"ID": "C0A80001-0000-4000-8000-000000000013", "HostComputeNetwork": "8E4E8C5A-3F1B-4C8A-9D34-1F2A0B6C7D01",
-       "IpConfigurations": [{"IpAddress": "10.244.1.250"}]}]
-  })"));
-  REQUIRE(snap);
-  NodeContextOptions o;
-  o.networkName = "vxlan0";
-  o.nodeName = "win-node-1";
-  o.config.sourceVip = policy::IpAddress::parse("10.244.1.250");
-  auto r = nodeContextFrom(*snap, o);
-  REQUIRE(r);
-  const auto& c = r->context;
-  CHECK(c.network.type == policy::NetworkType::Overlay);
-  REQUIRE(c.network.remoteSubnets.size() == 2);
-  CHECK(c.network.remoteSubnets[0].destinationPrefix.str() == "10.244.2.0/24");
-  CHECK(c.network.providerAddress == policy::IpAddress::parse("10.0.0.4"));
-  CHECK(r->warnings.size() == 1);  // the garbage route
-  // Local, on this network, not the source VIP (ours to manage).
-  CHECK(c.localEndpointIPs.size() == 2);
-  CHECK(c.hasLocalEndpoint(*policy::IpAddress::parse("10.244.1.10")));
-  CHECK_FALSE(c.hasLocalEndpoint(*policy::IpAddress::parse("10.244.2.10")));
-  CHECK_FALSE(c.hasLocalEndpoint(*policy::IpAddress::parse("172.20.0.5")));
-  CHECK(c.rootEndpointIP == policy::IpAddress::parse("10.244.1.2"));
-  CHECK(c.hostMac == "00-15-5D-AA-BB-CC");
-  CHECK_FALSE(c.caps.dsr);
-  CHECK(c.caps.maxBackends == 64);
-  o.networkName = "missing";
-  auto missing = nodeContextFrom(*snap, o);
-  REQUIRE_FALSE(missing);
-  CHECK(missing.error().code == ErrorCode::NotFound);
-  CHECK(missing.error().message.find("vxlan0, other") != std::string::npos);
-}
-
 TEST_CASE("HNS error records from the field classify and read as their text") {
   // hcn-reference.md §1.4, as seen in kube-proxy logs.
   struct Case {
@@ -183,7 +131,7 @@ TEST_CASE("HNS error records from the field classify and read as their text") {
        ErrorCode::InvalidArgument},
       {R"({"ErrorCode":2151350300,"Error":"The reference is invalid in the JSON document. A Reference is required","Success":false})",
        0x803B001C, "The reference is invalid in the JSON document. A Reference is required", ErrorCode::InvalidArgument},
-      {R"({"ErrorCode":2151350319,"Error":"An address provided is invalid or reserved. ","Success":false})", 0x803B002F,
+      {R"({"ErrorCode":2151350319,"Error":"An address provided is invalid or reserved. ","Success":false})", hcn::kHcnAddrInvalidOrReserved,
        "An address provided is invalid or reserved.", ErrorCode::InvalidArgument},
       {"plain text, not JSON ", 0x80070490, "plain text, not JSON", ErrorCode::NotFound},
   };

@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hns/programmer.h"
+#include "hns/reconciler.h"
 #include "hns/sim_protocol.h"
 #include "hns/sim_server.h"
 #include "hns/socket_api.h"
@@ -63,7 +63,7 @@ TEST_CASE("hnssim protocol: bad requests get HNS-style errors, never a crash") {
   CHECK(mutated);
 }
 
-TEST_CASE("hnssim over a real Unix socket: the programmer works through it and state outlives clients") {
+TEST_CASE("hnssim over a real Unix socket: the reconciler works through it and state outlives clients") {
   std::string path = tempPath("hns.sock");
   RunningServer srv(path, "ws2025-updated");
   {
@@ -78,27 +78,35 @@ TEST_CASE("hnssim over a real Unix socket: the programmer works through it and s
     auto missing = api.open(ObjectKind::LoadBalancer, "AAAAAAAA-0000-4000-8000-000000000000");
     REQUIRE_FALSE(missing);
     CHECK(missing.error().code == ErrorCode::NotFound);
-    CHECK(missing.error().hresult == kErrorNotFound);
+    CHECK(missing.error().hresult == hcn::kErrorNotFound);
   }
-  // A kube-proxy run programs one load balancer; a second run adopts it with no mutation.
-  policy::NodeContext ctx;
-  ctx.nodeName = "n";
-  ctx.caps = policy::Capabilities::fromVersion({15, 6});
-  policy::HnsState desired;
-  policy::LoadBalancer lb;
-  lb.key = {policy::IpFamily::V4, policy::Protocol::TCP, policy::IpAddress::parse("10.96.0.1"), 80};
-  lb.internalPort = 8080;
-  lb.backends = {*policy::IpAddress::parse("10.244.1.10")};
-  desired.loadBalancers[lb.key] = lb;
+  // A kube-proxy run programs one service; a second run (a new process) adopts it with no mutation.
   for (int run = 0; run < 2; ++run) {
     SocketApi api(path);
-    Programmer prog(api, ProgrammerOptions{"cbr0"});
-    auto l = prog.list();
-    REQUIRE(l);
-    prog.adopt(*l, ctx, desired);
+    ReconcilerOptions o;
+    o.networkName = "cbr0";
+    o.node.nodeName = "n";
+    o.node.bindAddress = policy::IpAddress::parse("10.0.0.4");
+    Reconciler r(api, o);
+    REQUIRE(r.start([] { return false; }, {}));
+    policy::Service s;
+    s.id = {"default", "web"};
+    s.clusterIPs = {*policy::IpAddress::parse("10.96.0.1")};
+    s.ports = {policy::ServicePort{"http", policy::Protocol::TCP, 80, std::uint16_t{8080}, 0}};
+    r.engine().upsertService(s);
+    policy::EndpointSlice es;
+    es.ns = "default";
+    es.name = "web-1";
+    es.serviceName = "web";
+    es.ports = {policy::EndpointPort{std::string("http"), policy::Protocol::TCP, 8080}};
+    policy::Endpoint e;
+    e.address = *policy::IpAddress::parse("10.244.1.10");
+    e.nodeName = "n";
+    es.endpoints = {e};
+    r.engine().upsertSlice(es);
     int before = srv.mutations;
-    auto r = prog.apply(policy::diff(prog.applied(), desired, ctx.caps));
-    CHECK(r.complete());
+    auto rep = r.sync();
+    CHECK(rep.ok());
     CHECK(srv.mutations - before == (run == 0 ? 1 : 0));
   }
 }

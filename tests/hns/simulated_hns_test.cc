@@ -58,7 +58,7 @@ TEST_CASE("simulator: unique GUIDs, enumerate with filters, query by handle") {
   CHECK(byName->size() == 1);
   auto bad = n.hns.enumerate(ObjectKind::Network, "{not json");
   REQUIRE_FALSE(bad);
-  CHECK(bad.error().hresult == kHcnInvalidJson);
+  CHECK(bad.error().hresult == hcn::kHcnInvalidJson);
 }
 
 TEST_CASE("simulator: each misuse gets HNS's HRESULT and classification") {
@@ -77,28 +77,28 @@ TEST_CASE("simulator: each misuse gets HNS's HRESULT and classification") {
   };
   std::vector<Case> cases;
   cases.push_back({"open missing", asStatus(n.hns.open(ObjectKind::LoadBalancer, "AAAAAAAA-0000-4000-8000-000000000000")),
-                   kErrorNotFound, ErrorCode::NotFound});
+                   hcn::kErrorNotFound, ErrorCode::NotFound});
   cases.push_back({"duplicate LB", asStatus(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0]}), 0)),
-                   kErrorAlreadyExists, ErrorCode::AlreadyExists});
+                   hcn::kErrorAlreadyExists, ErrorCode::AlreadyExists});
   cases.push_back({"port in use", asStatus(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[1]}), 0)),
-                   kHcnPortAlreadyExists, ErrorCode::PortInUse});
+                   hcn::kHcnPortAlreadyExists, ErrorCode::PortInUse});
   cases.push_back({"missing endpoint",
                    asStatus(n.hns.create(ObjectKind::LoadBalancer, "",
                                          Node::lb({"AAAAAAAA-0000-4000-8000-000000000001"}, "10.96.0.11"), 0)),
-                   kHcnInvalidJsonReference, ErrorCode::InvalidArgument});
+                   hcn::kHcnInvalidJsonReference, ErrorCode::InvalidArgument});
   cases.push_back({"no backends", asStatus(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({}, "10.96.0.12"), 0)),
-                   kEInvalidArg, ErrorCode::InvalidArgument});
+                   hcn::kEInvalidArg, ErrorCode::InvalidArgument});
   cases.push_back({"invalid VIP", asStatus(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0]}, "10.96.0.999"), 0)),
-                   kHcnInvalidIp, ErrorCode::InvalidArgument});
-  cases.push_back({"modify not implemented", n.hns.modify(*lb, Node::lb({n.eps[1]})), kENotImpl,
+                   hcn::kHcnInvalidIp, ErrorCode::InvalidArgument});
+  cases.push_back({"modify not implemented", n.hns.modify(*lb, Node::lb({n.eps[1]})), hcn::kENotImpl,
                    ErrorCode::NotImplemented});
-  cases.push_back({"delete referenced endpoint", n.hns.remove(ObjectKind::Endpoint, n.eps[0]), kHcnEntityHasReferences,
+  cases.push_back({"delete referenced endpoint", n.hns.remove(ObjectKind::Endpoint, n.eps[0]), hcn::kHcnEntityHasReferences,
                    ErrorCode::InvalidArgument});
   cases.push_back({"delete missing", n.hns.remove(ObjectKind::LoadBalancer, "AAAAAAAA-0000-4000-8000-000000000000"),
-                   kErrorNotFound, ErrorCode::NotFound});
+                   hcn::kErrorNotFound, ErrorCode::NotFound});
   cases.push_back({"invalid endpoint IP",
                    asStatus(n.hns.create(ObjectKind::Endpoint, "", R"({"IpConfigurations":[{"IpAddress":"10.1"}]})", n.net)),
-                   kHcnInvalidIp, ErrorCode::InvalidArgument});
+                   hcn::kHcnInvalidIp, ErrorCode::InvalidArgument});
   for (const auto& c : cases) {
     INFO(c.what);
     REQUIRE_FALSE(c.st);
@@ -112,7 +112,7 @@ TEST_CASE("simulator profiles: backend limit, DSR, and modify per Windows build"
     Node n("ws2019-early", 65);
     auto too = n.hns.create(ObjectKind::LoadBalancer, "", Node::lb(n.eps), 0);
     REQUIRE_FALSE(too);
-    CHECK(too.error().hresult == kEInvalidArg);
+    CHECK(too.error().hresult == hcn::kEInvalidArg);
     CHECK(too.error().message.find("invalid number of destinations") != std::string::npos);
     std::vector<std::string> first64(n.eps.begin(), n.eps.begin() + 64);
     CHECK(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb(first64), 0));
@@ -139,7 +139,7 @@ TEST_CASE("simulator profiles: backend limit, DSR, and modify per Windows build"
 TEST_CASE("simulator faults: nth call, service restart, and a call log") {
   Node n("ws2022");
   n.hns.resetCallLog();
-  n.hns.failNthCall(2, kHcnManagerStopped);
+  n.hns.failNthCall(2, hcn::kHcnManagerStopped);
   CHECK(n.hns.enumerate(ObjectKind::Endpoint, ""));
   auto failed = n.hns.enumerate(ObjectKind::Endpoint, "");
   REQUIRE_FALSE(failed);
@@ -151,7 +151,7 @@ TEST_CASE("simulator faults: nth call, service restart, and a call log") {
   REQUIRE(lb);
   CHECK(n.hns.mutatingCalls() == 1);
   n.hns.restartService(2);
-  CHECK(n.hns.enumerate(ObjectKind::LoadBalancer, "").error().hresult == kRpcServerUnavailable);
+  CHECK(n.hns.enumerate(ObjectKind::LoadBalancer, "").error().hresult == hcn::kRpcServerUnavailable);
   CHECK_FALSE(n.hns.enumerate(ObjectKind::LoadBalancer, ""));
   auto after = n.hns.enumerate(ObjectKind::LoadBalancer, "");
   REQUIRE(after);

@@ -29,7 +29,7 @@ inline NodeContext l2bridge(HnsVersion v = {15, 6}) {
   c.zone = "zone-a";
   c.nodeIPs = {ip("10.0.0.4")};
   c.hostMac = "00-15-5D-00-00-04";
-  c.network = {"cbr0", "NET-1", NetworkType::L2Bridge, {}, std::nullopt};
+  c.network = {"cbr0", "NET-1", NetworkType::L2Bridge, {}, {}, std::nullopt};
   c.caps = Capabilities::fromVersion(v);
   for (int i = 10; i < 20; ++i) c.localEndpointIPs.push_back(ip("10.244.1." + std::to_string(i)));
   std::sort(c.localEndpointIPs.begin(), c.localEndpointIPs.end());
@@ -47,10 +47,15 @@ inline NodeContext overlay(HnsVersion v = {15, 6}) {
   return c;
 }
 
+// Midnight UTC of day `d` of January 2026: creation times that order services.
+inline Timestamp jan2026(int d) {
+  return Timestamp(std::chrono::sys_days(std::chrono::year(2026) / std::chrono::January / std::chrono::day(static_cast<unsigned>(d))));
+}
+
 inline Service svc(const std::string& name, const std::string& clusterIP, std::vector<ServicePort> ports = {}) {
   Service s;
   s.id = {"default", name};
-  s.creationTimestamp = "2026-01-01T00:00:00Z";
+  s.created = jan2026(1);
   s.clusterIPs = {ip(clusterIP)};
   if (ports.empty()) ports = {ServicePort{"http", Protocol::TCP, 80, std::uint16_t{8080}, 0}};
   s.ports = std::move(ports);
@@ -93,8 +98,20 @@ inline const LoadBalancer* find(const ServiceResult& r, LbKind kind, IpFamily fa
   return nullptr;
 }
 
-inline bool hasWarning(const ServiceResult& r, const std::string& reason) {
+inline bool hasWarning(const ServiceResult& r, WarningReason reason) {
   return std::any_of(r.warnings.begin(), r.warnings.end(), [&](const Warning& w) { return w.reason == reason; });
 }
+
+// A load balancer's settings as the canonical text names them (as HNS and hnsdiag do):
+// "None", "DSR", "IPv6", "DSR|IPv6"; port flags "LocalRoutedVIP|VipExternalIP", …
+inline std::string segment(const LoadBalancer& lb, const std::string& key) {
+  std::string s = lb.str();
+  auto at = s.find(" " + key + "=");
+  if (at == std::string::npos) return "?";
+  at += key.size() + 2;
+  return s.substr(at, s.find(' ', at) - at);
+}
+inline std::string flags(const LoadBalancer& lb) { return segment(lb, "flags"); }
+inline std::string portFlags(const LoadBalancer& lb) { return segment(lb, "portFlags"); }
 
 }  // namespace hnsproxy::policy::test

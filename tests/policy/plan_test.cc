@@ -97,10 +97,10 @@ TEST_CASE("engine: conflicts go to the oldest service; the loser takes over when
   Engine e(l2bridge());
   auto older = svc("old", "10.96.0.1");
   older.externalIPs = ips({"192.0.2.1"});
-  older.creationTimestamp = "2026-01-01T00:00:00Z";
+  older.created = jan2026(1);
   auto newer = svc("new", "10.96.0.2");
   newer.externalIPs = ips({"192.0.2.1"});
-  newer.creationTimestamp = "2026-01-02T00:00:00Z";
+  newer.created = jan2026(2);
   e.upsertService(newer);
   e.upsertService(older);
   e.upsertSlice(slice("old", "o", {ep("10.244.2.1", "n2")}));
@@ -111,7 +111,7 @@ TEST_CASE("engine: conflicts go to the oldest service; the loser takes over when
   CHECK(e.desired().loadBalancers.at(ext).service.name == "old");
   CHECK(e.conflictingFrontends() == 1);
   CHECK(std::any_of(ch.warnings.begin(), ch.warnings.end(),
-                    [](const Warning& w) { return w.reason == "ConflictingFrontend" && w.service.name == "new"; }));
+                    [](const Warning& w) { return w.reason == WarningReason::ConflictingFrontend && w.service.name == "new"; }));
   e.deleteService(older.id);
   auto ch2 = e.recompute();
   CHECK(e.desired().loadBalancers.at(ext).service.name == "new");
@@ -140,7 +140,7 @@ TEST_CASE("engine: unchanged objects wake nothing; a context change recomputes e
   auto ch = e.recompute();
   CHECK(ch.scope.all);
   CHECK(ch.servicesRecomputed == 2);
-  CHECK(e.desired().loadBalancers.begin()->second.flags == kLbFlagDsr);
+  CHECK(flags(e.desired().loadBalancers.begin()->second) == "DSR");
 }
 
 TEST_CASE("engine: a slice that moves to another service or loses its label") {
@@ -173,7 +173,7 @@ struct World {
 Service randomService(std::mt19937& rng, int idx) {
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
   Service s = svc("s" + std::to_string(idx), "10.96.0." + std::to_string(idx + 1));
-  s.creationTimestamp = "2026-01-0" + std::to_string(1 + pick(9)) + "T00:00:00Z";
+  s.created = jan2026(1 + pick(9));
   s.type = static_cast<ServiceType>(pick(3));
   std::uint16_t nodePort = s.type == ServiceType::ClusterIP ? 0 : static_cast<std::uint16_t>(30000 + pick(4));
   s.ports = {ServicePort{"http", pick(4) == 0 ? Protocol::UDP : Protocol::TCP, static_cast<std::uint16_t>(80 + pick(2)),

@@ -89,7 +89,8 @@ TEST_CASE("HTTP servers on loopback: health-check node ports answer per service,
   std::thread t([&] { io.run(); });
   ProxyHealth h(60s);
   ServiceHealthServers servers(io, h, "127.0.0.1");
-  unsigned short p1 = test::freePort(), p2 = test::freePort();
+  unsigned short p1 = test::portOutsideEphemeralRange();
+  unsigned short p2 = test::portOutsideEphemeralRange(p1);
   auto onIo = [&](auto f) {
     std::promise<void> done;
     boost::asio::post(io, [&] {

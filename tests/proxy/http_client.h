@@ -1,6 +1,10 @@
 // A blocking HTTP GET over loopback for tests (Boost.Beast).
 #pragma once
 
+#include <algorithm>
+#include <cstdio>
+#include <unistd.h>
+
 #include <string>
 #include <utility>
 
@@ -41,10 +45,26 @@ inline HttpResult httpGet(unsigned short port, const std::string& target, const 
 }
 
 // A port that was free a moment ago (for a child process to bind).
-inline unsigned short freePort() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
+// A port for a server whose number the test must choose before it starts (a Service's
+// healthCheckNodePort): below the kernel's ephemeral range, so no OS-assigned port can take it
+// between the check and the bind; checked free now, varied by process so parallel suites differ.
+inline unsigned short portOutsideEphemeralRange(unsigned short after = 0) {
+  unsigned low = 32768;
+  if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    unsigned lo = 0, hi = 0;
+    if (std::fscanf(f, "%u %u", &lo, &hi) == 2 && lo > 20000) low = lo;
+    std::fclose(f);
+  }
+  unsigned base = 20000 + static_cast<unsigned>(::getpid()) % (low - 21000);
+  for (unsigned p = std::max<unsigned>(base, after + 1u); p < low; ++p) {
+    boost::asio::io_context io;
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::acceptor a(io);
+    a.open(boost::asio::ip::tcp::v4(), ec);
+    a.bind({boost::asio::ip::make_address("0.0.0.0"), static_cast<unsigned short>(p)}, ec);
+    if (!ec) return static_cast<unsigned short>(p);
+  }
+  return 0;
 }
 
 }  // namespace hnsproxy::test

@@ -106,6 +106,25 @@ inline bool eventually(const std::function<bool()>& cond, std::chrono::milliseco
   return cond();
 }
 
+// The port a daemon logged for a listener it bound ("Serving healthz" ... port=N): servers in
+// tests bind port 0 and report what the OS gave them. 0 when it did not say within the timeout.
+inline unsigned short servedPort(const Daemon& d, const std::string& what,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  unsigned short port = 0;
+  eventually(
+      [&] {
+        std::string log = d.log();
+        auto at = log.find("\"Serving " + what + "\"");
+        if (at == std::string::npos) return false;
+        auto p = log.find("port=", at);
+        if (p == std::string::npos || p > log.find('\n', at)) return false;
+        port = static_cast<unsigned short>(std::stoi(log.substr(p + 5)));
+        return true;
+      },
+      timeout);
+  return port;
+}
+
 inline std::filesystem::path tempDir(const std::string& name) {
   auto d = std::filesystem::temp_directory_path() / ("hnsproxy-e2e-" + std::to_string(::getpid()) + "-" + name);
   std::filesystem::remove_all(d);

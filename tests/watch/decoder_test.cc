@@ -35,7 +35,9 @@ TEST_CASE("a Service decodes every field the proxy uses") {
   REQUIRE(r);
   const Service& s = *r;
   CHECK(s.id.str() == "shop/web");
-  CHECK(s.resourceVersion == "42");
+  // creationTimestamp 2026-02-01T09:00:00Z, typed (the resourceVersion stays with the reflector)
+  using namespace std::chrono;
+  CHECK(s.created == Timestamp(sys_days(year(2026) / February / day(1)) + hours(9)));
   CHECK(s.type == ServiceType::LoadBalancer);
   REQUIRE(s.clusterIPs.size() == 2);
   CHECK(s.clusterIPs[1].str() == "fd00:96::20");
@@ -128,7 +130,8 @@ TEST_CASE("an EndpointSlice decodes conditions with Kubernetes defaults, hints a
   })"));
   REQUIRE(r);
   CHECK(r->serviceName == "web");
-  CHECK(r->triggerTime == "2026-02-01T09:00:00.5Z");
+  using namespace std::chrono;
+  CHECK(r->triggerTime == Timestamp(sys_days(year(2026) / February / day(1)) + hours(9) + milliseconds(500)));
   REQUIRE(r->ports.size() == 2);
   CHECK(r->ports[0].name == std::optional<std::string>("http"));
   CHECK_FALSE(r->ports[1].name);
@@ -206,4 +209,24 @@ TEST_CASE("decodeObject dispatches on kind and reports unknown kinds as not used
   REQUIRE_FALSE(none);
   CHECK(none.error().code == ErrorCode::InvalidInput);
   CHECK_FALSE(watch::decodeObject(json::parse("[1,2]")));
+}
+
+TEST_CASE("RFC 3339 times as the API server writes them; anything else is not a time") {
+  using namespace std::chrono;
+  auto day1 = sys_days(year(2026) / February / day(1));
+  CHECK(watch::parseRfc3339("2026-02-01T09:00:00Z") == Timestamp(day1 + hours(9)));
+  CHECK(watch::parseRfc3339("2026-02-01t09:00:00z") == Timestamp(day1 + hours(9)));
+  CHECK(watch::parseRfc3339("2026-02-01T09:00:00.123456789Z") ==
+        Timestamp(day1 + hours(9) + duration_cast<Timestamp::duration>(nanoseconds(123456789))));
+  CHECK(watch::parseRfc3339("2026-02-01T10:30:00+01:30") == Timestamp(day1 + hours(9)));
+  CHECK(watch::parseRfc3339("2026-02-01T07:00:00-02:00") == Timestamp(day1 + hours(9)));
+  for (const char* bad : {"", "2026-02-01", "2026-02-01 09:00:00Z", "2026-02-30T09:00:00Z", "2026-13-01T09:00:00Z",
+                          "2026-02-01T24:00:00Z", "2026-02-01T09:00:00", "2026-02-01T09:00:00.Z", "2026-02-01T09:00:00+1:00",
+                          "2026-02-01T09:00:00Zjunk", "x026-02-01T09:00:00Z"})
+    CHECK_FALSE(watch::parseRfc3339(bad));
+  // A Service whose creationTimestamp is not a time is rejected, naming the field.
+  auto r = watch::decodeService(nlohmann::json::parse(R"({"kind":"Service","metadata":{"name":"a","creationTimestamp":"yesterday"},
+    "spec":{"clusterIP":"10.96.0.1","ports":[{"port":80}]}})"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("metadata.creationTimestamp") != std::string::npos);
 }

@@ -28,7 +28,7 @@ struct Recorder : EventSink {
     std::lock_guard<std::mutex> lock(mu);
     events.push_back(std::move(e));
   }
-  void upsertService(policy::Service s) override { add("svc+" + s.id.str() + "@" + s.resourceVersion); }
+  void upsertService(policy::Service s) override { add("svc+" + s.id.str() + "@"); }
   void deleteService(const policy::ServiceName& id) override { add("svc-" + id.str()); }
   void upsertSlice(policy::EndpointSlice s) override { add("eps+" + s.ns + "/" + s.name); }
   void deleteSlice(const std::string& ns, const std::string& name) override { add("eps-" + ns + "/" + name); }
@@ -168,8 +168,14 @@ TEST_CASE("reflector: after 410 Gone the relist delivers exactly the missing cha
     INFO("events " << rec.size() << " lists " << server.listRequests() << " before " << listsBefore << " watches "
                    << server.watchRequests() << " logs " << run.logs.size() << (run.logs.empty() ? "" : run.logs.back()));
     REQUIRE(relisted);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // nothing else may follow
+    // A barrier instead of a pause: one more change, delivered after whatever the relist sent.
+    server.upsert("services", service("marker", "10.96.0.9"));
+    REQUIRE(eventually([&] {
+      std::lock_guard<std::mutex> lock(rec.mu);
+      return !rec.events.empty() && rec.events.back().rfind("svc+default/marker@", 0) == 0;
+    }));
     auto evs = rec.take();
+    evs.pop_back();  // the marker
     std::sort(evs.begin(), evs.end());
     REQUIRE(evs.size() == 3);
     CHECK(evs[0].rfind("svc+default/change@", 0) == 0);

@@ -1,0 +1,70 @@
+#include "hns/adoption.h"
+
+#include "hns/translate.h"
+
+namespace hnsproxy::hns {
+
+using namespace hnsproxy::policy;
+
+Adoption adopt(const Listing& l, const NodeContext& ctx, const HnsState& desired) {
+  Adoption a;
+  std::map<std::string, std::vector<IpAddress>> ipsOfId;
+  for (const auto& e : l.endpoints) {
+    auto ips = addressesOf(e);
+    if (ips.empty()) continue;
+    const bool sourceVip = !e.isRemote() && ips.size() == 1 && ctx.isSourceVip(ips[0]);
+    if (!e.isRemote() && !sourceVip) {  // the CNI's: referenced, never changed
+      for (const auto& ip : ips) a.ids.localEndpoints.emplace(ip, e.id);
+      ipsOfId[e.id] = std::move(ips);
+      continue;
+    }
+    auto d = desired.endpoints.find(ips[0]);
+    EndpointKind kind = sourceVip ? EndpointKind::SourceVip
+                        : d != desired.endpoints.end() ? d->second.kind
+                                                       : EndpointKind::Remote;
+    auto m = fromHcn(e, kind);
+    if (!m) continue;
+    if (a.ids.managedEndpoints.count(m->ip)) {
+      // Two remote endpoints with one IP: keep the first, leave the other for the operator.
+      a.ids.foreignEndpoints.insert(e.id);
+      continue;
+    }
+    a.ids.managedEndpoints[m->ip] = e.id;
+    a.applied.endpoints[m->ip] = *m;
+    ipsOfId[e.id] = {m->ip};
+    ++a.adoptedEndpoints;
+  }
+  for (const auto& h : l.loadBalancers) {
+    auto lb = fromHcn(h, ipsOfId);
+    if (!lb || lb->backends.empty()) continue;  // not built on this network's endpoints: not ours
+    if (auto d = desired.loadBalancers.find(lb->key); d != desired.loadBalancers.end()) {
+      lb->service = d->second.service;
+      lb->portName = d->second.portName;
+      lb->kind = d->second.kind;
+      lb->allowModify = d->second.allowModify;
+    }
+    if (a.ids.loadBalancers.count(lb->key)) {
+      a.duplicateLoadBalancers.push_back(h.id);
+      continue;
+    }
+    a.ids.loadBalancers[lb->key] = h.id;
+    a.applied.loadBalancers[lb->key] = std::move(*lb);
+    ++a.adoptedLoadBalancers;
+  }
+  return a;
+}
+
+std::size_t driftBetween(const HnsState& before, const HnsState& after) {
+  std::size_t drift = 0;
+  for (const auto& [key, lb] : before.loadBalancers) {
+    auto it = after.loadBalancers.find(key);
+    if (it == after.loadBalancers.end() || !it->second.sameContent(lb)) ++drift;
+  }
+  for (const auto& [ip, ep] : before.endpoints) {
+    auto it = after.endpoints.find(ip);
+    if (it == after.endpoints.end() || !(it->second == ep)) ++drift;
+  }
+  return drift;
+}
+
+}  // namespace hnsproxy::hns

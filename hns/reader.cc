@@ -1,0 +1,87 @@
+#include "hns/reader.h"
+
+#include <thread>
+
+#include "hns/query_all.h"
+
+namespace hnsproxy::hns {
+
+HnsReader::HnsReader(Api& api, std::string networkName, int parallelism, Sleep sleep)
+    : api_(api), networkName_(std::move(networkName)), parallelism_(std::max(1, parallelism)), sleep_(std::move(sleep)) {
+  if (!sleep_) sleep_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+}
+
+Result<std::vector<HcnLoadBalancer>> HnsReader::loadBalancers() {
+  return listAll<HcnLoadBalancer>(api_, ObjectKind::LoadBalancer, loadBalancerFromJson, defaultQuery(), parallelism_);
+}
+
+Result<Listing> HnsReader::list() {
+  Listing l;
+  auto v = api_.version();
+  if (!v) return v.error();
+  l.version = *v;
+  auto nets = listAll<HcnNetwork>(api_, ObjectKind::Network, networkFromJson, filterQuery({{"Name", networkName_}}));
+  if (!nets) return nets.error();
+  if (nets->empty()) {
+    // Say what HNS has instead: a typo in --network-name is the common cause.
+    auto all = listAll<HcnNetwork>(api_, ObjectKind::Network, networkFromJson, defaultQuery());
+    std::string names;
+    if (all)
+      for (const auto& n : *all) names += (names.empty() ? "" : ", ") + n.name;
+    return Error(ErrorCode::NotFound, "HNS network '" + networkName_ + "' not found (HNS has: " +
+                                          (names.empty() ? std::string("no networks") : names) + ")");
+  }
+  l.network = std::move(nets->front());
+  auto eps = listAll<HcnEndpoint>(api_, ObjectKind::Endpoint, endpointFromJson,
+                                  filterQuery({{"VirtualNetwork", l.network.id}}), parallelism_);
+  if (!eps) return eps.error();
+  l.endpoints = std::move(*eps);
+  auto lbs = loadBalancers();
+  if (!lbs) return lbs.error();
+  l.loadBalancers = std::move(*lbs);
+  return l;
+}
+
+Result<Listing> HnsReader::listWaiting(const std::function<bool()>& stop,
+                                      const std::function<void(const std::string&)>& log,
+                                      std::chrono::milliseconds backoffInitial, std::chrono::milliseconds waitMax,
+                                      std::chrono::milliseconds logEvery) {
+  std::chrono::milliseconds delay = backoffInitial, sinceLog{0};
+  bool logged = false;
+  for (;;) {
+    auto l = list();
+    if (l) {
+      if (logged && log) log("HNS network '" + networkName_ + "' is available");
+      return l;
+    }
+    bool waitable = l.error().code == ErrorCode::NotFound || l.error().retryable();
+    if (!waitable || (stop && stop())) return l.error();
+    if (!logged || sinceLog >= logEvery) {
+      if (log) log("waiting for HNS: " + l.error().str());
+      logged = true;
+      sinceLog = std::chrono::milliseconds{0};
+    }
+    sleep_(delay);
+    sinceLog += delay;
+    delay = std::min(delay * 2, waitMax);
+  }
+}
+
+Result<EndpointDelta> HnsReader::endpointsSince(const std::string& networkId,
+                                                const std::function<bool(const std::string& id)>& known) {
+  auto ids = api_.enumerate(ObjectKind::Endpoint, filterQuery({{"VirtualNetwork", networkId}}));
+  if (!ids) return ids.error();
+  EndpointDelta d;
+  std::vector<std::string> unknown;
+  for (auto& id : *ids) {
+    std::string g = normalizeGuid(id);
+    if (!known(g)) unknown.push_back(g);
+    d.present.insert(std::move(g));
+  }
+  auto eps = queryAll<HcnEndpoint>(api_, ObjectKind::Endpoint, unknown, endpointFromJson, parallelism_);
+  if (!eps) return eps.error();
+  d.fresh = std::move(*eps);
+  return d;
+}
+
+}  // namespace hnsproxy::hns

@@ -1,0 +1,68 @@
+// Reading HNS: the listing taken at start-up and for verification, waiting while the network is
+// missing, and learning the CNI endpoints that appeared since. Nothing here changes HNS.
+// Thread-safety: one caller at a time (the reconciler's thread); queries of one listing may run
+// on up to `parallelism` threads internally (the Api must be thread-safe for that).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "hns/api.h"
+#include "hns/hcn_json.h"
+
+namespace hnsproxy::hns {
+
+using Sleep = std::function<void(std::chrono::milliseconds)>;
+
+// One listing of HNS: the network, its endpoints, and every load balancer on the host.
+struct Listing {
+  policy::HnsVersion version;
+  HcnNetwork network;
+  std::vector<HcnEndpoint> endpoints;
+  std::vector<HcnLoadBalancer> loadBalancers;
+};
+
+// The endpoints now on the network: every ID, and the documents of those not known before.
+struct EndpointDelta {
+  std::set<std::string> present;
+  std::vector<HcnEndpoint> fresh;
+};
+
+class HnsReader {
+ public:
+  HnsReader(Api& api, std::string networkName, int parallelism = 1, Sleep sleep = {});
+
+  // The version, the network by name (NotFound when absent), its endpoints, and every load
+  // balancer. 1 + 3 calls per object, as hcsshim lists (hcn-reference.md §1.7).
+  Result<Listing> list();
+
+  // list(), waiting while the network is missing or HNS is unreachable: retries with exponential
+  // backoff (`backoffInitial` doubling up to `waitMax`), calling `log` on the first failure and
+  // then at most once per `logEvery` of waiting (never silently, never flooding). Gives up when
+  // `stop()` returns true, returning the last error.
+  Result<Listing> listWaiting(const std::function<bool()>& stop, const std::function<void(const std::string&)>& log,
+                              std::chrono::milliseconds backoffInitial = std::chrono::milliseconds(50),
+                              std::chrono::milliseconds waitMax = std::chrono::seconds(30),
+                              std::chrono::milliseconds logEvery = std::chrono::seconds(60));
+
+  // One filtered enumerate of the network's endpoints, plus open/query/close of the IDs `known`
+  // does not recognise.
+  Result<EndpointDelta> endpointsSince(const std::string& networkId,
+                                       const std::function<bool(const std::string& id)>& known);
+
+  // Every load balancer on the host (to find what holds a contested frontend).
+  Result<std::vector<HcnLoadBalancer>> loadBalancers();
+
+  Api& api() { return api_; }
+
+ private:
+  Api& api_;
+  std::string networkName_;
+  int parallelism_;
+  Sleep sleep_;
+};
+
+}  // namespace hnsproxy::hns

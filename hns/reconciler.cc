@@ -1,0 +1,231 @@
+#include "hns/reconciler.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "hns/adoption.h"
+#include "hns/host_view.h"
+#include "hns/translate.h"
+
+namespace hnsproxy::hns {
+
+using namespace hnsproxy::policy;
+
+namespace {
+
+bool sameGuid(const std::string& a, const std::string& b) { return normalizeGuid(a) == normalizeGuid(b); }
+
+void mergeInto(Changes& into, Changes&& more) {
+  into.scope.all = into.scope.all || more.scope.all;
+  into.scope.loadBalancers.merge(more.scope.loadBalancers);
+  into.scope.endpoints.merge(more.scope.endpoints);
+  into.scope.repointed.merge(more.scope.repointed);
+  into.warnings.insert(into.warnings.end(), std::make_move_iterator(more.warnings.begin()),
+                       std::make_move_iterator(more.warnings.end()));
+  into.servicesRecomputed += more.servicesRecomputed;
+}
+
+}  // namespace
+
+Reconciler::Reconciler(Api& api, ReconcilerOptions opts, Clock clock, Sleep sleep)
+    : api_(api),
+      opts_(std::move(opts)),
+      clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
+      reader_(api, opts_.networkName, opts_.programmer.parallelism, sleep),
+      programmer_(api, ids_, opts_.programmer, sleep) {}
+
+Result<StartInfo> Reconciler::start(const std::function<bool()>& stop,
+                                    const std::function<void(const std::string&)>& waitLog) {
+  auto l = reader_.listWaiting(stop, waitLog, opts_.waitInitial, opts_.waitMax, opts_.waitLogEvery);
+  if (!l) return l.error();
+  HostRead host = hostViewFrom(*l);
+  const Capabilities& caps = host.view.caps;
+  const std::string build = "HNS " + caps.version.str();
+  if (!caps.apiV2)
+    return Error(ErrorCode::InvalidInput,
+                 "Windows HNS Api V2 required. This version of windows does not support API V2 (" + build + ")");
+  const bool overlay = host.view.network.type == NetworkType::Overlay;
+  if (overlay) {
+    if (!opts_.winOverlay)
+      return Error(ErrorCode::InvalidInput, "WinOverlay feature gate not enabled: the HNS network '" + opts_.networkName +
+                                                "' is of type Overlay; set --feature-gates=WinOverlay=true");
+    if (!caps.remoteSubnet)
+      return Error(ErrorCode::InvalidInput,
+                   "remote subnet policies are not supported by " + build + ", which an Overlay network needs");
+    if (!opts_.node.rules.sourceVip) return Error(ErrorCode::InvalidInput, "source-vip flag not set");
+  }
+  if (opts_.node.rules.enableDsr && !caps.dsr)
+    return Error(ErrorCode::InvalidInput,
+                 "--enable-dsr: DSR is not supported by " + build + " (needs 9.3+ on Windows Server 2019, or 10.2+)");
+  StartInfo info{host.view, caps.dualStack && !overlay, host.problems};
+  view_ = std::move(host.view);
+  startListing_ = std::move(*l);
+  lastVerify_ = clock_();
+  applyContext(nullptr);
+  return info;
+}
+
+bool Reconciler::applyContext(SyncReport* r) {
+  if (!view_) return false;
+  auto built = makeNodeContext(*view_, node_, opts_.node);
+  assumedLoopback_ = built.assumedLoopback;
+  if (r) r->assumedLoopback = assumedLoopback_;
+  return engine_.setContext(std::move(built.context));
+}
+
+void Reconciler::setNode(std::optional<Node> node) {
+  node_ = std::move(node);
+  applyContext(nullptr);
+}
+
+void Reconciler::adoptListing(Listing listing, bool first, SyncReport& r) {
+  HostRead host = hostViewFrom(listing);
+  if (view_ && !sameGuid(view_->network.id, host.view.network.id))
+    r.networkChanged = std::make_pair(view_->network.id, host.view.network.id);
+  // What this process learned of HNS outlives a re-read of it.
+  if (!programmer_.modifySupported()) host.view.caps.modifyLoadBalancer = false;
+  view_ = std::move(host.view);
+  r.hostProblems = std::move(host.problems);
+  applyContext(&r);
+  r.warnings = engine_.recompute().warnings;  // adoption needs the desired state of every service
+  askedAbout_ = engine_.missingLocalEndpoints();  // the listing just showed every endpoint there is
+
+  Adoption a = adopt(listing, engine_.context(), engine_.desired());
+  std::size_t drift = first || r.networkChanged ? 0 : driftBetween(programmer_.applied(), a.applied);
+  ids_.reset(std::move(a.ids));
+  programmer_.reset(std::move(a.applied), std::move(a.duplicateLoadBalancers), listing.network.id);
+  stats_.adoptedLoadBalancers += a.adoptedLoadBalancers;
+  stats_.adoptedEndpoints += a.adoptedEndpoints;
+  stats_.driftRepaired += drift;
+  r.adoption = SyncReport::Adoption{first, a.adoptedLoadBalancers, a.adoptedEndpoints, drift};
+  r.fullDiff = true;
+  adopted_ = true;
+}
+
+void Reconciler::verifyIfDue(SyncReport& r) {
+  const auto now = clock_();
+  const bool periodic = opts_.verifyPeriod.count() > 0 && now - lastVerify_ >= opts_.verifyPeriod;
+  if (!verifyRequested_ && !periodic) return;
+  lastVerify_ = now;
+  ++stats_.verifications;
+  auto l = reader_.list();
+  if (!l) {
+    r.verificationFailed = l.error();  // a requested verification stays requested
+    return;
+  }
+  verifyRequested_ = false;
+  adoptListing(std::move(*l), false, r);
+}
+
+// Pods started on this node since HNS was last read: the rules left their endpoints out. Ask HNS
+// once for the network's endpoints it has not shown before (one enumerate, plus a query per new
+// ID), then recompute the services that use them. An IP HNS was already asked about is not asked
+// about again until the next listing, so an endpoint that never appears (a host-network pod) costs
+// nothing per sync.
+void Reconciler::refreshLocalEndpoints(Changes& changes, SyncReport& r) {
+  auto missing = engine_.missingLocalEndpoints();
+  bool fresh = std::any_of(missing.begin(), missing.end(), [&](const IpAddress& ip) { return !askedAbout_.count(ip); });
+  if (!fresh || !view_) {
+    r.missingLocalEndpoints = std::move(missing);
+    return;
+  }
+  ++stats_.localRefreshes;
+  auto known = ids_.knownEndpointIds();
+  auto delta = reader_.endpointsSince(view_->network.id, [&](const std::string& id) { return known.count(id) > 0; });
+  if (!delta) {
+    r.localRefreshFailed = delta.error();  // asked again at the next sync
+    r.missingLocalEndpoints = std::move(missing);
+    return;
+  }
+  askedAbout_ = missing;
+  std::vector<std::pair<std::string, std::vector<IpAddress>>> freshLocal;
+  std::vector<std::string> freshForeign;
+  auto& locals = view_->localEndpoints;
+  std::erase_if(locals, [&](const HostEndpoint& e) { return !delta->present.count(normalizeGuid(e.id)); });
+  for (const auto& e : delta->fresh) {
+    if (e.isRemote()) {
+      freshForeign.push_back(e.id);
+      continue;
+    }
+    locals.push_back(hostEndpointFrom(e));
+    freshLocal.emplace_back(e.id, locals.back().ips);
+  }
+  ids_.updateLocal(delta->present, freshLocal, freshForeign);
+  if (applyContext(&r)) mergeInto(changes, engine_.recompute());
+  r.missingLocalEndpoints = engine_.missingLocalEndpoints();
+}
+
+void Reconciler::prepare(SyncReport& r) {
+  r.assumedLoopback = assumedLoopback_;
+  if (!adopted_) {
+    if (!startListing_) {
+      r.error = Error(ErrorCode::Internal, "the reconciler was not started");
+      return;
+    }
+    Listing l = std::move(*startListing_);
+    startListing_.reset();
+    adoptListing(std::move(l), true, r);
+  } else {
+    verifyIfDue(r);
+  }
+  Changes changes = engine_.recompute();
+  refreshLocalEndpoints(changes, r);
+  r.servicesRecomputed = changes.servicesRecomputed;
+  r.warnings.insert(r.warnings.end(), std::make_move_iterator(changes.warnings.begin()),
+                    std::make_move_iterator(changes.warnings.end()));
+  DiffScope scope = std::move(changes.scope);
+  if (r.fullDiff) {
+    scope.all = true;
+  } else if (!scope.all) {
+    const auto& p = programmer_.pending();
+    scope.loadBalancers.insert(p.loadBalancers.begin(), p.loadBalancers.end());
+    scope.endpoints.insert(p.endpoints.begin(), p.endpoints.end());
+  }
+  r.plan = diff(programmer_.applied(), engine_.desired(), engine_.context().caps, scope);
+}
+
+void Reconciler::learnFromApply(const ApplyReport& a) {
+  // An operation found the network gone: read HNS again at the next sync.
+  if (a.networkGone()) verifyRequested_ = true;
+  // HNS answered E_NOTIMPL to a modify: plan replaces from now on.
+  if (!programmer_.modifySupported() && view_ && view_->caps.modifyLoadBalancer) {
+    view_->caps.modifyLoadBalancer = false;
+    applyContext(nullptr);
+  }
+}
+
+SyncReport Reconciler::sync() {
+  SyncReport r;
+  prepare(r);
+  if (r.error) return r;
+  programmer_.clearPending();
+  r.applied = programmer_.apply(r.plan);
+  learnFromApply(r.applied);
+  return r;
+}
+
+SyncReport Reconciler::plan() {
+  SyncReport r;
+  prepare(r);
+  return r;
+}
+
+SyncReport Reconciler::cleanup() {
+  SyncReport r;
+  if (!startListing_ || !view_) {
+    r.error = Error(ErrorCode::Internal, "the reconciler was not started");
+    return r;
+  }
+  Listing l = std::move(*startListing_);
+  startListing_.reset();
+  auto ctx = makeNodeContext(*view_, node_, opts_.node).context;
+  Adoption a = adopt(l, ctx, HnsState{});
+  ids_.reset(std::move(a.ids));
+  programmer_.reset(std::move(a.applied), std::move(a.duplicateLoadBalancers), l.network.id);
+  r.plan = diff(programmer_.applied(), HnsState{}, ctx.caps);
+  r.fullDiff = true;
+  r.applied = programmer_.apply(r.plan);
+  return r;
+}
+
+}  // namespace hnsproxy::hns

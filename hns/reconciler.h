@@ -1,0 +1,147 @@
+// The reconciler: the loop that turns desired state into HNS, as a library. It owns the policy
+// engine, the HNS reader, the programmer and the IDs between them, and decides when to read HNS:
+//  - start-up: wait for the network, check what this node's HNS must support, keep the listing;
+//  - the first sync adopts what the listing holds (no wipe: matches cost nothing);
+//  - each sync recomputes what changed, diffs it together with what failed before, and applies;
+//  - local endpoints the rules miss (pods started since the listing) are learned with one
+//    filtered enumerate, then the affected services recomputed;
+//  - verification (every verifyPeriod, or on request: an HNS notification, an operation that
+//    found the network gone) lists HNS again, re-adopts and repairs drift; a new network ID drops
+//    the record and programs the new network.
+// Time comes from the injected clock, waiting and backoff from the injected sleep: tests drive
+// both. Thread-safety: everything but requestVerification() runs on one thread (the sync loop).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hns/api.h"
+#include "hns/id_registry.h"
+#include "hns/programmer.h"
+#include "hns/reader.h"
+#include "policy/engine.h"
+#include "policy/host.h"
+#include "policy/node_context.h"
+
+namespace hnsproxy::hns {
+
+using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
+struct ReconcilerOptions {
+  std::string networkName;
+  policy::NodeConfig node;
+  bool winOverlay = true;  // the WinOverlay feature gate
+  ProgrammerOptions programmer;
+  std::chrono::nanoseconds verifyPeriod = std::chrono::minutes(5);  // 0: only when requested
+  // Waiting for the network at start-up: backoff from `waitInitial` doubling to `waitMax`, a log
+  // line on the first failure and then every `waitLogEvery`.
+  std::chrono::milliseconds waitInitial{50};
+  std::chrono::milliseconds waitMax{30000};
+  std::chrono::milliseconds waitLogEvery{60000};
+};
+
+// What start-up found.
+struct StartInfo {
+  policy::HostView view;
+  bool dualStack = false;
+  std::vector<std::string> problems;  // network policies that were ignored
+};
+
+struct ReconcilerStats {
+  std::uint64_t adoptedLoadBalancers = 0;
+  std::uint64_t adoptedEndpoints = 0;
+  std::uint64_t driftRepaired = 0;  // objects verification found changed or missing
+  std::uint64_t verifications = 0;
+  std::uint64_t localRefreshes = 0;
+};
+
+// One sync, as data: what was planned and applied, and what happened to the view of HNS.
+struct SyncReport {
+  std::optional<Error> error;  // set when nothing could be planned (the sync is retried)
+  policy::Plan plan;
+  ApplyReport applied;
+  bool fullDiff = false;
+  std::size_t servicesRecomputed = 0;
+  std::vector<policy::Warning> warnings;  // of the services recomputed, and frontend conflicts
+
+  struct Adoption {
+    bool first = false;  // the start-up adoption (else a verification)
+    std::size_t loadBalancers = 0, endpoints = 0;
+    std::size_t drift = 0;  // objects found changed or missing (verification only)
+  };
+  std::optional<Adoption> adoption;
+  std::optional<std::pair<std::string, std::string>> networkChanged;  // old ID → new ID
+  std::optional<Error> verificationFailed;
+  std::optional<Error> localRefreshFailed;
+  policy::MissingLocalEndpoints missingLocalEndpoints;  // still not in HNS after this sync
+  std::vector<std::string> hostProblems;
+  bool assumedLoopback = false;
+
+  bool ok() const { return !error && applied.complete(); }
+  std::size_t work() const { return plan.ops.size(); }
+};
+
+class Reconciler {
+ public:
+  Reconciler(Api& api, ReconcilerOptions opts, Clock clock = {}, Sleep sleep = {});
+
+  // Waits for the HNS network (through `waitLog`), then checks what this node's HNS must support
+  // for the configuration. An error here is fatal (upstream's start-up errors).
+  Result<StartInfo> start(const std::function<bool()>& stop, const std::function<void(const std::string&)>& waitLog);
+
+  // Source events go straight into the engine; the Node through setNode (it is part of the
+  // node context).
+  policy::Engine& engine() { return engine_; }
+  const policy::Engine& engine() const { return engine_; }
+  void setNode(std::optional<policy::Node> node);
+
+  // Verification at the next sync (any thread).
+  void requestVerification() { verifyRequested_ = true; }
+
+  SyncReport sync();
+  // What sync() would apply now, applying nothing (--dry-run).
+  SyncReport plan();
+  // Removes every load balancer and remote endpoint of ours on the network (--cleanup).
+  SyncReport cleanup();
+
+  const policy::HnsState& applied() const { return programmer_.applied(); }
+  ProgrammerStats programmerStats() const { return programmer_.stats(); }
+  const ReconcilerStats& stats() const { return stats_; }
+  const std::optional<policy::HostView>& hostView() const { return view_; }
+  bool adopted() const { return adopted_; }
+
+ private:
+  // Everything up to the plan; `apply` false for a dry run.
+  void prepare(SyncReport& r);
+  void adoptListing(Listing listing, bool first, SyncReport& r);
+  void verifyIfDue(SyncReport& r);
+  void refreshLocalEndpoints(policy::Changes& changes, SyncReport& r);
+  bool applyContext(SyncReport* r);  // the engine's context from the view, the Node and the config
+  void learnFromApply(const ApplyReport& a);
+
+  Api& api_;
+  ReconcilerOptions opts_;
+  Clock clock_;
+  HnsReader reader_;
+  IdRegistry ids_;
+  Programmer programmer_;
+  policy::Engine engine_;
+
+  std::optional<Listing> startListing_;  // from start() until the first sync adopts it
+  std::optional<policy::HostView> view_;
+  std::optional<policy::Node> node_;
+  bool adopted_ = false;
+  bool assumedLoopback_ = false;
+  std::chrono::steady_clock::time_point lastVerify_{};
+  std::atomic<bool> verifyRequested_{false};
+  std::set<policy::IpAddress> askedAbout_;  // missing local endpoints HNS was asked about since the last listing
+  ReconcilerStats stats_;
+};
+
+}  // namespace hnsproxy::hns

@@ -1,0 +1,35 @@
+// Which HNS kube-proxy programs: the Windows HNS (--hns-backend=hcn, the default on Windows), a
+// running hnssim (--hns-sim-socket), or an in-process simulator (--hns-sim-state, written back
+// after every sync). Every call goes through an InstrumentedApi, whose counters feed /metrics.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hns/instrumented_api.h"
+#include "hns/simulated_hns.h"
+#include "proxy/options.h"
+
+namespace hnsproxy::proxy {
+
+class HnsBackend {
+ public:
+  // Errors name the flag (an unknown profile, an unreadable state file, hcn off Windows).
+  static Result<std::unique_ptr<HnsBackend>> create(const Options& o);
+
+  hns::Api& api() { return *instrumented_; }
+  const hns::InstrumentedApi& calls() const { return *instrumented_; }
+  // The in-process simulator's state, written to --hns-sim-state (nothing for other backends).
+  // Errors are returned for the caller to log; the state in memory stays authoritative.
+  Status persist() const;
+  // hnsproxy_hns_calls_total and hnsproxy_hns_call_seconds_total in the text exposition format.
+  std::string callMetrics() const;
+
+ private:
+  std::unique_ptr<hns::Api> owned_;
+  hns::SimulatedHns* sim_ = nullptr;
+  std::string statePath_;
+  std::unique_ptr<hns::InstrumentedApi> instrumented_;
+};
+
+}  // namespace hnsproxy::proxy

@@ -1,0 +1,300 @@
+#include "proxy/run_modes.h"
+
+#include <condition_variable>
+#include <future>
+#include <csignal>
+#include <iostream>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "proxy/logging.h"
+#include "proxy/sources.h"
+#include "proxy/status_servers.h"
+#include "proxy/sync_runner.h"
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <unistd.h>
+#endif
+
+namespace hnsproxy::proxy {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(std::string s) {
+  s.erase(0, s.find_first_not_of(" \t\r\n"));
+  s.erase(s.find_last_not_of(" \t\r\n") + 1);
+  return s;
+}
+
+std::string osHostname() {
+  char buf[256] = {};
+#ifdef _WIN32
+  DWORD n = sizeof buf;
+  if (!GetComputerNameA(buf, &n)) return "localhost";
+#else
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+#endif
+  return lower(buf);
+}
+
+hns::ReconcilerOptions reconcilerOptions(const Options& o, const std::string& nodeName, const std::string& networkName) {
+  hns::ReconcilerOptions r;
+  r.networkName = networkName;
+  r.node.nodeName = nodeName;
+  if (auto b = policy::IpAddress::parse(o.bindAddress); b && !b->isUnspecified()) r.node.bindAddress = *b;
+  r.node.rootEndpointName = o.rootHnsEndpointName;
+  r.node.rules.enableDsr = o.enableDsr;
+  if (!o.sourceVip.empty()) r.node.rules.sourceVip = policy::IpAddress::parse(o.sourceVip);
+  r.node.rules.forwardHealthCheckVip = o.forwardHealthCheckVip;
+  r.node.rules.maxBackendsOverride = o.maxBackendsPerLoadBalancer;
+  if (!o.healthzBindAddress.empty()) {
+    auto colon = o.healthzBindAddress.rfind(':');
+    r.node.rules.healthzPort = static_cast<std::uint16_t>(std::stoi(o.healthzBindAddress.substr(colon + 1)));
+    std::string host = o.healthzBindAddress.substr(0, colon);
+    r.node.rules.healthzOnAllAddresses = host == "0.0.0.0" || host == "[::]" || host == "::";
+  }
+  r.winOverlay = o.gate("WinOverlay");
+  r.programmer.parallelism = o.hnsParallelism;
+  r.verifyPeriod = o.hnsVerifyPeriod;
+  return r;
+}
+
+void printPlan(const policy::Plan& plan, const policy::HnsState* desired, bool asJson, std::ostream& out) {
+  if (!asJson) {
+    out << plan.text();
+    return;
+  }
+  nlohmann::json j;
+  j["operations"] = nlohmann::json::array();
+  for (const auto& op : plan.ops) {
+    bool endpoint = op.kind == policy::OpKind::CreateEndpoint || op.kind == policy::OpKind::DeleteEndpoint;
+    j["operations"].push_back({{"phase", op.phase},
+                               {"op", std::string(policy::toString(op.kind))},
+                               {"object", endpoint ? op.endpoint.str() : op.lb.str()},
+                               {"reason", op.reason}});
+  }
+  j["desired"] = {{"loadBalancers", desired ? desired->loadBalancers.size() : 0},
+                  {"endpoints", desired ? desired->endpoints.size() : 0}};
+  out << j.dump(2) << "\n";
+}
+
+// Starts the sources and the proxier's start-up HNS listing, which overlap (neither needs the
+// other); `wait` false fails fast when the network is missing instead of waiting for it.
+Result<std::unique_ptr<Sources>> startSources(Runtime& rt, bool wait) {
+  auto sources = Sources::create(rt.opts, rt.nodeName, rt.tracker);
+  if (!sources) return sources.error();
+  (*sources)->start();
+  int tries = 0;
+  auto init = rt.proxier->initialize([&] { return rt.stopRequested() || (!wait && ++tries > 1); });
+  if (!init) {
+    (*sources)->stop();
+    return Error(init.error().code, "unable to create proxier: " + init.error().message);
+  }
+  if ((*sources)->fromApiServer())  // the initial lists, as upstream waits for its informers
+    while (!rt.tracker.ready() && !rt.stopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return sources;
+}
+
+int fail(Runtime& rt, const std::string& what, const Error& e) {
+  HLOG_ERROR(what.c_str(), "err", e.message);
+  rt.err << "Error: " << e.message << "\n";
+  return 1;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- the runtime
+
+Runtime::Runtime(const Options& o, std::ostream& o1, std::ostream& e1, std::function<bool()> externalStop)
+    : opts(o),
+      out(o1),
+      err(e1),
+      health(2 * o.syncPeriod),
+      tracker(""),
+      externalStop_(std::move(externalStop)),
+      guard_(asio::make_work_guard(io)),
+      signals_(io, SIGINT, SIGTERM) {}
+
+Runtime::~Runtime() { stopIo(); }
+
+Result<std::unique_ptr<Runtime>> Runtime::create(const Options& o, std::ostream& out, std::ostream& err,
+                                                 std::function<bool()> externalStop) {
+  auto rt = std::unique_ptr<Runtime>(new Runtime(o, out, err, std::move(externalStop)));
+  rt->nodeName = lower(trim(o.hostnameOverride));
+  if (rt->nodeName.empty()) rt->nodeName = osHostname();
+  rt->networkName = o.networkName;
+  if (rt->networkName.empty())
+    if (const char* env = std::getenv("KUBE_NETWORK")) rt->networkName = env;
+  if (rt->networkName.empty())
+    return Error(ErrorCode::NotFound, "Environment variable KUBE_NETWORK and network-flag not initialized");
+  auto backend = HnsBackend::create(o);
+  if (!backend) return backend.error();
+  rt->backend = std::move(backend).value();
+  rt->tracker.setNodeName(rt->nodeName);
+  rt->metrics.setFeatureGates(o.featureGates);
+  rt->metrics.setExtra([b = rt->backend.get()] { return b->callMetrics(); });
+  rt->proxier = std::make_unique<Proxier>(reconcilerOptions(o, rt->nodeName, rt->networkName), rt->backend->api(),
+                                          rt->tracker, rt->metrics, rt->health);
+  rt->signals_.async_wait([r = rt.get()](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    HLOG_INFO("Received signal, shutting down; programmed HNS state is left in place", "signal", sig);
+    r->requestStop();
+  });
+  rt->ioThread_ = std::thread([r = rt.get()] { r->io.run(); });
+  return rt;
+}
+
+namespace {
+std::mutex gStopMu;
+std::condition_variable gStopCv;
+}  // namespace
+
+void Runtime::requestStop() {
+  stopping_ = true;
+  gStopCv.notify_all();
+}
+
+void Runtime::waitForStop() {
+  std::unique_lock<std::mutex> lock(gStopMu);
+  while (!stopRequested()) gStopCv.wait_for(lock, std::chrono::milliseconds(100));
+}
+
+void Runtime::persist() const {
+  if (auto st = backend->persist(); !st)
+    HLOG_ERROR("Failed to write the HNS simulator state", "file", opts.hnsSimState, "err", st.error().message);
+}
+
+void Runtime::stopIo(const std::function<void()>& onIoThread) {
+  if (!ioThread_.joinable()) return;
+  asio::post(io, [this, onIoThread] {
+    boost::system::error_code ec;
+    signals_.cancel(ec);
+    if (onIoThread) onIoThread();
+    guard_.reset();
+    io.stop();
+  });
+  ioThread_.join();
+}
+
+// ---------------------------------------------------------------- the modes
+
+int runCleanup(Runtime& rt) {
+  int tries = 0;
+  if (auto init = rt.proxier->initialize([&] { return ++tries > 1 || rt.stopRequested(); }); !init)
+    return fail(rt, "Unable to create proxier", init.error());
+  hns::SyncReport r = rt.proxier->cleanup();
+  if (r.error) return fail(rt, "Cleanup failed", *r.error);
+  printPlan(r.plan, nullptr, rt.opts.output == "json", rt.out);
+  rt.persist();
+  for (const auto& f : r.applied.failures) rt.err << "cleanup: " << f.str() << "\n";
+  return r.applied.complete() ? 0 : 1;
+}
+
+int runDryRun(Runtime& rt) {
+  auto sources = startSources(rt, false);
+  if (!sources) return fail(rt, "Dry run failed", sources.error());
+  auto plan = rt.proxier->planOnly();
+  (*sources)->stop();
+  if (!plan) return fail(rt, "Dry run failed", plan.error());
+  printPlan(*plan, &rt.proxier->reconciler().engine().desired(), rt.opts.output == "json", rt.out);
+  return 0;
+}
+
+int runSyncOnce(Runtime& rt) {
+  auto sources = startSources(rt, false);
+  if (!sources) return fail(rt, "Unable to create proxier", sources.error());
+  bool ok = rt.proxier->sync();
+  rt.persist();
+  (*sources)->stop();
+  const auto& applied = rt.proxier->reconciler().applied();
+  if (ok) {
+    rt.out << fmt::format("synced: {} load balancers, {} remote endpoints programmed\n", applied.loadBalancers.size(),
+                          applied.endpoints.size());
+    return 0;
+  }
+  rt.err << "sync failed:\n";
+  for (const auto& e : rt.proxier->lastErrors()) rt.err << "  " << e << "\n";
+  return 1;
+}
+
+int runDaemon(Runtime& rt) {
+  const Options& o = rt.opts;
+  StatusServers status(rt.io, o, rt.health, rt.metrics);
+  ServiceHealthServers serviceHealth(rt.io, rt.health);
+  std::promise<Status> bound;
+  asio::post(rt.io, [&] { bound.set_value(status.start()); });
+  if (auto st = bound.get_future().get(); !st) {
+    rt.stopIo([&] { status.stop(); });
+    return fail(rt, "Failed to start", st.error());
+  }
+  auto sources = startSources(rt, true);
+  if (!sources) {
+    rt.stopIo([&] { status.stop(); });
+    return fail(rt, "Unable to create proxier", sources.error());
+  }
+
+  auto afterSync = [&] {
+    rt.persist();
+    asio::post(rt.io, [&, snap = rt.proxier->healthSnapshot()] {
+      for (const auto& [port, msg] : serviceHealth.sync(snap.ports, snap.localReady))
+        HLOG_ERROR("FailedToStartServiceHealthcheck: health-check node port not bound; retrying at the next sync",
+                   "port", port, "err", msg);
+    });
+  };
+  using D = SyncScheduler::Duration;
+  auto retry = std::min(std::max<Duration>(o.minSyncPeriod, std::chrono::seconds(1)), o.syncPeriod);
+  SyncRunner runner(SyncScheduler(std::chrono::duration_cast<D>(o.minSyncPeriod), std::chrono::duration_cast<D>(o.syncPeriod),
+                                  std::chrono::duration_cast<D>(retry)),
+                    [&] {
+                      bool ok = rt.proxier->sync();
+                      afterSync();
+                      return ok;
+                    });
+  rt.tracker.setOnChange([&] {
+    rt.health.queuedUpdate(std::chrono::system_clock::now());
+    rt.metrics.setLastQueued(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+    runner.request();
+  });
+  rt.health.updated(std::chrono::system_clock::now());
+  runner.start();
+  runner.request();
+
+  asio::steady_timer poll(rt.io);
+  std::function<void()> schedulePoll = [&] {
+    poll.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(o.manifestPollInterval));
+    poll.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      (*sources)->poll();
+      schedulePoll();
+    });
+  };
+  if (!(*sources)->fromApiServer()) asio::post(rt.io, schedulePoll);
+  HLOG_INFO("Started kube-proxy", "node", rt.nodeName, "network", rt.networkName);
+
+  rt.waitForStop();
+  (*sources)->stop();
+  rt.tracker.setOnChange({});
+  runner.stop();  // finishes an in-flight sync; programmed state stays in place
+  rt.persist();
+  rt.stopIo([&] {
+    poll.cancel();
+    status.stop();
+    serviceHealth.sync({}, {});
+  });
+  HLOG_INFO("Stopped");
+  log::flush();
+  return 0;
+}
+
+}  // namespace hnsproxy::proxy

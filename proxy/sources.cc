@@ -1,0 +1,50 @@
+#include "proxy/sources.h"
+
+#include <fmt/format.h>
+
+#include "proxy/logging.h"
+#include "proxy/version.h"
+
+namespace hnsproxy::proxy {
+
+Result<std::unique_ptr<Sources>> Sources::create(const Options& o, const std::string& nodeName, ChangeTracker& tracker) {
+  auto s = std::unique_ptr<Sources>(new Sources());
+  if (!o.manifestDir.empty()) {
+    s->manifests_ = std::make_unique<watch::ManifestSource>(o.manifestDir, tracker);
+    s->description_ = "manifest directory " + o.manifestDir;
+    return s;
+  }
+  auto cfg = watch::resolveClientConfig(o.kubeconfig, o.master);
+  if (!cfg) return cfg.error();
+  auto k = watch::KubeSource::create(*cfg, userAgent(), nodeName, tracker, [](char sev, const std::string& m) {
+    if (sev == 'E') HLOG_ERROR(m.c_str());
+    else if (sev == 'W') HLOG_WARN(m.c_str());
+    else HLOG_INFO(m.c_str());
+  });
+  if (!k) return k.error();
+  s->kube_ = std::move(k).value();
+  s->description_ = "API server " + log::redactUrl(cfg->server);
+  return s;
+}
+
+Sources::~Sources() { stop(); }
+
+void Sources::start() {
+  if (kube_) {
+    kube_->start();
+    HLOG_INFO("Watching the API server", "server", description_);
+  }
+  poll();
+}
+
+void Sources::poll() {
+  if (!manifests_) return;
+  auto r = manifests_->poll();
+  for (const auto& e : r.errors) HLOG_ERROR("Manifest not applied; its previous objects are kept", "error", e.str());
+}
+
+void Sources::stop() {
+  if (kube_) kube_->stop();
+}
+
+}  // namespace hnsproxy::proxy
