@@ -1,17 +1,14 @@
-// kube-proxy (hnsproxy): see proxy/app.h. On Windows, --windows-service runs under the SCM.
+// kube-proxy (hnsproxy): see proxy/app.h. On Windows, --windows-service (or windowsRunAsService in
+// the --config file) runs it under the service control manager.
 #include <iostream>
 
 #include "proxy/app.h"
+#include "proxy/options.h"
 #include "proxy/windows_service.h"
 
 int main(int argc, char** argv) {
 #ifdef _WIN32
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--windows-service" || a == "--windows-service=true" || a == "--windows_service" ||
-        a == "--windows_service=true")
-      return hnsproxy::proxy::runAsWindowsService(argc, argv);
-  }
+  if (hnsproxy::proxy::runsAsWindowsService(argc, argv)) return hnsproxy::proxy::runAsWindowsService(argc, argv);
 #endif
   return hnsproxy::proxy::runKubeProxy(argc, argv, std::cout, std::cerr);
 }

@@ -117,7 +117,10 @@ struct OptionSpec {
   std::string_view acceptedDefault;  // an accepted (unused) option's upstream default
 };
 
-const std::vector<OptionSpec>& optionTable();
+const std::vector<OptionSpec>& optionTable();  // proxy/option_table.cc
+// A setter's reason a value is invalid ("must be between 1 and 64"); the caller names the flag or
+// config field and the value. (A setter may also return a complete message as InvalidInput.)
+inline Error invalidOptionValue(std::string why) { return Error(ErrorCode::InvalidArgument, std::move(why)); }
 const OptionSpec* findOption(std::string_view name);  // by name, '_' ≡ '-'
 
 struct ParsedCommandLine {
@@ -129,6 +132,11 @@ struct ParsedCommandLine {
 // Parses argv (argv[0] is the program). Errors name the flag and the value. With --config, the
 // file is loaded and the flags upstream still honours alongside it are applied on top.
 Result<ParsedCommandLine> parseCommandLine(int argc, const char* const* argv);
+// Whether kube-proxy should start under the Windows service manager: --windows-service, or
+// windowsRunAsService in the --config file. When the command line does not parse, a
+// --windows-service among the arguments still counts, so that the service manager is told why the
+// start failed instead of waiting for a service that never reports.
+bool runsAsWindowsService(int argc, const char* const* argv);
 // --help, in pflag/cobra's layout.
 std::string usage();
 // Every flag with its effective value, as component-base prints them at V(1): FLAG: --name="value".

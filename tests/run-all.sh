@@ -1,25 +1,41 @@
 #!/usr/bin/env bash
-# The whole test suite: installs dependencies, builds, runs every test; then builds again with
-# AddressSanitizer + UndefinedBehaviorSanitizer and runs every test there. Between the two it runs
-# the benchmark suite's --quick variant to prove it still works (timings are printed, never asserted).
+# The whole test suite: installs dependencies, builds, runs every test; then the same tests built
+# with AddressSanitizer + UndefinedBehaviorSanitizer, and with ThreadSanitizer. Between them it runs
+# the benchmark suite's --quick variant (timings are printed, never asserted) and compiles the
+# Windows code with MinGW-w64. CI runs exactly this (.ci/run).
+#
+# Builds go through ccache (its cache lives outside the checkout, ~/.cache/ccache), with paths made
+# relative to the checkout so that a fresh clone elsewhere hits the same cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/install-deps.sh
 jobs=$(nproc)
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-8G}"
+cmake_args=(-G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+started=$SECONDS
+stage() { echo "== [$((SECONDS - started))s] $*"; }
 
-echo "== build (RelWithDebInfo) and test"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+stage "build (RelWithDebInfo) and test"
+cmake -S . -B build "${cmake_args[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
-echo "== the benchmark suite, --quick (a smoke run; numbers are informational)"
+stage "the benchmark suite, --quick (a smoke run; numbers are informational)"
 BENCH_BUILD_DIR=build BENCH_OUT=build/bench-smoke bench/run.sh --quick
 
-echo "== compile the Windows code with MinGW-w64"
+stage "compile the Windows code with MinGW-w64"
 packaging/mingw-check.sh
 
-echo "== build with ASan+UBSan and test"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHNSPROXY_SANITIZE=ON >/dev/null
+stage "build with ASan+UBSan and test"
+cmake -S . -B build-asan "${cmake_args[@]}" -DCMAKE_BUILD_TYPE=Debug -DHNSPROXY_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+stage "build with ThreadSanitizer and test"
+cmake -S . -B build-tsan "${cmake_args[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHNSPROXY_TSAN=ON >/dev/null
+cmake --build build-tsan -j "$jobs" --target policy_tests watch_tests hns_tests proxy_tests kube-proxy hnssim hnsdiag
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
+  ctest --test-dir build-tsan --output-on-failure -j "$jobs"
+
+stage "done"

@@ -204,14 +204,3 @@ TEST_CASE("programmer: phases run in order; within one, operations run in parall
     CHECK(hnsHolds(x.sim->snapshot()) == expectedHolds(x.prog.applied()));
   }
 }
-
-TEST_CASE("id registry: a local endpoint wins over a remote one with the same IP (kubernetes#138000)") {
-  IdRegistry ids;
-  ids.setManagedEndpoint(ip("10.244.2.2"), "REMOTE");
-  CHECK(ids.backend(ip("10.244.2.2")) == "REMOTE");
-  ids.updateLocal({"LOCAL"}, {{"LOCAL", ips({"10.244.2.2"})}}, {});
-  CHECK(ids.backend(ip("10.244.2.2")) == "LOCAL");
-  ids.updateLocal({}, {}, {});  // the pod went
-  CHECK(ids.backend(ip("10.244.2.2")) == "REMOTE");
-  CHECK(ids.knownEndpointIds() == std::unordered_set<std::string>{"REMOTE"});
-}

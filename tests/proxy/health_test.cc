@@ -7,7 +7,6 @@
 
 #include "http_client.h"
 #include "proxy/health.h"
-#include "proxy/metrics.h"
 
 using namespace hnsproxy;
 using namespace hnsproxy::proxy;
@@ -50,37 +49,6 @@ TEST_CASE("healthz and livez bodies, codes and headers") {
   CHECK(metrics.find("kubeproxy_proxy_healthz_total{code=\"200\"} 1") != std::string::npos);
   CHECK(metrics.find("kubeproxy_proxy_healthz_total{code=\"503\"} 1") != std::string::npos);
   CHECK(metrics.find("kubeproxy_proxy_livez_total{code=\"200\"} 1") != std::string::npos);
-}
-
-TEST_CASE("metrics: every kernelspace kube-proxy family, histograms with cumulative buckets") {
-  Metrics m;
-  m.syncDuration.observe(0.0015);
-  m.syncDuration.observe(0.5);
-  m.networkProgrammingDuration.observe(0.3);
-  m.addChanges(3, 7);
-  m.setNoLocalEndpoints(1, 2);
-  m.addCounter("hnsproxy_x_total", "x", "kind=\"a\"", 2);
-  m.setExtra([] { return std::string("hnsproxy_extra 1\n"); });
-  std::string t = m.render();
-  for (const char* family :
-       {"kubeproxy_sync_proxy_rules_duration_seconds", "kubeproxy_sync_proxy_rules_last_timestamp_seconds",
-        "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds", "kubeproxy_sync_proxy_rules_endpoint_changes_pending",
-        "kubeproxy_sync_proxy_rules_endpoint_changes_total", "kubeproxy_sync_proxy_rules_service_changes_pending",
-        "kubeproxy_sync_proxy_rules_service_changes_total", "kubeproxy_proxy_healthz_total", "kubeproxy_proxy_livez_total",
-        "kubeproxy_network_programming_duration_seconds", "kubeproxy_sync_proxy_rules_no_local_endpoints_total",
-        "kubernetes_feature_enabled"}) {
-    INFO(family);
-    CHECK(t.find(std::string("# TYPE ") + family + " ") != std::string::npos);
-  }
-  CHECK(t.find("kubeproxy_sync_proxy_rules_duration_seconds_bucket{le=\"0.001\"} 0") != std::string::npos);
-  CHECK(t.find("kubeproxy_sync_proxy_rules_duration_seconds_bucket{le=\"0.002\"} 1") != std::string::npos);
-  CHECK(t.find("kubeproxy_sync_proxy_rules_duration_seconds_bucket{le=\"+Inf\"} 2") != std::string::npos);
-  CHECK(t.find("kubeproxy_sync_proxy_rules_duration_seconds_count 2") != std::string::npos);
-  CHECK(t.find("kubeproxy_network_programming_duration_seconds_bucket{le=\"0.5\"} 1") != std::string::npos);
-  CHECK(t.find("kubeproxy_sync_proxy_rules_endpoint_changes_total 7") != std::string::npos);
-  CHECK(t.find("kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy=\"external\"} 2") != std::string::npos);
-  CHECK(t.find("hnsproxy_x_total{kind=\"a\"} 2") != std::string::npos);
-  CHECK(t.find("hnsproxy_extra 1") != std::string::npos);
 }
 
 TEST_CASE("HTTP servers on loopback: health-check node ports answer per service, and close when gone") {

@@ -4,6 +4,10 @@
 #include <fstream>
 #include <unistd.h>
 
+#include <algorithm>
+#include <set>
+#include <sstream>
+
 #include "proxy/options.h"
 
 using namespace hnsproxy;
@@ -226,4 +230,147 @@ TEST_CASE("--write-config-to output loads back as the same configuration") {
   CHECK(b.forwardHealthCheckVip == a.forwardHealthCheckVip);
   CHECK(b.featureGates == a.featureGates);
   CHECK(back->notes.empty());
+}
+
+TEST_CASE("command-line order is honoured as pflag applies it: the last of two spellings wins") {
+  auto a = parse({"--sync-period=10s", "--iptables-sync-period=20s"});
+  REQUIRE(a);
+  CHECK(a->options.syncPeriod == std::chrono::seconds(20));
+  auto b = parse({"--iptables-sync-period=20s", "--sync-period=10s"});
+  REQUIRE(b);
+  CHECK(b->options.syncPeriod == std::chrono::seconds(10));
+  auto c = parse({"--v=2", "-v", "5", "--v=3"});
+  REQUIRE(c);
+  CHECK(c->options.verbosity == 3);
+}
+
+TEST_CASE("pflag's shorthands, flag terminator and argument errors") {
+  auto adj = parse({"-v4"});
+  REQUIRE(adj);
+  CHECK(adj->options.verbosity == 4);
+  auto eq = parse({"-v=6", "-ojson"});
+  REQUIRE(eq);
+  CHECK(eq->options.verbosity == 6);
+  CHECK(eq->options.output == "json");
+  auto help = parse({"-h"});
+  REQUIRE(help);
+  CHECK(help->help);
+  struct Case {
+    std::vector<std::string> args;
+    const char* expect;
+  };
+  for (const auto& c : std::vector<Case>{{{"-x"}, "unknown shorthand flag: 'x' in -x"},
+                                         {{"--network-name"}, "flag needs an argument: --network-name"},
+                                         {{"--v=1", "--", "--v=2"}, "does not take any arguments, got [--v=2]"},
+                                         {{"--o=json"}, "unknown flag: --o"}}) {
+    INFO(c.expect);
+    auto r = parse(c.args);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find(c.expect) != std::string::npos);
+  }
+}
+
+TEST_CASE("--help is in pflag's layout: one line a flag, aligned, with types and non-zero defaults") {
+  std::string h = usage();
+  CHECK(h.find("Usage:\n  kube-proxy [flags]\n\nFlags:\n") != std::string::npos);
+  CHECK(h.find("[ --") == std::string::npos);  // not Boost's layout
+  std::istringstream in(h.substr(h.find("Flags:\n") + 7));
+  std::size_t column = 0;
+  std::vector<std::string> names;
+  for (std::string line; std::getline(in, line);) {
+    REQUIRE((line.rfind("      --", 0) == 0 || line.rfind("  -", 0) == 0));
+    // The help text starts in one column for every flag: after the longest name and type + 3.
+    auto start = line.find("   ", line.find("--"));
+    REQUIRE(start != std::string::npos);
+    std::size_t col = line.find_first_not_of(' ', start);
+    if (column == 0) column = col;
+    CHECK(col == column);
+    names.push_back(line.substr(line.find("--") + 2, line.find_first_of(" ", line.find("--")) - line.find("--") - 2));
+  }
+  CHECK(std::is_sorted(names.begin(), names.end()));  // pflag sorts by name
+  auto lineOf = [&](const std::string& flag) {
+    auto at = h.find("--" + flag + " ");
+    return at == std::string::npos ? std::string() : h.substr(at, h.find('\n', at) - at);
+  };
+  CHECK(lineOf("healthz-bind-address").find("string") != std::string::npos);
+  CHECK(lineOf("healthz-bind-address").find("(default \"0.0.0.0:10256\")") != std::string::npos);
+  CHECK(lineOf("iptables-sync-period").find("duration") != std::string::npos);
+  CHECK(lineOf("iptables-sync-period").find("(default 30s)") != std::string::npos);
+  CHECK(lineOf("enable-dsr").find("(default") == std::string::npos);  // false is the zero value
+  CHECK(lineOf("version").find("version[=true]") != std::string::npos);
+  CHECK(h.find("  -v, --v Level") != std::string::npos);
+  CHECK(h.find("  -h, --help") != std::string::npos);
+  CHECK(lineOf("healthz-port").empty());  // deprecated upstream: hidden, still accepted
+  CHECK(parse({"--healthz-port=0"})->options.healthzBindAddress.empty());
+}
+
+TEST_CASE("the config file: windowsRunAsService acts like --windows-service; nested unknown fields are named") {
+  std::string yaml = tempFile("svc.yaml", R"(apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+windowsRunAsService: true
+winkernel: {networkName: cbr0, typo: 1}
+iptables: {syncPeriod: 45s, notAField: x}
+ipvs: {scheduler: rr}
+)");
+  auto r = parse({"--config=" + yaml});
+  REQUIRE(r);
+  CHECK(r->options.windowsService);
+  std::string notes;
+  for (const auto& n : r->notes) notes += n + "\n";
+  CHECK(notes.find("unknown field \"winkernel.typo\"") != std::string::npos);
+  CHECK(notes.find("unknown field \"iptables.notAField\"") != std::string::npos);
+  CHECK(notes.find("ipvs") == std::string::npos);  // a valid upstream section, unused on Windows
+
+  auto huge = parse({"--config=" + tempFile("v.yaml", "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: "
+                                                       "KubeProxyConfiguration\nlogging: {verbosity: 99999999999}\n")});
+  REQUIRE_FALSE(huge);
+  CHECK(huge.error().message.find("field logging.verbosity") != std::string::npos);
+  CHECK(huge.error().message.find("must be between 0 and 2147483647") != std::string::npos);
+}
+
+TEST_CASE("every option is declared once, and what one writes the other reads") {
+  std::set<std::string_view> names;
+  for (const auto& o : optionTable()) {
+    INFO(o.name);
+    CHECK(names.insert(o.name).second);
+    CHECK(!o.help.empty());
+    CHECK(o.set != nullptr);
+    CHECK(o.get != nullptr);
+    // The default a flag shows round-trips through its own parser.
+    Options d;
+    std::string v = o.get(d, o);
+    if (o.name != "help") CHECK(o.set(d, o, v));
+    CHECK(o.get(d, o) == v);
+  }
+  for (const auto& line : flagLines(Options{})) CHECK(line.rfind("FLAG: --", 0) == 0);
+  Options withPassword;
+  withPassword.master = "https://admin:s3cret@10.0.0.1:6443";
+  bool redacted = false;
+  for (const auto& line : flagLines(withPassword)) {
+    CHECK(line.find("s3cret") == std::string::npos);
+    redacted |= line == "FLAG: --master=\"https://<redacted>@10.0.0.1:6443\"";
+  }
+  CHECK(redacted);
+}
+
+TEST_CASE("service mode: the flag, the config file's windowsRunAsService, and a start that cannot parse") {
+  auto args = [](std::vector<std::string> v) {
+    static std::vector<std::string> keep;
+    keep = std::move(v);
+    keep.insert(keep.begin(), "kube-proxy");
+    static std::vector<const char*> argv;
+    argv.clear();
+    for (const auto& a : keep) argv.push_back(a.c_str());
+    return std::make_pair(static_cast<int>(argv.size()), argv.data());
+  };
+  auto [n1, a1] = args({"--network-name=cbr0"});
+  CHECK_FALSE(runsAsWindowsService(n1, a1));
+  auto [n2, a2] = args({"--windows-service", "--network-name=cbr0"});
+  CHECK(runsAsWindowsService(n2, a2));
+  std::string yaml = tempFile("svc2.yaml", "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
+                                           "windowsRunAsService: true\n");
+  auto [n3, a3] = args({"--config=" + yaml});
+  CHECK(runsAsWindowsService(n3, a3));
+  auto [n4, a4] = args({"--windows_service", "--no-such-flag"});  // the SCM must hear about the bad flag
+  CHECK(runsAsWindowsService(n4, a4));
 }

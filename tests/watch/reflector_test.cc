@@ -11,10 +11,12 @@
 #include "watch/api_client.h"
 #include "watch/kubeconfig.h"
 #include "watch/reflector.h"
+#include "watch_fixture.h"
 
 using namespace hnsproxy;
 using namespace hnsproxy::watch;
 using hnsproxy::test::TestApiServer;
+using namespace hnsproxy::watch::test;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -54,14 +56,6 @@ struct Recorder : EventSink {
   }
 };
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return cond();
-}
 
 json service(const std::string& name, const std::string& ip, int port = 80, json labels = json::object()) {
   return json{{"apiVersion", "v1"}, {"kind", "Service"},
@@ -69,20 +63,7 @@ json service(const std::string& name, const std::string& ip, int port = 80, json
               {"spec", {{"clusterIP", ip}, {"ports", {{{"name", "http"}, {"port", port}}}}}}};
 }
 
-fs::path tempDir(const std::string& n) {
-  auto d = fs::temp_directory_path() / ("hnsproxy-refl-" + std::to_string(::getpid()) + "-" + n);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
 
-ClientConfig configFor(const TestApiServer& s) {
-  ClientConfig c;
-  c.server = s.url();
-  c.caData = s.pki().ca.pem.certPem;
-  c.token = "t0ken-v1";
-  return c;
-}
 
 struct Running {
   std::unique_ptr<Reflector> r;
@@ -261,129 +242,4 @@ TEST_CASE("reflector: paginated list of many objects; EndpointSlices and this No
           }) == 1);
   }
   CHECK(server.listRequests() == 3 + 1 + 1);  // 1201 services in pages of 500
-}
-
-TEST_CASE("api client: token rotation from a token file, TLS verification failures, client certificates") {
-  TestApiServer server;
-  fs::path d = tempDir("auth");
-  std::ofstream(d / "token") << "t0ken-v1\n";
-  ClientConfig cfg = configFor(server);
-  cfg.token.clear();
-  cfg.tokenFile = (d / "token").string();
-  auto c = ApiClient::create(cfg, "ua");
-  REQUIRE(c);
-  auto ok = (*c)->get("/api/v1/services");
-  REQUIRE(ok);
-  CHECK(ok->status == 200);
-  server.setToken("t0ken-v2");
-  std::ofstream(d / "token", std::ios::trunc) << "t0ken-v2\n";
-  auto rotated = (*c)->get("/api/v1/services");  // 401, the file is re-read, the request repeated
-  REQUIRE(rotated);
-  CHECK(rotated->status == 200);
-  CHECK(server.unauthorized() == 1);
-
-  ClientConfig wrongCa = configFor(server);
-  wrongCa.caData = server.pki().otherCa.pem.certPem;
-  auto w = ApiClient::create(wrongCa, "ua");
-  REQUIRE(w);
-  auto failed = (*w)->get("/api/v1/services", std::chrono::seconds(5));
-  REQUIRE_FALSE(failed);
-  CHECK(failed.error().message.find("TLS handshake with " + server.url() + " failed") != std::string::npos);
-  CHECK(failed.error().message.find("certificate") != std::string::npos);
-
-  ClientConfig byCert = configFor(server);
-  byCert.token.clear();
-  std::ofstream(d / "client.crt") << server.pki().client.pem.certPem;
-  std::ofstream(d / "client.key") << server.pki().client.pem.keyPem;
-  byCert.clientCertFile = (d / "client.crt").string();
-  byCert.clientKeyFile = (d / "client.key").string();
-  auto cc = ApiClient::create(byCert, "ua");
-  REQUIRE(cc);
-  auto certOk = (*cc)->get("/api/v1/nodes");
-  REQUIRE(certOk);
-  CHECK(certOk->status == 200);
-
-  ClientConfig insecure = wrongCa;
-  insecure.insecureSkipTlsVerify = true;
-  insecure.token = "t0ken-v2";
-  auto ins = ApiClient::create(insecure, "ua");
-  REQUIRE(ins);
-  CHECK((*ins)->get("/api/v1/nodes")->status == 200);
-}
-
-TEST_CASE("kubeconfig variants: each credential kind, relative paths, plugins refused, in-cluster") {
-  fs::path d = tempDir("kc");
-  fs::create_directories(d / "pki");
-  std::ofstream(d / "pki" / "ca.crt") << "ca";
-  std::ofstream(d / "kubeconfig") << R"(apiVersion: v1
-kind: Config
-current-context: win
-clusters:
-- name: c1
-  cluster: {server: "https://10.0.0.1:6443", certificate-authority: pki/ca.crt}
-- name: c2
-  cluster: {server: "https://10.0.0.2:6443", certificate-authority-data: aGVsbG8=, insecure-skip-tls-verify: false}
-users:
-- name: tokenfile
-  user: {tokenFile: pki/token}
-- name: certs
-  user: {client-certificate: pki/c.crt, client-key: /abs/c.key}
-- name: data
-  user: {client-certificate-data: Y2VydA==, client-key-data: a2V5, token: abc}
-- name: plugin
-  user: {exec: {command: aws}}
-contexts:
-- name: win
-  context: {cluster: c1, user: tokenfile}
-- name: other
-  context: {cluster: c2, user: data}
-- name: certs
-  context: {cluster: c1, user: certs}
-- name: plugin
-  context: {cluster: c1, user: plugin}
-)";
-  auto a = loadKubeconfig((d / "kubeconfig").string());
-  INFO((a ? std::string() : a.error().message));
-  REQUIRE(a);
-  CHECK(a->server == "https://10.0.0.1:6443");
-  CHECK(a->caFile == (d / "pki" / "ca.crt").string());
-  CHECK(a->tokenFile == (d / "pki" / "token").string());
-  auto withMaster = loadKubeconfig((d / "kubeconfig").string(), "https://10.9.9.9:443");
-  CHECK(withMaster->server == "https://10.9.9.9:443");
-  auto edit = [&](const std::string& ctx) {
-    std::ifstream in(d / "kubeconfig");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string t = ss.str();
-    t.replace(t.find("current-context: win"), 20, "current-context: " + ctx);
-    std::ofstream(d / ("kc-" + ctx)) << t;
-    return loadKubeconfig((d / ("kc-" + ctx)).string());
-  };
-  auto data = edit("other");
-  REQUIRE(data);
-  CHECK(data->caData == "hello");
-  CHECK(data->clientCertData == "cert");
-  CHECK(data->clientKeyData == "key");
-  CHECK(data->token == "abc");
-  auto certs = edit("certs");
-  REQUIRE(certs);
-  CHECK(certs->clientCertFile == (d / "pki" / "c.crt").string());
-  CHECK(certs->clientKeyFile == "/abs/c.key");
-  auto plugin = edit("plugin");
-  REQUIRE_FALSE(plugin);
-  CHECK(plugin.error().message.find("exec credential plugin") != std::string::npos);
-  auto missing = edit("nope");
-  REQUIRE_FALSE(missing);
-  CHECK(missing.error().message.find("context \"nope\" not found") != std::string::npos);
-
-  fs::create_directories(d / "root/var/run/secrets/kubernetes.io/serviceaccount");
-  std::ofstream(d / "root/var/run/secrets/kubernetes.io/serviceaccount/token") << "sa-token";
-  ::setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
-  ::setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-  auto ic = inClusterConfig((d / "root").string());
-  REQUIRE(ic);
-  CHECK(ic->server == "https://10.96.0.1:443");
-  CHECK(ic->tokenFile.find("serviceaccount/token") != std::string::npos);
-  ::unsetenv("KUBERNETES_SERVICE_HOST");
-  CHECK_FALSE(inClusterConfig((d / "root").string()));
 }

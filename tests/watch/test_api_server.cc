@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ranges>
 
+#include <set>
 #include <sstream>
 #include <sys/socket.h>
 
@@ -26,8 +27,11 @@ struct TestApiServer::Impl {
   asio::io_context io;
   tcp::acceptor acceptor{io};
   ssl::context ctx{ssl::context::tls_server};
+  // The descriptors of open connections, so that the destructor can wake their blocking reads
+  // with shutdown(2) without touching asio's socket objects from another thread. A connection
+  // removes its descriptor (under the lock) before it closes, so a reused number is never hit.
   std::mutex socketsMu;
-  std::vector<std::weak_ptr<tcp::socket>> sockets;
+  std::set<int> openFds;
 };
 
 namespace {
@@ -117,21 +121,19 @@ TestApiServer::TestApiServer(Options o) : opts_(std::move(o)), impl_(std::make_u
   impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
   impl_->acceptor.bind(ep);
   impl_->acceptor.listen();
+  listenFd_ = impl_->acceptor.native_handle();
   acceptThread_ = std::thread([this] { acceptLoop(); });
 }
 
 TestApiServer::~TestApiServer() {
   stop_ = true;
   cv_.notify_all();
-  beast::error_code ec;
-  ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);  // wakes the blocking accept()
-  impl_->acceptor.close(ec);
+  ::shutdown(listenFd_, SHUT_RDWR);  // wakes the blocking accept(); the acceptor is closed by its thread
+  if (acceptThread_.joinable()) acceptThread_.join();
   {
     std::lock_guard<std::mutex> lock(impl_->socketsMu);
-    for (auto& w : impl_->sockets)
-      if (auto s = w.lock()) s->shutdown(tcp::socket::shutdown_both, ec);
+    for (int fd : impl_->openFds) ::shutdown(fd, SHUT_RDWR);  // wakes blocking reads and writes
   }
-  if (acceptThread_.joinable()) acceptThread_.join();
   for (auto& t : connThreads_)
     if (t.joinable()) t.join();
 }
@@ -222,14 +224,16 @@ void TestApiServer::acceptLoop() {
     auto sock = std::make_shared<tcp::socket>(impl_->io);
     beast::error_code ec;
     impl_->acceptor.accept(*sock, ec);
-    if (ec || stop_) return;
+    if (ec || stop_) break;
     sock->set_option(tcp::no_delay(true), ec);  // as Go's net/http: events are small writes
     {
       std::lock_guard<std::mutex> lock(impl_->socketsMu);
-      impl_->sockets.push_back(sock);
+      impl_->openFds.insert(sock->native_handle());
     }
     connThreads_.emplace_back([this, sock] { serve(sock); });
   }
+  beast::error_code ec;
+  impl_->acceptor.close(ec);
 }
 
 void TestApiServer::serve(std::shared_ptr<void> conn) {
@@ -253,6 +257,10 @@ void TestApiServer::serve(std::shared_ptr<void> conn) {
   } catch (const std::exception&) {
   }
   beast::error_code ec;
+  {
+    std::lock_guard<std::mutex> lock(impl_->socketsMu);
+    impl_->openFds.erase(sock->native_handle());
+  }
   sock->shutdown(tcp::socket::shutdown_both, ec);
   sock->close(ec);
 }

@@ -1,0 +1,35 @@
+#include <catch2/catch.hpp>
+
+#include "hns/id_registry.h"
+#include "policy/fixtures.h"
+
+using namespace hnsproxy;
+using namespace hnsproxy::hns;
+using policy::test::ip;
+using policy::test::ips;
+
+TEST_CASE("id registry: a local endpoint wins over a remote one with the same IP (kubernetes#138000)") {
+  IdRegistry ids;
+  ids.setManagedEndpoint(ip("10.244.2.2"), "REMOTE");
+  CHECK(ids.backend(ip("10.244.2.2")) == "REMOTE");
+  ids.updateLocal({"LOCAL"}, {{"LOCAL", ips({"10.244.2.2"})}}, {});
+  CHECK(ids.backend(ip("10.244.2.2")) == "LOCAL");
+  ids.updateLocal({}, {}, {});  // the pod went
+  CHECK(ids.backend(ip("10.244.2.2")) == "REMOTE");
+  CHECK(ids.knownEndpointIds() == std::unordered_set<std::string>{"REMOTE"});
+}
+
+TEST_CASE("id registry: endpoint addresses by ID for reading load balancers back; load balancers by frontend") {
+  IdRegistry ids;
+  ids.reset({{}, {{ip("10.244.2.5"), "R1"}}, {{ip("10.244.1.10"), "L1"}, {ip("fd00::10"), "L1"}}, {"F1"}});
+  auto by = ids.endpointAddresses();
+  CHECK(by.at("R1") == ips({"10.244.2.5"}));
+  CHECK(by.at("L1").size() == 2);  // a dual-stack pod: both addresses
+  policy::LbKey k{policy::IpFamily::V4, policy::Protocol::TCP, ip("10.96.0.1"), 80};
+  CHECK_FALSE(ids.loadBalancer(k));
+  ids.setLoadBalancer(k, "LB1");
+  CHECK(ids.loadBalancer(k) == "LB1");
+  ids.eraseLoadBalancer(k);
+  CHECK_FALSE(ids.loadBalancer(k));
+  CHECK(ids.knownEndpointIds() == std::unordered_set<std::string>{"R1", "L1", "F1"});
+}

@@ -1,0 +1,45 @@
+// Helpers shared by the watch tests that talk to the in-repo API server.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+#include "test_api_server.h"
+#include "watch/kubeconfig.h"
+
+namespace hnsproxy::watch::test {
+
+namespace fs = std::filesystem;
+using hnsproxy::test::TestApiServer;
+
+// Polls `cond` until it holds or `timeout` passes (bounded; for the server's threads only).
+inline bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return cond();
+}
+
+inline fs::path tempDir(const std::string& n) {
+  auto d = fs::temp_directory_path() / ("hnsproxy-refl-" + std::to_string(::getpid()) + "-" + n);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// A client configuration that trusts the server's CA and sends its token.
+inline ClientConfig configFor(const TestApiServer& s) {
+  ClientConfig c;
+  c.server = s.url();
+  c.caData = s.pki().ca.pem.certPem;
+  c.token = "t0ken-v1";
+  return c;
+}
+
+}  // namespace hnsproxy::watch::test
