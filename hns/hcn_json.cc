@@ -1,5 +1,11 @@
 #include "hns/hcn_json.h"
 
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -307,33 +313,50 @@ Result<HnsSnapshot> loadSnapshot(const std::string& path) {
   return r;
 }
 
-Status saveSnapshot(const HnsSnapshot& s, const std::string& path) {
-  std::string text = toJson(s).dump(2) + "\n";
-  std::string tmp = path + ".tmp";
+Status writeFileAtomically(const std::string& path, const std::string& content) {
 #ifndef _WIN32
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return Error(ErrorCode::Transient, "cannot write " + tmp);
+  // A temporary file of our own in the same folder: a fresh name, O_EXCL|O_NOFOLLOW and mode 0600,
+  // so that in a shared folder nobody can plant a link or a file under it for us to write through.
+  std::string tmp;
+  int fd = -1;
+  std::random_device rd;
+  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+    tmp = fmt::format("{}.tmp.{}.{:08x}", path, ::getpid(), rd());
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) return Error(ErrorCode::Transient, "cannot create a temporary file beside " + path + ": " + std::strerror(errno));
   std::size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+  while (off < content.size()) {
+    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
+      int e = errno;
       ::close(fd);
       ::unlink(tmp.c_str());
-      return Error(ErrorCode::Transient, "cannot write " + tmp);
+      return Error(ErrorCode::Transient, "cannot write " + tmp + ": " + std::strerror(e));
     }
     off += static_cast<std::size_t>(n);
   }
   ::fsync(fd);
   ::close(fd);
 #else
+  std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
+    out << content;
     if (!out) return Error(ErrorCode::Transient, "cannot write " + tmp);
   }
 #endif
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Error(ErrorCode::Transient, "cannot rename " + tmp + " to " + path);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Error(ErrorCode::Transient, "cannot rename " + tmp + " to " + path);
+  }
   return Ok{};
+}
+
+Status saveSnapshot(const HnsSnapshot& s, const std::string& path) {
+  return writeFileAtomically(path, toJson(s).dump(2) + "\n");
 }
 
 }  // namespace hnsproxy::hns

@@ -95,7 +95,9 @@ struct HnsSnapshot {
 Result<HnsSnapshot> snapshotFromJson(const nlohmann::json& j);
 nlohmann::json toJson(const HnsSnapshot& s);
 Result<HnsSnapshot> loadSnapshot(const std::string& path);
-// Written atomically: a temporary file in the same folder (mode 0600), flushed, then renamed.
+// Written atomically: a temporary file of our own beside it (a fresh name, O_EXCL|O_NOFOLLOW, mode
+// 0600), flushed, then renamed over the path. Also --write-config-to's writer.
+Status writeFileAtomically(const std::string& path, const std::string& content);
 Status saveSnapshot(const HnsSnapshot& s, const std::string& path);
 
 }  // namespace hnsproxy::hns

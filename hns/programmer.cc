@@ -62,9 +62,11 @@ Status Programmer::withRetries(const std::function<Status()>& call) {
   Status st = Ok{};
   for (int attempt = 0; attempt < opts_.maxAttempts; ++attempt) {
     if (attempt > 0) {
+      if (opts_.stop && opts_.stop()) return st;  // shutting down: no retry
       ++applyRetries_;
       ++retries_;
       sleep_(backoff(attempt - 1));
+      if (opts_.stop && opts_.stop()) return st;  // the stop came during the backoff
     }
     st = call();
     if (st || !st.error().retryable()) return st;
@@ -232,6 +234,18 @@ Status Programmer::modifyLoadBalancer(const LoadBalancer& lb) {
 }
 
 Status Programmer::runOp(const Op& op) {
+  if (opts_.stop && opts_.stop()) return Error(ErrorCode::Transient, "not started: kube-proxy is stopping");
+  if (opts_.abortAfterTransientFailures && transientRun_ >= opts_.abortAfterTransientFailures)
+    return Error(ErrorCode::Transient, "not started: HNS failed the last " +
+                                           std::to_string(opts_.abortAfterTransientFailures) +
+                                           " operations in a row; the sync is retried");
+  Status st = dispatch(op);
+  if (st) transientRun_ = 0;
+  else if (st.error().retryable()) ++transientRun_;
+  return st;
+}
+
+Status Programmer::dispatch(const Op& op) {
   switch (op.kind) {
     case OpKind::CreateEndpoint: return createEndpoint(op.endpoint);
     case OpKind::DeleteEndpoint: return deleteEndpoint(op.endpoint);
@@ -259,6 +273,7 @@ void Programmer::deleteDuplicates(ApplyReport& report) {
 ApplyReport Programmer::apply(const Plan& plan) {
   ApplyReport report;
   applyRetries_ = 0;
+  transientRun_ = 0;
   ++plans_;
   opsPlanned_ += plan.ops.size();
   lastPlanSize_ = plan.ops.size();
@@ -302,6 +317,7 @@ ApplyReport Programmer::apply(const Plan& plan) {
   }
   dropNetworkHandle();
   report.retries = applyRetries_;
+  report.abandoned = opts_.abortAfterTransientFailures && transientRun_ >= opts_.abortAfterTransientFailures;
   return report;
 }
 

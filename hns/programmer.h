@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <string>
@@ -41,6 +42,14 @@ struct ProgrammerOptions {
   std::chrono::milliseconds backoffInitial{50};
   std::chrono::milliseconds backoffMax{5000};
   std::uint32_t jitterSeed = 0;  // 0: seeded from the clock
+  // Shutdown: once it returns true no call is retried and the rest of a plan is not started (each
+  // left operation is reported as failed and stays pending), so a stop is honoured within one HNS
+  // call however many operations fail.
+  std::function<bool()> stop;
+  // When this many operations in a row have failed transiently after their retries, HNS is taken
+  // to be down: the rest of the plan is not started (reported as failed, kept pending) and the
+  // sync ends, to be retried, instead of walking thousands of operations through their backoff.
+  std::size_t abortAfterTransientFailures = 16;  // 0: never
 };
 
 // An operation that failed after its retries, and why.
@@ -56,6 +65,7 @@ struct ApplyReport {
   std::size_t retries = 0;
   std::vector<Failure> failures;
   bool complete() const { return failed == 0 && failures.empty(); }
+  bool abandoned = false;  // HNS looked down: the plan was cut short (see abortAfterTransientFailures)
   // Some operation found the network gone (the CNI deleted or re-created it).
   bool networkGone() const;
 };
@@ -89,6 +99,7 @@ class Programmer {
 
  private:
   Status runOp(const policy::Op& op);
+  Status dispatch(const policy::Op& op);
   Status withRetries(const std::function<Status()>& call);
   Result<HcnLoadBalancer> documentFor(const policy::LoadBalancer& lb) const;
   Status createLoadBalancer(const policy::LoadBalancer& lb);
@@ -119,6 +130,7 @@ class Programmer {
   std::atomic<bool> modifySupported_{true};
   std::atomic<std::uint64_t> retries_{0}, opsSucceeded_{0}, opsFailed_{0}, duplicatesDeleted_{0};
   std::atomic<std::size_t> applyRetries_{0};  // retries of the apply() in progress
+  std::atomic<std::size_t> transientRun_{0};  // operations in a row that failed transiently
   std::atomic<std::uint64_t> plans_{0}, opsPlanned_{0};
   std::atomic<std::size_t> lastPlanSize_{0};
 

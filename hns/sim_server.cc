@@ -48,13 +48,28 @@ SimServer::SimServer(asio::io_context& io, SimulatedHns& sim, std::string socket
 SimServer::~SimServer() { stop(); }
 
 Status SimServer::start() {
-  ::unlink(path_.c_str());
+  // The path may hold another hnssim's live socket (refuse: two servers would fight over state),
+  // a stale socket of a dead one (replace it), or something else (never delete what is not ours).
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode))
+      return Error(ErrorCode::InvalidInput, "hnssim: " + path_ + " exists and is not a socket; not removed");
+    boost::system::error_code probe;
+    local::socket s(io_);
+    s.connect(local::endpoint(path_), probe);
+    if (!probe) return Error(ErrorCode::AlreadyExists, "hnssim: another hnssim is serving " + path_);
+    ::unlink(path_.c_str());
+  }
   boost::system::error_code ec;
   acceptor_ = std::make_unique<local::acceptor>(io_);
   acceptor_->open(local(), ec);
   if (!ec) acceptor_->bind(local::endpoint(path_), ec);
   if (ec) return Error(ErrorCode::InvalidInput, "hnssim: cannot bind " + path_ + ": " + ec.message());
   ::chmod(path_.c_str(), 0600);
+  if (::lstat(path_.c_str(), &st) == 0) {
+    inode_ = st.st_ino;
+    device_ = st.st_dev;
+  }
   acceptor_->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error(ErrorCode::InvalidInput, "hnssim: cannot listen on " + path_ + ": " + ec.message());
   accept();
@@ -65,7 +80,10 @@ void SimServer::stop() {
   if (acceptor_ && acceptor_->is_open()) {
     boost::system::error_code ec;
     acceptor_->close(ec);
-    ::unlink(path_.c_str());
+    // Only the socket this server bound: another one may have replaced it at the same path.
+    struct stat st {};
+    if (::lstat(path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == inode_ && st.st_dev == device_)
+      ::unlink(path_.c_str());
   }
 }
 

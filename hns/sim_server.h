@@ -29,6 +29,7 @@ class SimServer {
   std::string path_;
   std::function<void()> onMutation_;
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
+  unsigned long long inode_ = 0, device_ = 0;  // the socket file this server bound
 };
 
 }  // namespace hnsproxy::hns

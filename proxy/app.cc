@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "hns/hcn_json.h"
 #include "proxy/logging.h"
 #include "proxy/options.h"
 #include "proxy/run_modes.h"
@@ -63,18 +64,8 @@ void logStartup(const ParsedCommandLine& parsed) {
 }
 
 Status writeConfig(const Options& o) {
-  std::string tmp = o.writeConfigTo + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << configYaml(o);
-    if (!f) return Error(ErrorCode::InvalidInput, "cannot write " + o.writeConfigTo);
-  }
-#ifndef _WIN32
-  ::chmod(tmp.c_str(), 0600);
-#endif
-  std::error_code ec;
-  std::filesystem::rename(tmp, o.writeConfigTo, ec);
-  if (ec) return Error(ErrorCode::InvalidInput, "cannot write " + o.writeConfigTo + ": " + ec.message());
+  if (auto st = hns::writeFileAtomically(o.writeConfigTo, configYaml(o)); !st)
+    return Error(ErrorCode::InvalidInput, "cannot write " + o.writeConfigTo + ": " + st.error().message);
   return Ok{};
 }
 

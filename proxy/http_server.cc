@@ -16,17 +16,31 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   tcp::acceptor acceptor;
   Impl(asio::io_context& i, HttpHandler h) : io(i), handler(std::move(h)), acceptor(i) {}
 
+  asio::steady_timer retry{io};
+
+  // An accept that fails for any reason but the acceptor being closed (out of descriptors,
+  // ECONNABORTED, ENOBUFS) is tried again shortly: the health endpoint must not die for good
+  // because of one bad moment, and it is reachable from the network.
   void accept() {
     auto self = shared_from_this();
     acceptor.async_accept([self](boost::system::error_code ec, tcp::socket s) {
-      if (ec) return;  // closed
-      serve(self, std::make_shared<beast::tcp_stream>(std::move(s)));
+      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;  // closed by stop()
+      if (ec) {
+        self->retry.expires_after(std::chrono::milliseconds(100));
+        self->retry.async_wait([self](boost::system::error_code wec) {
+          if (!wec && self->acceptor.is_open()) self->accept();
+        });
+        return;
+      }
+      serve(self, std::make_shared<beast::tcp_stream>(std::move(s)), std::make_shared<beast::flat_buffer>());
       self->accept();
     });
   }
 
-  static void serve(std::shared_ptr<Impl> self, std::shared_ptr<beast::tcp_stream> stream) {
-    auto buffer = std::make_shared<beast::flat_buffer>();
+  // One request after another on a connection; the buffer carries over, so requests a client
+  // pipelined (sent before reading the answers) are all answered, in order.
+  static void serve(std::shared_ptr<Impl> self, std::shared_ptr<beast::tcp_stream> stream,
+                    std::shared_ptr<beast::flat_buffer> buffer) {
     auto parser = std::make_shared<http::request_parser<http::string_body>>();
     parser->body_limit(64 * 1024);
     parser->header_limit(16 * 1024);
@@ -53,13 +67,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                        res->keep_alive(req.keep_alive());
                        res->body() = req.method() == http::verb::head ? std::string() : std::move(r.body);
                        res->prepare_payload();
-                       http::async_write(*stream, *res, [self, stream, res](beast::error_code wec, std::size_t) {
+                       http::async_write(*stream, *res, [self, stream, buffer, res](beast::error_code wec, std::size_t) {
                          if (wec || !res->keep_alive()) {
                            beast::error_code ignored;
                            stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
                            return;
                          }
-                         serve(self, stream);
+                         serve(self, stream, buffer);
                        });
                      });
   }
@@ -104,6 +118,7 @@ void HttpServer::stop() {
   if (!impl_) return;
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
+  impl_->retry.cancel();
 }
 
 unsigned short HttpServer::port() const {

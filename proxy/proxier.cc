@@ -40,8 +40,11 @@ const char* networkTypeName(NetworkType t) {
 }  // namespace
 
 Proxier::Proxier(hns::ReconcilerOptions opts, hns::Api& api, ChangeTracker& tracker, Metrics& metrics,
-                 ProxyHealth& health, hns::Clock clock)
-    : reconciler_(api, std::move(opts), std::move(clock)), tracker_(tracker), metrics_(metrics), health_(health) {}
+                 ProxyHealth& health, hns::Clock clock, hns::Sleep sleep)
+    : reconciler_(api, std::move(opts), std::move(clock), std::move(sleep)),
+      tracker_(tracker),
+      metrics_(metrics),
+      health_(health) {}
 
 Status Proxier::initialize(const std::function<bool()>& stop) {
   auto started = reconciler_.start(stop, [&](const std::string& m) {
@@ -135,10 +138,25 @@ bool Proxier::sync() {
     metrics_.countSync(false);
     return false;
   }
-  for (const auto& f : r.applied.failures) {
+  // The first failures in full, then one summary: an outage under thousands of services is one
+  // screen of log, not thousands of lines.
+  constexpr std::size_t kLoggedFailures = 5;
+  std::map<std::string, std::size_t> byCode;
+  for (std::size_t i = 0; i < r.applied.failures.size(); ++i) {
+    const auto& f = r.applied.failures[i];
     lastErrors_.push_back(f.str());
-    HLOG_ERROR("HNS operation failed; it will be retried", "err", f.str());
+    ++byCode[toString(f.error.code)];
+    if (i < kLoggedFailures) HLOG_ERROR("HNS operation failed; it will be retried", "err", f.str());
   }
+  if (r.applied.failures.size() > kLoggedFailures) {
+    std::string codes;
+    for (const auto& [c, n] : byCode) codes += (codes.empty() ? "" : ", ") + c + "=" + std::to_string(n);
+    HLOG_ERROR("HNS operations failed this sync; they will be retried", "failed", r.applied.failures.size(),
+               "byError", codes);
+  }
+  if (r.applied.abandoned)
+    HLOG_ERROR("HNS is not answering; the rest of this sync's plan was left for the next attempt", "pending",
+               r.applied.failures.size());
   const bool ok = r.ok();
   auto end = std::chrono::steady_clock::now();
   double elapsed = std::chrono::duration<double>(end - start).count();

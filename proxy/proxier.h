@@ -24,7 +24,7 @@ struct HealthSnapshot {
 class Proxier {
  public:
   Proxier(hns::ReconcilerOptions opts, hns::Api& api, ChangeTracker& tracker, Metrics& metrics, ProxyHealth& health,
-          hns::Clock clock = {});
+          hns::Clock clock = {}, hns::Sleep sleep = {});
 
   // Waits for the HNS network (logging while it does), then checks what this node's HNS must
   // support for the configuration. An error here is fatal (the upstream start-up errors).

@@ -48,7 +48,8 @@ std::string osHostname() {
   return lower(buf);
 }
 
-hns::ReconcilerOptions reconcilerOptions(const Options& o, const std::string& nodeName, const std::string& networkName) {
+hns::ReconcilerOptions reconcilerOptions(const Runtime& rt, const Options& o, const std::string& nodeName,
+                                         const std::string& networkName) {
   hns::ReconcilerOptions r;
   r.networkName = networkName;
   r.node.nodeName = nodeName;
@@ -65,6 +66,7 @@ hns::ReconcilerOptions reconcilerOptions(const Options& o, const std::string& no
     r.node.rules.healthzOnAllAddresses = host == "0.0.0.0" || host == "[::]" || host == "::";
   }
   r.winOverlay = o.gate("WinOverlay");
+  r.programmer.stop = [&rt] { return rt.stopRequested(); };
   r.programmer.parallelism = o.hnsParallelism;
   r.verifyPeriod = o.hnsVerifyPeriod;
   return r;
@@ -144,12 +146,14 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const Options& o, std::ostream&
   rt->tracker.setNodeName(rt->nodeName);
   rt->metrics.setFeatureGates(o.featureGates);
   rt->metrics.setExtra([b = rt->backend.get()] { return b->callMetrics(); });
-  rt->proxier = std::make_unique<Proxier>(reconcilerOptions(o, rt->nodeName, rt->networkName), rt->backend->api(),
-                                          rt->tracker, rt->metrics, rt->health);
+  Runtime* r = rt.get();
+  rt->proxier = std::make_unique<Proxier>(reconcilerOptions(*r, o, rt->nodeName, rt->networkName), rt->backend->api(),
+                                          rt->tracker, rt->metrics, rt->health, hns::Clock{},
+                                          [r](std::chrono::milliseconds d) { r->sleepUnlessStopped(d); });
   rt->signals_.async_wait([r = rt.get()](const boost::system::error_code& ec, int sig) {
     if (ec) return;
+    r->requestStop();  // first: logging may block on a full stderr pipe
     HLOG_INFO("Received signal, shutting down; programmed HNS state is left in place", "signal", sig);
-    r->requestStop();
   });
   rt->ioThread_ = std::thread([r = rt.get()] { r->io.run(); });
   return rt;
@@ -168,6 +172,13 @@ void Runtime::requestStop() {
 void Runtime::waitForStop() {
   std::unique_lock<std::mutex> lock(gStopMu);
   while (!stopRequested()) gStopCv.wait_for(lock, std::chrono::milliseconds(100));
+}
+
+void Runtime::sleepUnlessStopped(std::chrono::milliseconds d) {
+  auto until = std::chrono::steady_clock::now() + d;
+  std::unique_lock<std::mutex> lock(gStopMu);
+  while (!stopRequested() && std::chrono::steady_clock::now() < until)
+    gStopCv.wait_until(lock, std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
 }
 
 void Runtime::persist() const {
@@ -270,25 +281,35 @@ int runDaemon(Runtime& rt) {
   runner.start();
   runner.request();
 
-  asio::steady_timer poll(rt.io);
-  std::function<void()> schedulePoll = [&] {
-    poll.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(o.manifestPollInterval));
-    poll.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      (*sources)->poll();
-      schedulePoll();
+  // The manifest directory is read on a thread of its own: parsing a large file (or a file that
+  // blocks) must never hold up the health and metrics listeners, which share the io thread.
+  std::mutex pollMu;
+  std::condition_variable pollCv;
+  bool pollStop = false;
+  std::thread poller;
+  if (!(*sources)->fromApiServer())
+    poller = std::thread([&] {
+      std::unique_lock<std::mutex> lock(pollMu);
+      while (!pollCv.wait_for(lock, o.manifestPollInterval, [&] { return pollStop; })) {
+        lock.unlock();
+        (*sources)->poll();
+        lock.lock();
+      }
     });
-  };
-  if (!(*sources)->fromApiServer()) asio::post(rt.io, schedulePoll);
   HLOG_INFO("Started kube-proxy", "node", rt.nodeName, "network", rt.networkName);
 
   rt.waitForStop();
+  {
+    std::lock_guard<std::mutex> lock(pollMu);
+    pollStop = true;
+  }
+  pollCv.notify_all();
+  if (poller.joinable()) poller.join();
   (*sources)->stop();
   rt.tracker.setOnChange({});
   runner.stop();  // finishes an in-flight sync; programmed state stays in place
   rt.persist();
   rt.stopIo([&] {
-    poll.cancel();
     status.stop();
     serviceHealth.sync({}, {});
   });

@@ -50,6 +50,9 @@ class Runtime {
   void requestStop();
   // Blocks until a stop is requested.
   void waitForStop();
+  // Sleeps for `d`, or less when a stop is requested meanwhile (HNS backoff and waiting use it, so
+  // that SIGTERM is honoured within seconds whatever HNS is doing).
+  void sleepUnlessStopped(std::chrono::milliseconds d);
   // Writes the in-process simulator's state, logging a failure.
   void persist() const;
   // Stops the io thread (after the mode's own io work is cancelled).

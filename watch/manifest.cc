@@ -1,7 +1,15 @@
 #include "watch/manifest.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+
+#ifndef _WIN32
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
@@ -33,8 +41,33 @@ bool isFloat(const std::string& s) {
   return hasDigit && end == s.c_str() + s.size() && s.find_first_not_of("0123456789+-.eE") == std::string::npos;
 }
 
+// Untrusted files (manifests, --config, kubeconfigs) go through here, so the conversion is bounded:
+// a YAML alias repeats the node it names, and a few hundred bytes of nested aliases ("billion
+// laughs") would expand to gigabytes; deep nesting would exhaust the stack.
+constexpr std::size_t kMaxValues = 4u << 20;  // values one file may expand to (4 Mi)
+constexpr int kMaxDepth = 128;                // nesting of mappings and sequences
+
+struct Budget {
+  std::size_t values = 0;
+};
+
+struct TooLarge {
+  std::string what;
+};
+
+json toJsonBounded(const YAML::Node& n, Budget& b, int depth);
+
 // YAML → JSON with the scalar resolution Kubernetes' YAML reader applies to plain scalars.
 json toJson(const YAML::Node& n) {
+  Budget b;
+  return toJsonBounded(n, b, 0);
+}
+
+json toJsonBounded(const YAML::Node& n, Budget& b, int depth) {
+  if (++b.values > kMaxValues)
+    throw TooLarge{"the document expands to more than " + std::to_string(kMaxValues) +
+                   " values (YAML aliases repeating large nodes?)"};
+  if (depth > kMaxDepth) throw TooLarge{"the document nests deeper than " + std::to_string(kMaxDepth) + " levels"};
   switch (n.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined: return nullptr;
@@ -50,34 +83,70 @@ json toJson(const YAML::Node& n) {
     }
     case YAML::NodeType::Sequence: {
       json a = json::array();
-      for (const auto& item : n) a.push_back(toJson(item));
+      for (const auto& item : n) a.push_back(toJsonBounded(item, b, depth + 1));
       return a;
     }
     case YAML::NodeType::Map: {
       json o = json::object();
-      for (const auto& kv : n) o[kv.first.Scalar()] = toJson(kv.second);
+      for (const auto& kv : n) o[kv.first.Scalar()] = toJsonBounded(kv.second, b, depth + 1);
       return o;
     }
   }
   return nullptr;
 }
 
+// kubectl's `kind: List`, expanded without recursion: a List nested in a List (not valid
+// Kubernetes, but seen) is expanded up to kMaxListDepth, deeper ones are an error.
+constexpr int kMaxListDepth = 8;
+
 void addObject(ManifestFile& out, const json& doc, const std::string& file, int line) {
-  if (doc.is_null()) return;  // empty document ("---" alone)
-  if (doc.is_object() && doc.contains("kind") && doc["kind"] == "List") {
-    if (!doc.contains("items") || !doc["items"].is_array()) {
-      out.errors.push_back({file, line, "kind List without an items list"});
-      return;
+  std::vector<std::pair<const json*, int>> stack{{&doc, 0}};
+  while (!stack.empty()) {
+    auto [d, depth] = stack.back();
+    stack.pop_back();
+    if (d->is_null()) continue;  // empty document ("---" alone)
+    if (d->is_object() && d->contains("kind") && (*d)["kind"] == "List") {
+      if (!d->contains("items") || !(*d)["items"].is_array()) {
+        out.errors.push_back({file, line, "kind List without an items list"});
+        continue;
+      }
+      if (depth >= kMaxListDepth) {
+        out.errors.push_back({file, line, "kind List nested deeper than " + std::to_string(kMaxListDepth) + " levels"});
+        continue;
+      }
+      const auto& items = (*d)["items"];
+      for (auto it = items.rbegin(); it != items.rend(); ++it) stack.emplace_back(&*it, depth + 1);  // keep file order
+      continue;
     }
-    for (const auto& item : doc["items"]) addObject(out, item, file, line);
-    return;
+    auto r = decodeObject(*d);
+    if (r) {
+      out.objects.push_back({std::move(r).value(), line});
+    } else if (r.error().code != ErrorCode::NotFound) {
+      out.errors.push_back({file, line, r.error().message});
+    }
   }
-  auto r = decodeObject(doc);
-  if (r) {
-    out.objects.push_back({std::move(r).value(), line});
-  } else if (r.error().code != ErrorCode::NotFound) {
-    out.errors.push_back({file, line, r.error().message});
+}
+
+// JSON nesting, counted before nlohmann builds the document (its parser is iterative, but what
+// walks the result is not all iterative, and a 12,000-deep document has no business here).
+bool nestsTooDeep(const std::string& text, int limit) {
+  int depth = 0;
+  bool inString = false, escaped = false;
+  for (char c : text) {
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') inString = false;
+      continue;
+    }
+    if (c == '"') inString = true;
+    else if (c == '{' || c == '[') {
+      if (++depth > limit) return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
   }
+  return false;
 }
 
 int lineOfOffset(const std::string& text, std::size_t offset) {
@@ -98,6 +167,11 @@ bool looksLikeJson(const std::string& text, const std::string& fileName) {
 ManifestFile parseManifest(const std::string& text, const std::string& fileName) {
   ManifestFile out;
   if (looksLikeJson(text, fileName)) {
+    if (nestsTooDeep(text, kMaxDepth)) {
+      out.syntaxError = true;
+      out.errors.push_back({fileName, 0, "invalid JSON: nested deeper than " + std::to_string(kMaxDepth) + " levels"});
+      return out;
+    }
     try {
       json doc = json::parse(text);
       if (doc.is_array()) {
@@ -120,6 +194,10 @@ ManifestFile parseManifest(const std::string& text, const std::string& fileName)
     out.syntaxError = true;
     out.objects.clear();
     out.errors.push_back({fileName, e.mark.line >= 0 ? e.mark.line + 1 : 0, "invalid YAML: " + e.msg});
+  } catch (const TooLarge& e) {
+    out.syntaxError = true;
+    out.objects.clear();
+    out.errors.push_back({fileName, 0, "not applied: " + e.what});
   }
   return out;
 }
@@ -140,12 +218,16 @@ Result<std::vector<json>> parseDocuments(const std::string& text, const std::str
   } catch (const YAML::Exception& e) {
     return Error(ErrorCode::InvalidInput,
                  fileName + ":" + std::to_string(e.mark.line >= 0 ? e.mark.line + 1 : 0) + ": invalid YAML: " + e.msg);
+  } catch (const TooLarge& e) {
+    return Error(ErrorCode::InvalidInput, fileName + ": " + e.what);
   }
   return out;
 }
 
 Result<json> parseDocument(const std::string& text, const std::string& fileName) {
   if (looksLikeJson(text, fileName)) {
+    if (nestsTooDeep(text, kMaxDepth))
+      return Error(ErrorCode::InvalidInput, fileName + ": invalid JSON: nested deeper than " + std::to_string(kMaxDepth) + " levels");
     try {
       return json::parse(text);
     } catch (const json::parse_error& e) {
@@ -159,20 +241,72 @@ Result<json> parseDocument(const std::string& text, const std::string& fileName)
   } catch (const YAML::Exception& e) {
     return Error(ErrorCode::InvalidInput,
                  fileName + ":" + std::to_string(e.mark.line >= 0 ? e.mark.line + 1 : 0) + ": invalid YAML: " + e.msg);
+  } catch (const TooLarge& e) {
+    return Error(ErrorCode::InvalidInput, fileName + ": " + e.what);
   }
 }
 
-ManifestFile loadManifestFile(const std::filesystem::path& path) {
+Status readRegularFile(const std::filesystem::path& path, std::uintmax_t maxBytes, std::string& out) {
+  const std::string name = path.string();
+#ifdef _WIN32
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return Error(ErrorCode::InvalidInput, name + ": not a regular file");
+  auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > maxBytes)
+    return Error(ErrorCode::InvalidInput, name + ": larger than " + std::to_string(maxBytes >> 20) + " MiB; not read");
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    ManifestFile f;
-    f.syntaxError = true;
-    f.errors.push_back({path.string(), 0, "cannot read the file"});
-    return f;
-  }
+  if (!in) return Error(ErrorCode::InvalidInput, name + ": cannot read the file");
   std::stringstream ss;
   ss << in.rdbuf();
-  return parseManifest(ss.str(), path.string());
+  out = ss.str();
+  return Ok{};
+#else
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+  int fd = ::open(name.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return Error(ErrorCode::InvalidInput, name + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error(ErrorCode::InvalidInput, name + ": not a regular file; not read");
+  }
+  if (static_cast<std::uintmax_t>(st.st_size) > maxBytes) {
+    ::close(fd);
+    return Error(ErrorCode::InvalidInput, name + ": larger than " + std::to_string(maxBytes >> 20) + " MiB; not read");
+  }
+  out.clear();
+  out.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      return Error(ErrorCode::InvalidInput, name + ": cannot read: " + std::strerror(e));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > maxBytes) {  // it grew while being read
+      ::close(fd);
+      return Error(ErrorCode::InvalidInput, name + ": larger than " + std::to_string(maxBytes >> 20) + " MiB; not read");
+    }
+  }
+  ::close(fd);
+  return Ok{};
+#endif
+}
+
+ManifestFile loadManifestFile(const std::filesystem::path& path) {
+  std::string text;
+  if (auto st = readRegularFile(path, kMaxManifestBytes, text); !st) {
+    ManifestFile f;
+    f.syntaxError = true;
+    std::string why = st.error().message;
+    if (why.rfind(path.string() + ": ", 0) == 0) why.erase(0, path.string().size() + 2);  // the file is named apart
+    f.errors.push_back({path.string(), 0, "cannot read the file: " + why});
+    return f;
+  }
+  return parseManifest(text, path.string());
 }
 
 std::vector<std::filesystem::path> manifestFiles(const std::filesystem::path& dir) {

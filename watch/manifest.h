@@ -42,6 +42,14 @@ Result<std::vector<nlohmann::json>> parseDocuments(const std::string& text, cons
 Result<nlohmann::json> parseDocument(const std::string& text, const std::string& fileName);
 ManifestFile loadManifestFile(const std::filesystem::path& path);
 
+// The largest manifest file read (a 10,000-service cluster is about 14 MB).
+inline constexpr std::uintmax_t kMaxManifestBytes = 64u << 20;
+
+// Reads a regular file of at most `maxBytes`. What is not a regular file when opened (a FIFO or a
+// device swapped in after the directory was listed) is refused without blocking; a larger file is
+// refused before it is read. Errors name the file.
+Status readRegularFile(const std::filesystem::path& path, std::uintmax_t maxBytes, std::string& out);
+
 // The manifest files of a directory (*.yaml, *.yml, *.json; not recursive; hidden files and
 // editor backups skipped), by file name.
 std::vector<std::filesystem::path> manifestFiles(const std::filesystem::path& dir);

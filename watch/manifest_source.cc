@@ -1,13 +1,32 @@
 #include "watch/manifest_source.h"
 
-#include <fstream>
-#include <sstream>
 
 namespace hnsproxy::watch {
 
 using namespace hnsproxy::policy;
 
-ManifestSource::ManifestSource(std::filesystem::path dir, EventSink& sink) : dir_(std::move(dir)), sink_(sink) {}
+ManifestSource::ManifestSource(std::filesystem::path dir, EventSink& sink, ManifestSourceOptions opts)
+    : dir_(std::move(dir)), sink_(sink), opts_(std::move(opts)) {
+  if (!opts_.clock) opts_.clock = [] { return std::chrono::steady_clock::now(); };
+}
+
+void ManifestSource::removeFile(const std::string& name, FileState& st) {
+  for (const auto& [k, o] : st.objects) {
+    auto& prov = providers_[k];
+    prov.erase(name);
+    if (prov.empty()) {
+      providers_.erase(k);
+      emitDelete(k);
+    } else {
+      // Another file still holds this object: re-deliver its version.
+      for (const auto& f : prov)
+        if (auto o2 = files_[f].objects.find(k); o2 != files_[f].objects.end()) {
+          emitUpsert(o2->second);
+          break;
+        }
+    }
+  }
+}
 
 ManifestSource::Key ManifestSource::keyOf(const Object& o) {
   struct V {
@@ -38,27 +57,39 @@ void ManifestSource::emitDelete(const Key& k) {
 ManifestSource::PollResult ManifestSource::poll() {
   PollResult r;
   std::error_code ec;
-  if (!std::filesystem::is_directory(dir_, ec)) {
-    r.dirMissing = true;
-    r.errors.push_back({dir_.string(), 0, "the manifest directory does not exist or is not a directory"});
-    if (first_) {
-      // Nothing to deliver; keep the proxy waiting rather than programming an empty cluster.
-      return r;
-    }
-    return r;  // keep everything delivered so far
+  // A missing or empty directory keeps every object delivered so far; it is reported when the
+  // condition starts, not at every poll.
+  auto files = std::filesystem::is_directory(dir_, ec) ? manifestFiles(dir_) : std::vector<std::filesystem::path>{};
+  DirState state = !std::filesystem::is_directory(dir_, ec) ? DirState::Missing
+                   : files.empty() && !files_.empty()        ? DirState::Empty
+                                                             : DirState::Ok;
+  if (state != DirState::Ok) {
+    r.dirMissing = state == DirState::Missing;
+    if (state != dirState_)
+      r.errors.push_back({dir_.string(), 0,
+                          state == DirState::Missing
+                              ? "the manifest directory does not exist or is not a directory; its objects are kept"
+                              : "the manifest directory has no manifest files; its objects are kept until files return"});
+    dirState_ = state;
+    return r;  // first_ stays true when nothing was ever read: the proxy keeps waiting
   }
+  if (dirState_ != DirState::Ok) missingSince_.clear();  // back: grace starts over for what is still absent
+  dirState_ = DirState::Ok;
+  const auto polledAt = opts_.clock();
   std::set<std::string> seen;
-  for (const auto& path : manifestFiles(dir_)) {
+  for (const auto& path : files) {
     std::string name = path.string();
     seen.insert(name);
+    missingSince_.erase(name);
     auto mtime = std::filesystem::last_write_time(path, ec);
     auto size = std::filesystem::file_size(path, ec);
     auto it = files_.find(name);
     if (it != files_.end() && it->second.mtime == mtime && it->second.size == size && !ec) continue;
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string content = ss.str();
+    std::string content;
+    if (auto rd = readRegularFile(path, kMaxManifestBytes, content); !rd) {
+      r.errors.push_back({name, 0, rd.error().message + "; its previous objects are kept"});
+      continue;
+    }
     FileState& st = files_[name];
     st.mtime = mtime;
     st.size = size;
@@ -97,22 +128,14 @@ ManifestSource::PollResult ManifestSource::poll() {
       ++it;
       continue;
     }
-    ++r.changedFiles;
-    for (const auto& [k, o] : it->second.objects) {
-      auto& prov = providers_[k];
-      prov.erase(it->first);
-      if (prov.empty()) {
-        providers_.erase(k);
-        emitDelete(k);
-      } else {
-        // Another file still holds this object: re-deliver its version.
-        for (const auto& f : prov)
-          if (auto o2 = files_[f].objects.find(k); o2 != files_[f].objects.end()) {
-            emitUpsert(o2->second);
-            break;
-          }
-      }
+    auto since = missingSince_.emplace(it->first, polledAt).first->second;
+    if (polledAt - since < opts_.removalGrace) {  // perhaps being replaced: wait before deleting
+      ++it;
+      continue;
     }
+    ++r.changedFiles;
+    missingSince_.erase(it->first);
+    removeFile(it->first, it->second);
     it = files_.erase(it);
   }
   if (first_) {

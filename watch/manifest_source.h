@@ -2,10 +2,16 @@
 // source of events. poll() reads what changed since the last call (by size, time and content)
 // and emits the difference. A file that does not parse — or holds an object that does not — is
 // reported (file, line, reason) and its previously delivered objects are kept until it parses
-// again: a typo never deletes a service's load balancers. A removed file deletes its objects.
+// again: a typo never deletes a service's load balancers. A removed file deletes its objects once
+// it has stayed away for `removalGrace`, so a directory that is being replaced and refilled
+// (`mv m m.bak; mkdir m; cp m.bak/* m/`) deletes nothing. A directory that is missing, or has no
+// manifest file at all, is never read as "delete everything": its objects are kept, and the
+// condition is reported once when it starts and once when it ends.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -17,9 +23,14 @@
 
 namespace hnsproxy::watch {
 
+struct ManifestSourceOptions {
+  std::chrono::milliseconds removalGrace{2000};
+  std::function<std::chrono::steady_clock::time_point()> clock;  // default: steady_clock::now
+};
+
 class ManifestSource {
  public:
-  ManifestSource(std::filesystem::path dir, EventSink& sink);
+  ManifestSource(std::filesystem::path dir, EventSink& sink, ManifestSourceOptions opts = {});
 
   struct PollResult {
     std::size_t changedFiles = 0;
@@ -42,8 +53,14 @@ class ManifestSource {
   void emitUpsert(const Object& o);
   void emitDelete(const Key& k);
 
+  void removeFile(const std::string& name, FileState& st);
+  enum class DirState { Ok, Missing, Empty };
+
   std::filesystem::path dir_;
   EventSink& sink_;
+  ManifestSourceOptions opts_;
+  DirState dirState_ = DirState::Ok;
+  std::map<std::string, std::chrono::steady_clock::time_point> missingSince_;
   std::map<std::string, FileState> files_;
   std::map<Key, std::set<std::string>> providers_;  // which files hold each object
   bool first_ = true;

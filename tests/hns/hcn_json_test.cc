@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "test_paths.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sys/stat.h>
@@ -88,7 +90,7 @@ TEST_CASE("state files load, and save atomically with owner-only permissions") {
   auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-state-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto path = (dir / "state.json").string();
-  auto loaded = loadSnapshot(std::string(HNSPROXY_SOURCE_DIR) + "/examples/cluster/hns/win-node-1.json");
+  auto loaded = loadSnapshot(hnsproxy::test::sourceDir() + "/examples/cluster/hns/win-node-1.json");
   REQUIRE(loaded);
   CHECK(loaded->version == policy::HnsVersion{15, 6});
   CHECK(loaded->networks.size() == 1);
@@ -97,7 +99,8 @@ TEST_CASE("state files load, and save atomically with owner-only permissions") {
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  for (const auto& e : std::filesystem::directory_iterator(dir))  // no temporary file left behind
+    CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
   auto again = loadSnapshot(path);
   REQUIRE(again);
   CHECK(again->endpoints == loaded->endpoints);
@@ -112,6 +115,26 @@ TEST_CASE("state files load, and save atomically with owner-only permissions") {
   REQUIRE_FALSE(trunc);
   CHECK(trunc.error().message.find("invalid JSON") != std::string::npos);
   CHECK(loadSnapshot((dir / "missing.json").string()).error().code == ErrorCode::NotFound);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the state file is written through a temporary file nobody else can plant (no symlink followed)") {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-plant-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "state.json").string();
+  auto victim = dir / "victim.txt";
+  std::ofstream(victim) << "precious";
+  // Another user plants links at every name the old writer used.
+  std::filesystem::create_symlink(victim, path + ".tmp");
+  REQUIRE(writeFileAtomically(path, "{}\n"));
+  std::ifstream in(victim);
+  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(kept == "precious");
+  CHECK(std::filesystem::is_symlink(path + ".tmp"));  // left alone
+  std::ifstream written(path);
+  std::string body((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
+  CHECK(body == "{}\n");
   std::filesystem::remove_all(dir);
 }
 

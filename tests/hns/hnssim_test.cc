@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include "test_paths.h"
+
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -133,7 +136,7 @@ TEST_CASE("the hnssim daemon persists its state file and stops cleanly on SIGTER
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    std::string bin = std::string(HNSPROXY_BINARY_DIR) + "/hns/hnssim";
+    std::string bin = hnsproxy::test::binaryDir() + "/hns/hnssim";
     ::execl(bin.c_str(), bin.c_str(), "--socket", sock.c_str(), "--state", state.c_str(), "--profile", "ws2019",
             static_cast<char*>(nullptr));
     ::_exit(127);
@@ -156,4 +159,42 @@ TEST_CASE("the hnssim daemon persists its state file and stops cleanly on SIGTER
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK_FALSE(std::filesystem::exists(sock));
+}
+
+TEST_CASE("hnssim refuses a socket another hnssim serves, never deletes what is not a socket, replaces a stale one") {
+  std::string path = tempPath("taken.sock");
+  RunningServer first(path, "ws2022");
+  {
+    boost::asio::io_context io;
+    SimulatedHns sim(*profileByName("ws2022"));
+    SimServer second(io, sim, path, {});
+    auto st = second.start();
+    REQUIRE_FALSE(st);
+    CHECK(st.error().message.find("another hnssim is serving") != std::string::npos);
+  }
+  SocketApi api(path);
+  CHECK(api.version());  // the first one still serves, its socket intact
+
+  std::string file = tempPath("not-a-socket");
+  std::ofstream(file) << "keep me";
+  {
+    boost::asio::io_context io;
+    SimulatedHns sim(*profileByName("ws2022"));
+    SimServer s(io, sim, file, {});
+    auto st = s.start();
+    REQUIRE_FALSE(st);
+    CHECK(st.error().message.find("is not a socket; not removed") != std::string::npos);
+  }
+  std::ifstream in(file);
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(body == "keep me");
+
+  std::string stale = tempPath("stale.sock");
+  {  // a socket file left by a process that died without cleaning up
+    boost::asio::io_context io;
+    boost::asio::local::stream_protocol::acceptor a(io, boost::asio::local::stream_protocol::endpoint(stale));
+  }
+  REQUIRE(std::filesystem::exists(stale));
+  RunningServer fresh(stale, "ws2022");  // REQUIREs a successful start
+  CHECK(SocketApi(stale).version());
 }

@@ -204,3 +204,36 @@ TEST_CASE("programmer: phases run in order; within one, operations run in parall
     CHECK(hnsHolds(x.sim->snapshot()) == expectedHolds(x.prog.applied()));
   }
 }
+
+TEST_CASE("programmer: when HNS stops answering, the plan is cut short after a run of failures and kept pending") {
+  Exec x("ws2025-updated");
+  x.sim->failFraction("HcnCreateEndpoint", 1.0, hcn::kRpcServerUnavailable);
+  Plan plan;
+  for (int i = 1; i <= 40; ++i) plan.ops.push_back(createEp("10.244.2." + std::to_string(i)));
+  auto r = x.prog.apply(plan);
+  CHECK(r.abandoned);
+  CHECK(r.failed == 40);
+  CHECK(x.api.calls("create Endpoint") == 16 * 4);  // 16 operations through their retries, then none
+  CHECK(x.prog.pending().endpoints.size() == 40);
+  x.sim->failFraction("HcnCreateEndpoint", 0, 0);
+  auto again = x.prog.apply(plan);
+  CHECK(again.complete());
+  CHECK_FALSE(again.abandoned);
+}
+
+TEST_CASE("programmer: a stop request ends the plan within one call; nothing is retried after it") {
+  Exec x("ws2025-updated");
+  bool stopping = false;
+  ProgrammerOptions o = Exec::options(1);
+  o.stop = [&] { return stopping; };
+  Programmer prog(x.api, x.ids, o, [&](std::chrono::milliseconds) { stopping = true; });  // SIGTERM during backoff
+  x.sim->failFraction("HcnCreateEndpoint", 1.0, hcn::kHcnManagerStopped);
+  Plan plan;
+  for (int i = 1; i <= 10; ++i) plan.ops.push_back(createEp("10.244.2." + std::to_string(i)));
+  auto l = HnsReader(*x.sim, "cbr0").list();
+  prog.reset({}, {}, l->network.id);
+  x.api.reset();
+  auto r = prog.apply(plan);
+  CHECK(r.failed == 10);
+  CHECK(x.api.calls("create Endpoint") == 1);  // the first attempt; its retry and every other op skipped
+}

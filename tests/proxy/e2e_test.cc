@@ -1,6 +1,8 @@
 // End to end: the real kube-proxy (and hnssim, hnsdiag) binaries on the example cluster.
 #include <catch2/catch.hpp>
 
+#include "test_paths.h"
+
 #include <regex>
 #include <set>
 #include <sys/stat.h>
@@ -21,14 +23,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kExample = fs::path(HNSPROXY_SOURCE_DIR) / "examples" / "cluster";
+fs::path exampleDir() { return fs::path(sourceDir()) / "examples" / "cluster"; }
 
 // A private copy of the example cluster: manifests in dir/manifests, HNS state in dir/state.json.
 fs::path workspace(const std::string& name) {
   fs::path d = tempDir(name);
   fs::create_directories(d / "manifests");
-  for (const auto& f : watch::manifestFiles(kExample)) fs::copy_file(f, d / "manifests" / f.filename());
-  fs::copy_file(kExample / "hns" / "win-node-1.json", d / "state.json");
+  for (const auto& f : watch::manifestFiles(exampleDir())) fs::copy_file(f, d / "manifests" / f.filename());
+  fs::copy_file(exampleDir() / "hns" / "win-node-1.json", d / "state.json");
   return d;
 }
 
@@ -41,7 +43,7 @@ std::string baseArgs(const fs::path& d) {
 // per load balancer and per endpoint hnsproxy owns. HNSPROXY_UPDATE_GOLDEN=1 rewrites the file.
 void checkGolden(const hns::HnsSnapshot& snap, const std::string& name) {
   auto lines = hns::test::hnsHolds(snap);
-  fs::path file = fs::path(HNSPROXY_SOURCE_DIR) / "tests" / "proxy" / "golden" / name;
+  fs::path file = fs::path(sourceDir()) / "tests" / "proxy" / "golden" / name;
   if (std::getenv("HNSPROXY_UPDATE_GOLDEN")) {
     std::ofstream out(file, std::ios::trunc);
     out << "# What HNS holds after kube-proxy programs examples/cluster on win-node-1 (tests/hns/hns_lines.h format):\n"
@@ -381,5 +383,50 @@ TEST_CASE("e2e: --kubeconfig against the test API server programs what --manifes
   server.remove("services", "shop", "late");
   REQUIRE(eventually([&] { return !hasVip("10.96.10.98"); }));
   CHECK(proxy.stop() == 0);
+  CHECK(sim.stop() == 0);
+}
+
+TEST_CASE("e2e: the healthz port held by another process (the old kube-proxy) is retried, and taken once free") {
+  fs::path d = workspace("portclash");
+  boost::asio::io_context io;
+  auto squatter = std::make_unique<boost::asio::ip::tcp::acceptor>(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  unsigned short port = squatter->local_endpoint().port();
+  Daemon proxy({bin("proxy/kube-proxy"), "--manifest-dir=" + (d / "manifests").string(), "--hostname-override=win-node-1",
+                "--network-name=cbr0", "--hns-sim-state=" + (d / "state.json").string(),
+                "--healthz-bind-address=127.0.0.1:" + std::to_string(port), "--metrics-bind-address="},
+               (d / "kube-proxy.log").string());
+  REQUIRE(eventually([&] { return proxy.log().find("\"Failed to start healthz\"") != std::string::npos; }));
+  squatter.reset();  // the old process exits
+  INFO(proxy.log());
+  // The retry comes every 5 s: the listener is taken within one period, and the process is alive.
+  REQUIRE(eventually([&] { return proxy.log().find("\"Serving healthz\"") != std::string::npos; }, std::chrono::seconds(8)));
+  CHECK(proxy.running());
+  CHECK(httpGet(port, "/healthz").status == 200);
+  CHECK(proxy.stop() == 0);
+}
+
+TEST_CASE("e2e: SIGTERM during --sync-once against an HNS that has gone is honoured within seconds") {
+  fs::path d = workspace("stop");
+  std::string sock = (d / "hns.sock").string();
+  // hnssim that answers the start-up listing, then fails every create (as a dying HNS would).
+  Daemon sim({bin("hns/hnssim"), "--socket", sock, "--state", (d / "state.json").string()}, (d / "hnssim.log").string());
+  hns::SocketApi api(sock);
+  REQUIRE(eventually([&] { return api.version().ok(); }));
+  for (const char* fn : {"HcnCreateLoadBalancer", "HcnCreateEndpoint"})
+    REQUIRE(api.call(json{{"op", "fail-fraction"}, {"function", fn}, {"fraction", 1.0}, {"hresult", 0x800706BA}}));
+  REQUIRE(api.call(json{{"op", "latency"}, {"micros", 200000}}));  // 200 ms a call: a long plan
+  Daemon proxy({bin("proxy/kube-proxy"), "--manifest-dir=" + (d / "manifests").string(), "--hostname-override=win-node-1",
+                "--network-name=cbr0", "--hns-sim-socket=" + sock, "--sync-once"},
+               (d / "kube-proxy.log").string());
+  // Start-up is done (the listing answered); the first sync is now retrying its failing creates.
+  REQUIRE(eventually([&] { return proxy.log().find("\"Hns Network loaded\"") != std::string::npos; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // well into the plan (not a check of absence)
+  auto t0 = std::chrono::steady_clock::now();
+  int status = proxy.stop();  // SIGTERM; waits up to 10 s before SIGKILL
+  auto took = std::chrono::steady_clock::now() - t0;
+  INFO(proxy.log());
+  CHECK(status >= 0);  // exited by itself (-1: it had to be killed)
+  CHECK(took < std::chrono::seconds(5));
   CHECK(sim.stop() == 0);
 }

@@ -40,6 +40,10 @@ TEST_CASE("logging: klog's text format, V-levels, and secrets never written") {
   CHECK(t.find(R"("Quotes \"and\" newlines\nin a message" detail="tab\there")") != std::string::npos);
 }
 
+TEST_CASE("logging: control characters from manifests never reach the log raw") {
+  CHECK(log::quote(std::string("a\x1b[31mred\x07\x7f\rb")) == "\"a\\x1b[31mred\\x07\\x7f\\rb\"");
+}
+
 TEST_CASE("logging: a password in a URL is redacted, the rest kept") {
   CHECK(log::redactUrl("https://admin:pw@10.0.0.1:6443/api") == "https://<redacted>@10.0.0.1:6443/api");
   CHECK(log::redactUrl("https://10.0.0.1:6443") == "https://10.0.0.1:6443");

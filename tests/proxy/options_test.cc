@@ -129,6 +129,7 @@ TEST_CASE("every invalid flag value is an error naming the flag and the value") 
       {{"--hns-backend=vmware"}, "invalid value \"vmware\" for flag --hns-backend"},
       {{"--feature-gates=WinDSR=false", "--enable-dsr=true"}, "WinDSR feature gate not enabled"},
       {{"--hostname-override=   "}, "empty hostname-override is invalid"},
+      {{"--manifest-poll-interval=1ns"}, "invalid value \"1ns\" for flag --manifest-poll-interval: must be at least 50ms"},
   };
   for (const auto& c : vcases) {
     auto r = parse(c.args);

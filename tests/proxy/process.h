@@ -1,6 +1,8 @@
 // Running the real binaries from tests: one-shot commands and daemons (SIGTERM to stop).
 #pragma once
 
+#include "test_paths.h"
+
 #include <array>
 #include <chrono>
 #include <csignal>
@@ -19,7 +21,7 @@
 
 namespace hnsproxy::test {
 
-inline std::string bin(const std::string& name) { return std::string(HNSPROXY_BINARY_DIR) + "/" + name; }
+inline std::string bin(const std::string& name) { return binaryDir() + "/" + name; }
 
 struct Run {
   int status = -1;
@@ -47,6 +49,8 @@ class Daemon {
       int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
+      // Nothing of the test process leaks into the daemon (sockets it holds, say).
+      for (int other = 3; other < 1024; ++other) ::close(other);
       std::vector<char*> args;
       for (auto& a : argv) args.push_back(a.data());
       args.push_back(nullptr);

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <future>
 #include <thread>
 
@@ -94,4 +95,33 @@ TEST_CASE("status servers: with --bind-address-hard-fail a port in use is fatal,
   auto st = io.on([&] { return s.start(); });
   REQUIRE_FALSE(st);
   CHECK(st.error().message.find("metrics") != std::string::npos);
+}
+
+TEST_CASE("status servers: pipelined requests on one connection are all answered, in order") {
+  Io io;
+  Options o;
+  o.healthzBindAddress = "127.0.0.1:0";
+  o.metricsBindAddress = "127.0.0.1:0";
+  ProxyHealth health(60s);
+  Metrics metrics;
+  StatusServers s(io.io, o, health, metrics);
+  REQUIRE(io.on([&] { return s.start(); }));
+  boost::asio::io_context client;
+  boost::asio::ip::tcp::socket sock(client);
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), s.metricsPort()});
+  std::string req = "GET /proxyMode HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "GET /proxyMode HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  boost::asio::write(sock, boost::asio::buffer(req));  // all three before reading any answer
+  std::string got;
+  boost::system::error_code ec;
+  std::array<char, 4096> buf{};
+  for (std::size_t n; (n = sock.read_some(boost::asio::buffer(buf), ec)) > 0 || !ec;) got.append(buf.data(), n);
+  std::size_t answers = 0;
+  for (auto at = got.find("HTTP/1.1 200"); at != std::string::npos; at = got.find("HTTP/1.1 200", at + 1)) ++answers;
+  CHECK(answers == 3);
+  CHECK(got.find("kernelspace") < got.find("\r\n\r\nok"));
+  io.on([&] {
+    s.stop();
+    return 0;
+  });
 }

@@ -2,8 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "watch/manifest.h"
 #include "watch/manifest_source.h"
 
 using namespace hnsproxy;
@@ -44,7 +46,7 @@ TEST_CASE("the manifest source delivers, follows changes, and keeps objects of a
   write(dir / "a.yaml", svc("a", 80) + "---\n" + svc("b", 81));
   write(dir / "n.yaml", "kind: Node\nmetadata: {name: n1}\n");
   Recorder rec;
-  ManifestSource src(dir, rec);
+  ManifestSource src(dir, rec, {std::chrono::milliseconds(0), {}});  // removals take effect at once here
   auto r = src.poll();
   CHECK(r.errors.empty());
   CHECK(rec.syncedCount == 3);
@@ -92,11 +94,74 @@ TEST_CASE("an object in two files survives the removal of one of them") {
   write(dir / "1.yaml", svc("a", 80));
   write(dir / "2.yaml", svc("a", 81));
   Recorder rec;
-  ManifestSource src(dir, rec);
+  ManifestSource src(dir, rec, {std::chrono::milliseconds(0), {}});
   src.poll();
   rec.events.clear();
   std::filesystem::remove(dir / "2.yaml");
   src.poll();
   CHECK(rec.events == std::vector<std::string>{"svc+default/a:80"});
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a directory replaced and refilled, emptied or removed deletes nothing; a file gone past the grace does") {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-grace-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write(dir / "a.yaml", svc("a", 80));
+  write(dir / "b.yaml", svc("b", 81));
+  write(dir / "c.yaml", svc("c", 82));
+  Recorder rec;
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  ManifestSource src(dir, rec, {std::chrono::seconds(2), [&] { return now; }});
+  src.poll();
+  rec.events.clear();
+
+  // mv m m.bak; mkdir m; cp m.bak/* m/ — polled at every step.
+  auto bak = dir.string() + ".bak";
+  std::filesystem::remove_all(bak);
+  std::filesystem::rename(dir, bak);
+  auto missing = src.poll();
+  CHECK(missing.dirMissing);
+  CHECK(missing.errors.size() == 1);  // reported once...
+  CHECK(src.poll().errors.empty());   // ...not at every poll
+  std::filesystem::create_directories(dir);
+  auto empty = src.poll();
+  REQUIRE(empty.errors.size() == 1);
+  CHECK(empty.errors[0].message.find("no manifest files") != std::string::npos);
+  for (const char* f : {"a.yaml", "b.yaml", "c.yaml"}) {
+    std::filesystem::copy_file(std::filesystem::path(bak) / f, dir / f);
+    now += std::chrono::milliseconds(250);
+    src.poll();
+  }
+  CHECK(rec.events.empty());  // nothing deleted on the way, nothing changed at the end
+
+  // A file really removed: kept through the grace, then deleted.
+  std::filesystem::remove(dir / "c.yaml");
+  src.poll();
+  now += std::chrono::milliseconds(1500);
+  src.poll();
+  CHECK(rec.events.empty());
+  now += std::chrono::milliseconds(600);
+  src.poll();
+  CHECK(rec.events == std::vector<std::string>{"svc-default/c"});
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(bak);
+}
+
+TEST_CASE("a manifest swapped for a FIFO or grown past the limit is refused without blocking") {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-fifo-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write(dir / "a.yaml", svc("a", 80));
+  std::string text;
+  CHECK(readRegularFile(dir / "a.yaml", 1 << 20, text));
+  CHECK(text.find("name: a") != std::string::npos);
+  REQUIRE(::mkfifo((dir / "pipe.yaml").c_str(), 0600) == 0);
+  auto fifo = readRegularFile(dir / "pipe.yaml", 1 << 20, text);  // returns at once: nobody writes
+  REQUIRE_FALSE(fifo);
+  CHECK(fifo.error().message.find("not a regular file") != std::string::npos);
+  auto big = readRegularFile(dir / "a.yaml", 10, text);
+  REQUIRE_FALSE(big);
+  CHECK(big.error().message.find("larger than") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
