@@ -1,4 +1,5 @@
 #include "hns/api.h"
+#include "hns/hcn_json.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -46,7 +47,7 @@ ErrorCode classifyHresult(std::uint32_t hr) {
 std::string errorRecordText(const std::string& record) {
   std::string text = record;
   auto j = nlohmann::json::parse(record, nullptr, false);
-  if (j.is_object() && j.contains("Error") && j["Error"].is_string()) text = j["Error"].get<std::string>();
+  if (const auto* e = member(j, "Error"); e && e->is_string()) text = e->get<std::string>();
   while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
 }

@@ -94,9 +94,10 @@ class HcnApi final : public Api {
     std::wstring q = widen(query);
     HRESULT hr = t_.enumerate[idx(kind)](q.c_str(), &out, &err);
     std::string result = take(out), record = take(err);
-    if (auto e = failure("HcnEnumerate", hr, record)) return *e;
+    if (auto e = failure(name("HcnEnumerate", kind, "s"), hr, record)) return *e;
     auto j = nlohmann::json::parse(result.empty() ? "[]" : result, nullptr, false);
-    if (!j.is_array()) return Error(ErrorCode::Internal, "HcnEnumerate returned a non-list: " + result);
+    if (j.is_null()) return std::vector<std::string>{};  // hcsshim accepts "null" as no objects
+    if (!j.is_array()) return Error(ErrorCode::Transient, name("HcnEnumerate", kind, "s") + " returned a non-list: " + result);
     std::vector<std::string> ids;
     for (const auto& v : j)
       if (v.is_string()) ids.push_back(normalizeGuid(v.get<std::string>()));
@@ -109,7 +110,10 @@ class HcnApi final : public Api {
     HcnHandle h = nullptr;
     PWSTR err = nullptr;
     HRESULT hr = t_.open[idx(kind)](*g, &h, &err);
-    if (auto e = failure("HcnOpen", hr, take(err))) return *e;
+    if (auto e = failure(name("HcnOpen", kind), hr, take(err))) {
+      if (h) t_.close[idx(kind)](h);  // S_OK with an error record: the handle is still ours to close
+      return *e;
+    }
     return remember(kind, h);
   }
 
@@ -120,7 +124,7 @@ class HcnApi final : public Api {
     std::wstring q = widen(query);
     HRESULT hr = t_.query[idx(it->first)](it->second, q.c_str(), &out, &err);
     std::string result = take(out), record = take(err);
-    if (auto e = failure("HcnQueryProperties", hr, record)) return *e;
+    if (auto e = failure(name("HcnQuery", it->first, "Properties"), hr, record)) return *e;
     return result;
   }
 
@@ -141,7 +145,10 @@ class HcnApi final : public Api {
         break;
       }
     }
-    if (auto e = failure("HcnCreate", hr, take(err))) return *e;
+    if (auto e = failure(name("HcnCreate", kind), hr, take(err))) {
+      if (h) t_.close[idx(kind)](h);
+      return *e;
+    }
     return remember(kind, h);
   }
 
@@ -151,7 +158,7 @@ class HcnApi final : public Api {
     std::wstring s = widen(settings);
     PWSTR err = nullptr;
     HRESULT hr = t_.modify[idx(it->first)](it->second, s.c_str(), &err);
-    if (auto e = failure("HcnModify", hr, take(err))) return *e;
+    if (auto e = failure(name("HcnModify", it->first), hr, take(err))) return *e;
     return Ok{};
   }
 
@@ -160,16 +167,22 @@ class HcnApi final : public Api {
     if (!g) return Error(ErrorCode::InvalidArgument, "not a GUID: " + id);
     PWSTR err = nullptr;
     HRESULT hr = t_.remove[idx(kind)](*g, &err);
-    if (auto e = failure("HcnDelete", hr, take(err))) return *e;
+    if (auto e = failure(name("HcnDelete", kind), hr, take(err))) return *e;
     return Ok{};
   }
 
+  // The handle leaves the table under the lock; the HNS call is made outside it, so a slow or
+  // hung close never serialises other threads' calls.
   void close(Handle h) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = open_.find(h);
-    if (it == open_.end()) return;
-    t_.close[idx(it->second.first)](it->second.second);
-    open_.erase(it);
+    std::pair<ObjectKind, HcnHandle> entry;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = open_.find(h);
+      if (it == open_.end()) return;
+      entry = it->second;
+      open_.erase(it);
+    }
+    t_.close[idx(entry.first)](entry.second);
   }
 
   Result<policy::HnsVersion> version() override {
@@ -177,11 +190,21 @@ class HcnApi final : public Api {
     HRESULT hr = t_.hnsCall(L"GET", L"/globals/version", L"", &out);
     std::string response = take(out);
     if (FAILED(hr)) return hcnError("HNSCall GET /globals/version", static_cast<std::uint32_t>(hr), response);
+    // {"Success":true,"Error":"","Output":{"Major":M,"Minor":m}}; hcsshim tolerates null Error and
+    // Output (a null Output reads as version 0.0: no V2 API, which start-up then reports).
     auto j = nlohmann::json::parse(response, nullptr, false);
-    if (!j.is_object() || !j.value("Success", false) || !j.contains("Output"))
-      return Error(ErrorCode::Transient, "HNS failed with error : " + (j.is_object() ? j.value("Error", response) : response));
-    const auto& o = j["Output"];
-    return policy::HnsVersion{o.value("Major", 0u), o.value("Minor", 0u)};
+    const auto* ok = member(j, "Success");
+    if (!j.is_object() || !ok || !ok->is_boolean() || !ok->get<bool>()) {
+      const auto* e = member(j, "Error");
+      return Error(ErrorCode::Transient,
+                   "HNS failed with error : " + (e && e->is_string() ? e->get<std::string>() : response));
+    }
+    policy::HnsVersion v;
+    if (const auto* o = member(j, "Output"); o && o->is_object()) {
+      if (const auto* m = member(*o, "Major"); m && m->is_number_unsigned()) v.major = m->get<std::uint32_t>();
+      if (const auto* m = member(*o, "Minor"); m && m->is_number_unsigned()) v.minor = m->get<std::uint32_t>();
+    }
+    return v;
   }
 
   ~HcnApi() override {
@@ -190,9 +213,14 @@ class HcnApi final : public Api {
 
  private:
   static int idx(ObjectKind k) { return static_cast<int>(k); }
-  static std::optional<Error> failure(const char* fn, HRESULT hr, const std::string& record) {
+  // "HcnOpenLoadBalancer", "HcnEnumerateEndpoints", "HcnQueryNetworkProperties": the function's
+  // name in errors, as the simulator names them.
+  static std::string name(const char* verb, ObjectKind k, const char* suffix = "") {
+    return std::string(verb) + toString(k) + suffix;
+  }
+  static std::optional<Error> failure(const std::string& fn, HRESULT hr, const std::string& record) {
     if (!FAILED(hr) && record.empty()) return std::nullopt;
-    std::uint32_t code = FAILED(hr) ? static_cast<std::uint32_t>(hr) : 0x80004005u;  // E_FAIL when only a record
+    std::uint32_t code = FAILED(hr) ? static_cast<std::uint32_t>(hr) : hcn::kEFail;  // only a record: E_FAIL
     return hcnError(fn, code, errorRecordText(record));
   }
   Handle remember(ObjectKind kind, HcnHandle h) {

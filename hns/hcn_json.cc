@@ -22,6 +22,25 @@ namespace hnsproxy::hns {
 
 using nlohmann::json;
 
+// HNS output is read the way Go's encoding/json (hcsshim) reads it: keys match case-insensitively,
+// so a casing difference between HNS builds never silently empties a field. The exact key is
+// tried first; the scan runs only when it is absent.
+const json* member(const json& j, std::string_view key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(std::string(key));
+  if (it == j.end()) {
+    for (auto k = j.begin(); k != j.end(); ++k)
+      if (k.key().size() == key.size() &&
+          std::equal(key.begin(), key.end(), k.key().begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+          })) {
+        it = k;
+        break;
+      }
+  }
+  return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
 std::string normalizeGuid(const std::string& g) {
   std::string out = g;
   if (out.size() == 38 && out.front() == '{' && out.back() == '}') out = out.substr(1, 36);
@@ -47,10 +66,7 @@ struct BadField {
 
 json schemaVersion() { return json{{"Major", 2}, {"Minor", 0}}; }
 
-const json* get(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it == j.end() || it->is_null() ? nullptr : &*it;
-}
+const json* get(const json& j, const char* key) { return member(j, key); }
 
 std::string str(const json& j, const char* key) {
   const json* v = get(j, key);

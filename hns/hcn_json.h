@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,10 @@
 #include "policy/result.h"
 
 namespace hnsproxy::hns {
+
+// A member of an HNS output object, matched case-insensitively as Go's decoder does; nullptr when
+// absent or null.
+const nlohmann::json* member(const nlohmann::json& obj, std::string_view key);
 
 // GUIDs compare case-insensitively; they are stored upper-case.
 std::string normalizeGuid(const std::string& g);

@@ -35,9 +35,9 @@ std::optional<Distribution> distributionFrom(std::uint32_t n) {
 }
 
 std::optional<IpAddress> ipSetting(const HcnPolicy& p, const char* key) {
-  const auto& s = p.settings;
-  if (!s.is_object() || !s.contains(key) || !s[key].is_string()) return std::nullopt;
-  return IpAddress::parse(s[key].get<std::string>());
+  const auto* v = member(p.settings, key);
+  if (!v || !v->is_string()) return std::nullopt;
+  return IpAddress::parse(v->get<std::string>());
 }
 
 }  // namespace
@@ -191,18 +191,16 @@ NetworkRead networkInfoFrom(const HcnNetwork& n) {
   for (const auto& p : n.policies) {
     if (equalsIgnoreCase(p.type, "RemoteSubnetRoute")) {
       const auto& s = p.settings;
-      auto prefix = s.is_object() && s.contains("DestinationPrefix") && s["DestinationPrefix"].is_string()
-                        ? Cidr::parse(s["DestinationPrefix"].get<std::string>())
-                        : std::nullopt;
+      const auto* dest = member(s, "DestinationPrefix");
+      auto prefix = dest && dest->is_string() ? Cidr::parse(dest->get<std::string>()) : std::nullopt;
       auto pa = ipSetting(p, "ProviderAddress");
       if (!prefix || !pa) {
         r.problems.push_back("network " + n.name + ": RemoteSubnetRoute policy ignored, it needs a valid "
                              "DestinationPrefix and ProviderAddress: " + s.dump());
         continue;
       }
-      std::uint32_t iso = s.contains("IsolationId") && s["IsolationId"].is_number_unsigned()
-                              ? s["IsolationId"].get<std::uint32_t>()
-                              : 0;
+      const auto* isoJson = member(s, "IsolationId");
+      std::uint32_t iso = isoJson && isoJson->is_number_unsigned() ? isoJson->get<std::uint32_t>() : 0;
       info.remoteSubnets.push_back({*prefix, *pa, iso});
     } else if (equalsIgnoreCase(p.type, "ProviderAddress")) {
       info.providerAddress = ipSetting(p, "ProviderAddress");
@@ -212,10 +210,10 @@ NetworkRead networkInfoFrom(const HcnNetwork& n) {
             [](const auto& a, const auto& b) { return a.destinationPrefix < b.destinationPrefix; });
   if (n.ipams.is_array())
     for (const auto& ipam : n.ipams)
-      if (ipam.is_object() && ipam.contains("Subnets") && ipam["Subnets"].is_array())
-        for (const auto& sub : ipam["Subnets"])
-          if (sub.is_object() && sub.contains("IpAddressPrefix") && sub["IpAddressPrefix"].is_string())
-            if (auto c = Cidr::parse(sub["IpAddressPrefix"].get<std::string>())) info.subnets.push_back(*c);
+      if (const auto* subs = member(ipam, "Subnets"); subs && subs->is_array())
+        for (const auto& sub : *subs)
+          if (const auto* prefix = member(sub, "IpAddressPrefix"); prefix && prefix->is_string())
+            if (auto c = Cidr::parse(prefix->get<std::string>())) info.subnets.push_back(*c);
   std::sort(info.subnets.begin(), info.subnets.end());
   return r;
 }

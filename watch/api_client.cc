@@ -97,8 +97,14 @@ struct ApiClient::Impl {
         ctx->add_certificate_authority(asio::buffer(cfg.caData), ec);
         if (ec) return Error(ErrorCode::InvalidInput, "certificate-authority-data is not a PEM certificate: " + ec.message());
       } else if (!cfg.caFile.empty()) {
-        ctx->load_verify_file(cfg.caFile, ec);
-        if (ec) return Error(ErrorCode::InvalidInput, "certificate-authority " + cfg.caFile + ": " + ec.message());
+        bool readable = false;
+        std::string pem = readAll(cfg.caFile, &readable);
+        if (!readable)
+          return Error(ErrorCode::InvalidInput, "certificate-authority " + cfg.caFile + ": the file cannot be read");
+        ctx->add_certificate_authority(asio::buffer(pem), ec);
+        if (ec)
+          return Error(ErrorCode::InvalidInput,
+                       "certificate-authority " + cfg.caFile + ": not a PEM CA certificate (" + ec.message() + ")");
         caMtime = mtimeOf(cfg.caFile);
       } else {
         ctx->set_default_verify_paths(ec);
@@ -264,6 +270,17 @@ Result<std::unique_ptr<ApiClient>> ApiClient::create(const ClientConfig& cfg, st
     return Error(ErrorCode::InvalidInput, "invalid server URL \"" + s + "\": want https://host:port");
   }
   rest = rest.substr(0, rest.find('/'));
+  if (rest.find('@') != std::string::npos)
+    return Error(ErrorCode::InvalidInput,
+                 "the server URL carries a user name and password (shown as " + std::string(s.substr(0, s.find("://") + 3)) +
+                     "<redacted>@...): the API server has not accepted basic authentication since Kubernetes 1.19; "
+                     "use a kubeconfig with a token or a client certificate");
+  if (!cfg.tokenFile.empty()) {
+    bool readable = false;
+    readAll(cfg.tokenFile, &readable);
+    if (!readable)  // else every request would go out unauthenticated
+      return Error(ErrorCode::InvalidInput, "tokenFile " + cfg.tokenFile + ": the file cannot be read");
+  }
   if (!rest.empty() && rest[0] == '[') {
     auto close = rest.find(']');
     impl->host = rest.substr(1, close - 1);
@@ -329,6 +346,10 @@ Result<HttpReply> ApiClient::get(const std::string& target, std::chrono::millise
   return Error(ErrorCode::Transient, "GET " + target + ": failed twice");
 }
 
+// The longest watch event accepted: an object of several MiB is already far beyond what a
+// Service or EndpointSlice holds (the API server's own request limit is 3 MiB).
+constexpr std::size_t kMaxWatchLine = 16u << 20;
+
 Result<int> ApiClient::stream(const std::string& target, const std::function<bool(std::string_view)>& onLine,
                               std::chrono::milliseconds idle, std::string* errorBody) {
   Impl& m = *impl_;
@@ -386,6 +407,9 @@ Result<int> ApiClient::stream(const std::string& target, const std::function<boo
           line.clear();
         } else {
           line += ch;
+          if (line.size() > kMaxWatchLine)  // one event; a broken or hostile server must not exhaust memory
+            return Error(ErrorCode::Transient, "watch " + target + ": an event longer than " +
+                                                   std::to_string(kMaxWatchLine >> 20) + " MiB; the stream is dropped");
         }
       }
     }

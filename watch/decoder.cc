@@ -335,6 +335,11 @@ Result<Service> decodeService(const json& j) {
     for (const auto& ing : ingress) {
       const json* ip = member(ing, "ip");
       if (!ip || !ip->is_string()) continue;
+      // KEP-1860 (ipMode, GA in 1.32; kube-proxy takes ingress IPs only from VIP-mode entries since
+      // 1.33): "Proxy" means the cloud load balancer proxies (PROXY protocol, TLS termination), so
+      // in-cluster clients must reach it rather than be short-circuited on the node. Unset is VIP.
+      if (const json* mode = member(ing, "ipMode"); mode && mode->is_string() && mode->get<std::string>() == "Proxy")
+        continue;
       if (auto parsed = IpAddress::parse(ip->get<std::string>())) s.ingressIPs.push_back(*parsed);
     }
     return s;

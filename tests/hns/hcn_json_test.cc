@@ -8,6 +8,7 @@
 
 #include "hns/hcn_json.h"
 #include "hns/api.h"
+#include "hns/translate.h"
 
 using namespace hnsproxy;
 using namespace hnsproxy::hns;
@@ -169,4 +170,27 @@ TEST_CASE("HNS error records from the field classify and read as their text") {
   CHECK(classifyHresult(0x800700B7) == ErrorCode::AlreadyExists);
   CHECK(classifyHresult(0x803B0013) == ErrorCode::PortInUse);
   CHECK(classifyHresult(0x80004001) == ErrorCode::NotImplemented);
+}
+
+TEST_CASE("HNS output is read as hcsshim reads it: keys match whatever their casing") {
+  auto ep = endpointFromJson(json::parse(R"({"id":"9d1a0000-0000-4000-8000-00000000000a","NAME":"pod",
+      "hostComputeNetwork":"8e4e8c5a-3f1b-4c8a-9d34-1f2a0b6c7d01","ipconfigurations":[{"ipaddress":"10.244.1.10"}],
+      "flags":1,"policies":[{"type":"ProviderAddress","settings":{"provideraddress":"10.0.0.5"}}]})"));
+  REQUIRE(ep);
+  CHECK(ep->id == "9D1A0000-0000-4000-8000-00000000000A");
+  CHECK(ep->name == "pod");
+  CHECK(ep->network == "8E4E8C5A-3F1B-4C8A-9D34-1F2A0B6C7D01");
+  REQUIRE(ep->ipConfigurations.size() == 1);
+  CHECK(ep->ipConfigurations[0].ipAddress == "10.244.1.10");
+  CHECK(ep->isRemote());
+  CHECK(providerAddressOf(ep->policies) == policy::IpAddress::parse("10.0.0.5"));
+  auto lb = loadBalancerFromJson(json::parse(R"({"hostcomputeendpoints":["9d1a0000-0000-4000-8000-00000000000a"],
+      "frontendvips":["10.96.0.1"],"sourcevip":"10.0.0.4","portmappings":[{"protocol":6,"internalport":8080,"externalport":80}]})"));
+  REQUIRE(lb);
+  CHECK(lb->frontendVips == std::vector<std::string>{"10.96.0.1"});
+  CHECK(lb->sourceVip == "10.0.0.4");
+  REQUIRE(lb->portMappings.size() == 1);
+  CHECK(lb->portMappings[0].internalPort == 8080);
+  CHECK(errorRecordText(R"({"errorcode":2147942487,"error":"The parameter is incorrect. ","success":false})") ==
+        "The parameter is incorrect.");
 }

@@ -82,3 +82,32 @@ TEST_CASE("api client: a watch stream's lines arrive whole however the server sp
   CHECK(server.lastUserAgent() == "kube-proxy/v1.35.0 (linux/amd64) hnsproxy/0.1.0");
   (void)st;
 }
+
+TEST_CASE("api client: credentials that cannot work are refused at start, with a clear error and no secret") {
+  TestApiServer server;
+  ClientConfig noToken = configFor(server);
+  noToken.token.clear();
+  noToken.tokenFile = "/nonexistent/token";
+  auto t = ApiClient::create(noToken, "ua");
+  REQUIRE_FALSE(t);  // not "send every request unauthenticated"
+  CHECK(t.error().message.find("tokenFile /nonexistent/token: the file cannot be read") != std::string::npos);
+
+  ClientConfig noCa = configFor(server);
+  noCa.caData.clear();
+  noCa.caFile = "/nonexistent/ca.crt";
+  auto c = ApiClient::create(noCa, "ua");
+  std::string msg = c ? std::string() : c.error().message;
+  if (c) {
+    auto r = (*c)->get("/api/v1/services", std::chrono::seconds(5));
+    REQUIRE_FALSE(r);
+    msg = r.error().message;
+  }
+  CHECK(msg.find("certificate-authority /nonexistent/ca.crt: the file cannot be read") != std::string::npos);
+
+  ClientConfig basic = configFor(server);
+  basic.server = "https://admin:s3cret@127.0.0.1:6443";
+  auto b = ApiClient::create(basic, "ua");
+  REQUIRE_FALSE(b);
+  CHECK(b.error().message.find("basic authentication") != std::string::npos);
+  CHECK(b.error().message.find("s3cret") == std::string::npos);
+}

@@ -230,3 +230,29 @@ TEST_CASE("RFC 3339 times as the API server writes them; anything else is not a 
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("metadata.creationTimestamp") != std::string::npos);
 }
+
+TEST_CASE("ingress ipMode (KEP-1860, kube-proxy >= 1.33): only VIP-mode entries are captured on the node") {
+  // Table rows: ipMode value -> whether the ingress IP is programmed on the node.
+  struct Row {
+    const char* ipMode;  // nullptr: unset
+    bool captured;
+    const char* why;
+  };
+  const Row rows[] = {
+      {nullptr, true, "unset is VIP"},
+      {"VIP", true, "VIP: kube-proxy captures traffic to the IP (upstream 1.29+ behaviour)"},
+      {"Proxy", false, "Proxy: in-cluster clients go through the cloud load balancer (upstream 1.33, KEP-1860 GA)"},
+  };
+  for (const auto& r : rows) {
+    INFO(r.why);
+    nlohmann::json ing = {{"ip", "20.0.0.7"}};
+    if (r.ipMode) ing["ipMode"] = r.ipMode;
+    auto s = watch::decodeService(nlohmann::json{
+        {"kind", "Service"},
+        {"metadata", {{"name", "lb"}, {"namespace", "shop"}}},
+        {"spec", {{"type", "LoadBalancer"}, {"clusterIP", "10.96.0.7"}, {"ports", {{{"port", 443}, {"nodePort", 30443}}}}}},
+        {"status", {{"loadBalancer", {{"ingress", {ing}}}}}}});
+    REQUIRE(s);
+    CHECK(s->ingressIPs.size() == (r.captured ? 1u : 0u));
+  }
+}
