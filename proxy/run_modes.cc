@@ -103,8 +103,12 @@ Result<std::unique_ptr<Sources>> startSources(Runtime& rt, bool wait) {
     (*sources)->stop();
     return Error(init.error().code, "unable to create proxier: " + init.error().message);
   }
-  if ((*sources)->fromApiServer())  // the initial lists, as upstream waits for its informers
-    while (!rt.tracker.ready() && !rt.stopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // The initial lists, as upstream waits for its informers — this Node's too: its addresses are the
+  // node IPs (SourceVIP) and its zone selects topology hints, so a first sync without it would
+  // program a loopback SourceVIP.
+  if ((*sources)->fromApiServer())
+    while (!(rt.tracker.ready() && rt.tracker.nodeSynced()) && !rt.stopRequested())
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
   return sources;
 }
 

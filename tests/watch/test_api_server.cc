@@ -122,6 +122,7 @@ TestApiServer::TestApiServer(Options o) : opts_(std::move(o)), impl_(std::make_u
   impl_->acceptor.bind(ep);
   impl_->acceptor.listen();
   listenFd_ = impl_->acceptor.native_handle();
+  port_ = impl_->acceptor.local_endpoint().port();  // read here, never from the accept thread's acceptor
   acceptThread_ = std::thread([this] { acceptLoop(); });
 }
 
@@ -140,7 +141,7 @@ TestApiServer::~TestApiServer() {
 
 std::string TestApiServer::url() const {
   return std::string(opts_.tls ? "https" : "http") + "://127.0.0.1:" +
-         std::to_string(impl_->acceptor.local_endpoint().port());
+         std::to_string(port_);
 }
 
 std::string TestApiServer::upsert(const std::string& resource, json obj) {
@@ -224,7 +225,11 @@ void TestApiServer::acceptLoop() {
     auto sock = std::make_shared<tcp::socket>(impl_->io);
     beast::error_code ec;
     impl_->acceptor.accept(*sock, ec);
-    if (ec || stop_) break;
+    if (stop_) break;
+    if (ec) {  // an aborted connection, a momentary shortage: keep serving
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
     sock->set_option(tcp::no_delay(true), ec);  // as Go's net/http: events are small writes
     {
       std::lock_guard<std::mutex> lock(impl_->socketsMu);

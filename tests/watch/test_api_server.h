@@ -81,6 +81,7 @@ class TestApiServer {
   std::atomic<int> watchRequests_{0}, listRequests_{0}, unauthorized_{0}, activeWatches_{0};
   std::atomic<bool> stop_{false};
   int listenFd_ = -1;
+  unsigned short port_ = 0;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::thread acceptThread_;
