@@ -36,6 +36,9 @@ Status initLogging(const Options& o) {
   if (!lo.file.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(lo.file).parent_path(), ec);
+    // The rotating writer opens the file by name and would follow a link planted there: refuse one.
+    if (std::filesystem::is_symlink(lo.file, ec))
+      return Error(ErrorCode::InvalidInput, "log file " + lo.file + " is a symbolic link; refusing to write through it");
 #ifndef _WIN32
     int fd = ::open(lo.file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
     if (fd >= 0) ::close(fd);

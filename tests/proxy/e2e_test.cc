@@ -430,3 +430,17 @@ TEST_CASE("e2e: SIGTERM during --sync-once against an HNS that has gone is honou
   CHECK(took < std::chrono::seconds(5));
   CHECK(sim.stop() == 0);
 }
+
+TEST_CASE("e2e: a log file that is a symbolic link is refused, and what it points to is untouched") {
+  fs::path d = workspace("loglink");
+  fs::create_directories(d / "logs");
+  std::ofstream(d / "victim.txt") << "precious";
+  fs::create_symlink(d / "victim.txt", d / "logs" / "kube-proxy.log");
+  auto r = run(bin("proxy/kube-proxy") + baseArgs(d) + " --hns-sim-state=" + (d / "state.json").string() +
+               " --log-dir=" + (d / "logs").string() + " --logtostderr=false --sync-once");
+  CHECK(r.status != 0);
+  CHECK(r.out.find("is a symbolic link; refusing to write through it") != std::string::npos);
+  std::ifstream in(d / "victim.txt");
+  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(kept == "precious");
+}
