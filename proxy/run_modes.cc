@@ -163,26 +163,21 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const Options& o, std::ostream&
   return rt;
 }
 
-namespace {
-std::mutex gStopMu;
-std::condition_variable gStopCv;
-}  // namespace
-
 void Runtime::requestStop() {
   stopping_ = true;
-  gStopCv.notify_all();
+  stopCv_.notify_all();
 }
 
 void Runtime::waitForStop() {
-  std::unique_lock<std::mutex> lock(gStopMu);
-  while (!stopRequested()) gStopCv.wait_for(lock, std::chrono::milliseconds(100));
+  std::unique_lock<std::mutex> lock(stopMu_);
+  while (!stopRequested()) stopCv_.wait_for(lock, std::chrono::milliseconds(100));
 }
 
 void Runtime::sleepUnlessStopped(std::chrono::milliseconds d) {
   auto until = std::chrono::steady_clock::now() + d;
-  std::unique_lock<std::mutex> lock(gStopMu);
+  std::unique_lock<std::mutex> lock(stopMu_);
   while (!stopRequested() && std::chrono::steady_clock::now() < until)
-    gStopCv.wait_until(lock, std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
+    stopCv_.wait_until(lock, std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
 }
 
 void Runtime::persist() const {

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <functional>
 #include <iosfwd>
 #include <memory>
@@ -62,6 +64,8 @@ class Runtime {
   Runtime(const Options& o, std::ostream& out, std::ostream& err, std::function<bool()> externalStop);
   std::function<bool()> externalStop_;
   std::atomic<bool> stopping_{false};
+  std::mutex stopMu_;               // with stopCv_: wakes waitForStop and sleepUnlessStopped
+  std::condition_variable stopCv_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
   boost::asio::signal_set signals_;
   std::thread ioThread_;

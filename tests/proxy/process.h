@@ -1,6 +1,8 @@
 // Running the real binaries from tests: one-shot commands and daemons (SIGTERM to stop).
 #pragma once
 
+#include "eventually.h"
+
 #include "test_paths.h"
 
 #include <array>
@@ -100,15 +102,6 @@ class Daemon {
   std::string log_;
 };
 
-// Polls `cond` until it holds or `timeout` passes (bounded; for real processes only).
-inline bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
-}
 
 // The port a daemon logged for a listener it bound ("Serving healthz" ... port=N): servers in
 // tests bind port 0 and report what the OS gave them. 0 when it did not say within the timeout.

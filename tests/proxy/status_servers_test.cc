@@ -30,17 +30,26 @@ struct Io {
   }
 };
 
+// Both listeners on loopback port 0, started.
+struct Loopback {
+  Options o = [] {
+    Options x;
+    x.healthzBindAddress = "127.0.0.1:0";
+    x.metricsBindAddress = "127.0.0.1:0";
+    return x;
+  }();
+  ProxyHealth health{60s};
+  Metrics metrics;
+  StatusServers servers;
+  explicit Loopback(Io& io) : servers(io.io, o, health, metrics) { REQUIRE(io.on([&] { return servers.start(); })); }
+};
+
 }  // namespace
 
 TEST_CASE("status servers: port 0 binds and reports the port; both answer their paths") {
   Io io;
-  Options o;
-  o.healthzBindAddress = "127.0.0.1:0";
-  o.metricsBindAddress = "127.0.0.1:0";
-  ProxyHealth health(60s);
-  Metrics metrics;
-  StatusServers s(io.io, o, health, metrics);
-  REQUIRE(io.on([&] { return s.start(); }));
+  Loopback lo(io);
+  auto& s = lo.servers;
   CHECK(s.healthzPort() != 0);
   CHECK(s.metricsPort() != 0);
   CHECK(test::httpGet(s.metricsPort(), "/proxyMode").body == "kernelspace");
@@ -99,13 +108,8 @@ TEST_CASE("status servers: with --bind-address-hard-fail a port in use is fatal,
 
 TEST_CASE("status servers: pipelined requests on one connection are all answered, in order") {
   Io io;
-  Options o;
-  o.healthzBindAddress = "127.0.0.1:0";
-  o.metricsBindAddress = "127.0.0.1:0";
-  ProxyHealth health(60s);
-  Metrics metrics;
-  StatusServers s(io.io, o, health, metrics);
-  REQUIRE(io.on([&] { return s.start(); }));
+  Loopback lo(io);
+  auto& s = lo.servers;
   boost::asio::io_context client;
   boost::asio::ip::tcp::socket sock(client);
   sock.connect({boost::asio::ip::make_address("127.0.0.1"), s.metricsPort()});

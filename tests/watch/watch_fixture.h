@@ -1,6 +1,8 @@
 // Helpers shared by the watch tests that talk to the in-repo API server.
 #pragma once
 
+#include "eventually.h"
+
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -15,16 +17,8 @@ namespace hnsproxy::watch::test {
 
 namespace fs = std::filesystem;
 using hnsproxy::test::TestApiServer;
+using hnsproxy::test::eventually;
 
-// Polls `cond` until it holds or `timeout` passes (bounded; for the server's threads only).
-inline bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return cond();
-}
 
 inline fs::path tempDir(const std::string& n) {
   auto d = fs::temp_directory_path() / ("hnsproxy-refl-" + std::to_string(::getpid()) + "-" + n);
