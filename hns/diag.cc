@@ -1,11 +1,11 @@
 #include "hns/diag.h"
+#include "hns/cli.h"
 
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <ostream>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
 
 #include "hns/query_all.h"
@@ -20,7 +20,6 @@
 
 namespace hnsproxy::hns {
 
-namespace po = boost::program_options;
 using nlohmann::json;
 using policy::IpAddress;
 
@@ -171,39 +170,43 @@ Result<HnsSnapshot> readAll(Api& api) {
 }
 
 int runHnsdiag(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string state, socket, output, name, type, prefix, gateway, networkName, ip, mac, src, dst, proto, from;
-  std::vector<std::string> nodeIps, words;
-  po::options_description desc("hnsdiag options");
-  desc.add_options()("help,h", "print this help")("state", po::value(&state), "simulator state file")(
-      "socket", po::value(&socket), "hnssim socket")("output,o", po::value(&output)->default_value("table"),
-                                                     "table or json")(
-      "name", po::value(&name), "object name")("type", po::value(&type), "network type")(
-      "prefix", po::value(&prefix), "network subnet CIDR")("gateway", po::value(&gateway), "subnet gateway")(
-      "network", po::value(&networkName), "network name (create endpoint)")("ip", po::value(&ip), "endpoint IP")(
-      "mac", po::value(&mac), "endpoint MAC")("remote", "create a remote endpoint")(
-      "src", po::value(&src), "trace: source IP[:port]")("dst", po::value(&dst), "trace: destination IP:port")(
-      "proto", po::value(&proto)->default_value("tcp"), "trace: tcp, udp or icmp")(
-      "from", po::value(&from)->default_value("external"), "trace: host, external or an endpoint ID")(
-      "node-ip", po::value(&nodeIps), "trace: a node address (repeatable)")(
-      "words", po::value(&words), "command");
-  po::positional_options_description pos;
-  pos.add("words", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    err << "hnsdiag: " << e.what() << "\n";
+  CommandLine cl("hnsdiag");
+  cl.flag("help", 'h', "print this help")
+      .value("state", 0, "simulator state file")
+      .value("socket", 0, "hnssim socket")
+      .value("output", 'o', "table or json", "table")
+      .value("name", 0, "object name")
+      .value("type", 0, "network type")
+      .value("prefix", 0, "network subnet CIDR")
+      .value("gateway", 0, "subnet gateway")
+      .value("network", 0, "network name (create endpoint)")
+      .value("ip", 0, "endpoint IP")
+      .value("mac", 0, "endpoint MAC")
+      .flag("remote", 0, "create a remote endpoint")
+      .value("src", 0, "trace: source IP[:port]")
+      .value("dst", 0, "trace: destination IP:port")
+      .value("proto", 0, "trace: tcp, udp or icmp", "tcp")
+      .value("from", 0, "trace: host, external or an endpoint ID", "external")
+      .list("node-ip", "trace: a node address");
+  if (auto st = cl.parse(args); !st) {
+    err << st.error().message << "\n";
     return 2;
   }
-  if (vm.count("help") || words.empty()) {
-    (words.empty() && !vm.count("help") ? err : out)
+  const std::string state = cl.get("state"), socket = cl.get("socket"), output = cl.get("output"),
+                    name = cl.get("name"), type = cl.get("type"), prefix = cl.get("prefix"),
+                    gateway = cl.get("gateway"), networkName = cl.get("network"), ip = cl.get("ip"),
+                    mac = cl.get("mac"), src = cl.get("src"), dst = cl.get("dst"), proto = cl.get("proto"),
+                    from = cl.get("from");
+  const std::vector<std::string> nodeIps = cl.all("node-ip"), words = cl.words();
+  if (cl.has("help") || words.empty()) {
+    (words.empty() && !cl.has("help") ? err : out)
         << "usage: hnsdiag [--state FILE | --socket PATH] [-o table|json] list networks|endpoints|loadbalancers | "
            "show ID | trace --src IP[:PORT] --dst IP:PORT [--proto P] [--from host|external|ID] [--node-ip IP] | "
            "create network --name N --type T [--prefix CIDR --gateway IP] | create endpoint --network N --ip IP "
            "[--name N] [--mac M] [--remote] | delete loadbalancers|endpoints|ID\n"
-        << desc << "\n";
-    return vm.count("help") ? 0 : 2;
+        << "options:\n"
+        << cl.optionsHelp();
+    return cl.has("help") ? 0 : 2;
   }
   if (output != "table" && output != "json") {
     err << "hnsdiag: invalid value \"" << output << "\" for --output: want table or json\n";
@@ -229,7 +232,12 @@ int runHnsdiag(const std::vector<std::string>& args, std::ostream& out, std::ost
     sim = std::make_unique<SimulatedHns>(snap);
     api = sim.get();
   } else if (!socket.empty()) {
-    remote = std::make_unique<SocketApi>(socket);
+    auto client = connectToSimulator(socket);
+    if (!client) {
+      err << "hnsdiag: " << client.error().message << "\n";
+      return 2;
+    }
+    remote = std::move(client).value();
     api = remote.get();
   } else {
 #ifdef _WIN32
@@ -339,7 +347,7 @@ int runHnsdiag(const std::vector<std::string>& args, std::ostream& out, std::ost
     json doc{{"IpConfigurations", {{{"IpAddress", ip}}}}, {"SchemaVersion", {{"Major", 2}, {"Minor", 0}}}};
     if (!name.empty()) doc["Name"] = name;
     if (!mac.empty()) doc["MacAddress"] = mac;
-    if (vm.count("remote")) doc["Flags"] = hcn::kEndpointFlagRemote;
+    if (cl.has("remote")) doc["Flags"] = hcn::kEndpointFlagRemote;
     auto h = api->create(ObjectKind::Endpoint, "", doc.dump(), *nh);
     api->close(*nh);
     if (!h) return err << "hnsdiag: " << h.error().str() << "\n", 1;

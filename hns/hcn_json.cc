@@ -1,5 +1,6 @@
 #include "hns/hcn_json.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -16,6 +17,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#else
+#include <windows.h>
 #endif
 
 namespace hnsproxy::hns {
@@ -356,19 +359,51 @@ Status writeFileAtomically(const std::string& path, const std::string& content) 
   }
   ::fsync(fd);
   ::close(fd);
-#else
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out) return Error(ErrorCode::Transient, "cannot write " + tmp);
-  }
-#endif
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
     return Error(ErrorCode::Transient, "cannot rename " + tmp + " to " + path);
   }
   return Ok{};
+#else
+  // CREATE_NEW is Windows' O_EXCL: it never opens an existing file or a link planted under the
+  // name. The file inherits its folder's ACL (C:\k is writable by administrators only).
+  auto wide = [](const std::string& s) {
+    std::wstring w(static_cast<std::size_t>(MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0)), L'\0');
+    MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), static_cast<int>(w.size()));
+    return w;
+  };
+  auto lastError = [] { return fmt::format("Windows error {}", GetLastError()); };
+  std::string tmp;
+  HANDLE file = INVALID_HANDLE_VALUE;
+  std::random_device rd;
+  for (int attempt = 0; attempt < 16 && file == INVALID_HANDLE_VALUE; ++attempt) {
+    tmp = fmt::format("{}.tmp.{}.{:08x}", path, GetCurrentProcessId(), rd());
+    file = CreateFileW(wide(tmp).c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (file == INVALID_HANDLE_VALUE && GetLastError() != ERROR_FILE_EXISTS) break;
+  }
+  if (file == INVALID_HANDLE_VALUE)
+    return Error(ErrorCode::Transient, "cannot create a temporary file beside " + path + ": " + lastError());
+  std::size_t off = 0;
+  while (off < content.size()) {
+    DWORD n = 0;
+    DWORD want = static_cast<DWORD>(std::min<std::size_t>(content.size() - off, 1u << 30));
+    if (!WriteFile(file, content.data() + off, want, &n, nullptr) || n == 0) {
+      std::string why = lastError();
+      CloseHandle(file);
+      DeleteFileW(wide(tmp).c_str());
+      return Error(ErrorCode::Transient, "cannot write " + tmp + ": " + why);
+    }
+    off += n;
+  }
+  FlushFileBuffers(file);
+  CloseHandle(file);
+  if (!MoveFileExW(wide(tmp).c_str(), wide(path).c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+    std::string why = lastError();
+    DeleteFileW(wide(tmp).c_str());
+    return Error(ErrorCode::Transient, "cannot replace " + path + " with " + tmp + ": " + why);
+  }
+  return Ok{};
+#endif
 }
 
 Status saveSnapshot(const HnsSnapshot& s, const std::string& path) {

@@ -1,43 +1,49 @@
 // hnssim: the HNS simulator as a daemon, so that HNS state outlives kube-proxy restarts as it
 // does on Windows. Serves hns::Api on a Unix-domain socket; persists to a state file after every
 // change (atomically) and on exit.
+#include <charconv>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
 
 #include <utility>  // before Asio: Boost 1.74 awaitable.hpp uses std::exchange without it
 #include <boost/asio.hpp>
-#include <boost/program_options.hpp>
 
+#include "hns/cli.h"
 #include "hns/sim_server.h"
 
-namespace po = boost::program_options;
 using namespace hnsproxy;
 using namespace hnsproxy::hns;
 
 int main(int argc, char** argv) {
-  std::string socketPath, statePath, profileName;
+  CommandLine cl("hnssim");
+  cl.flag("help", 'h', "print this help")
+      .value("socket", 0, "Unix-domain socket to serve on (required)")
+      .value("state", 0, "state file: loaded at start if present, written after every change")
+      .value("profile", 0, "Windows build profile (default: from the state file's Version)")
+      .value("latency-us", 0, "latency added to every call, microseconds", "0");
+  auto parsed = cl.parse(std::vector<std::string>(argv + 1, argv + argc));
+  if (parsed && cl.has("help")) {
+    std::cout << "usage: hnssim --socket PATH [options]\noptions:\n" << cl.optionsHelp() << "profiles:";
+    for (const auto& p : profiles()) std::cout << " " << p.name;
+    std::cout << "\n";
+    return 0;
+  }
+  if (parsed && !cl.has("socket")) parsed = Error{ErrorCode::InvalidInput, "hnssim: --socket is required"};
+  if (parsed && !cl.words().empty())
+    parsed = Error{ErrorCode::InvalidInput, "hnssim: unexpected argument \"" + cl.words().front() + "\""};
   int latencyMicros = 0;
-  po::options_description desc("hnssim options");
-  desc.add_options()("help,h", "print this help")(
-      "socket", po::value(&socketPath)->required(), "Unix-domain socket to serve on")(
-      "state", po::value(&statePath), "state file: loaded at start if present, written after every change")(
-      "profile", po::value(&profileName), "Windows build profile (default: from the state file's Version)")(
-      "latency-us", po::value(&latencyMicros)->default_value(0), "latency added to every call, microseconds");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    if (vm.count("help")) {
-      std::cout << desc << "\nprofiles:";
-      for (const auto& p : profiles()) std::cout << " " << p.name;
-      std::cout << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "hnssim: " << e.what() << "\n" << desc << "\n";
+  if (parsed) {
+    const std::string v = cl.get("latency-us");
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), latencyMicros);
+    if (ec != std::errc{} || end != v.data() + v.size() || latencyMicros < 0)
+      parsed = Error{ErrorCode::InvalidInput, "hnssim: invalid --latency-us \"" + v + "\": want microseconds >= 0"};
+  }
+  if (!parsed) {
+    std::cerr << parsed.error().message << "\n" << cl.optionsHelp();
     return 2;
   }
+  const std::string socketPath = cl.get("socket"), statePath = cl.get("state"), profileName = cl.get("profile");
   std::optional<Profile> profile;
   if (!profileName.empty()) {
     profile = profileByName(profileName);

@@ -5,6 +5,17 @@
 
 namespace hnsproxy::hns {
 
+#ifdef _WIN32
+Result<std::unique_ptr<Api>> connectToSimulator(const std::string& socketPath) {
+  return Error(ErrorCode::InvalidInput, "hnssim socket \"" + socketPath +
+                                            "\": hnssim serves Unix-domain sockets, which this Windows build does not "
+                                            "use; run the simulator in-process (--hns-backend=sim)");
+}
+#else
+Result<std::unique_ptr<Api>> connectToSimulator(const std::string& socketPath) {
+  return std::unique_ptr<Api>(std::make_unique<SocketApi>(socketPath));
+}
+
 namespace asio = boost::asio;
 using local = asio::local::stream_protocol;
 using nlohmann::json;
@@ -106,5 +117,7 @@ Result<policy::HnsVersion> SocketApi::version() {
   if (!r) return r.error();
   return policy::HnsVersion{(*r).value("Major", 0u), (*r).value("Minor", 0u)};
 }
+
+#endif  // _WIN32
 
 }  // namespace hnsproxy::hns

@@ -12,6 +12,11 @@
 
 namespace hnsproxy::hns {
 
+// A client of the hnssim at `socketPath`. hnssim serves a Unix-domain socket, so on Windows this
+// is an InvalidInput error (there the simulator runs in-process, --hns-backend=sim).
+Result<std::unique_ptr<Api>> connectToSimulator(const std::string& socketPath);
+
+#ifndef _WIN32
 class SocketApi final : public Api {
  public:
   explicit SocketApi(std::string socketPath);
@@ -28,5 +33,7 @@ class SocketApi final : public Api {
   std::mutex mu_;
   std::unique_ptr<Conn> conn_;
 };
+
+#endif
 
 }  // namespace hnsproxy::hns

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config ccache
-  libboost-dev libboost-program-options-dev
+  libboost-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev catch2 libssl-dev libyaml-cpp-dev
   g++-mingw-w64-x86-64-posix
 )

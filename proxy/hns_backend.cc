@@ -30,7 +30,9 @@ Result<std::unique_ptr<HnsBackend>> HnsBackend::create(const Options& o) {
                  "invalid value \"hcn\" for flag --hns-backend: the Windows HNS exists only on Windows (use --hns-backend=sim)");
 #endif
   } else if (!o.hnsSimSocket.empty()) {
-    b->owned_ = std::make_unique<hns::SocketApi>(o.hnsSimSocket);
+    auto api = hns::connectToSimulator(o.hnsSimSocket);
+    if (!api) return api.error();
+    b->owned_ = std::move(api).value();
   } else {
     std::optional<hns::Profile> profile;
     if (!o.hnsSimProfile.empty()) {
