@@ -56,4 +56,8 @@ Error hcnError(const std::string& function, std::uint32_t hr, const std::string&
   return Error(classifyHresult(hr), fmt::format("{} failed: {}", function, recordText), hr);
 }
 
+Result<std::unique_ptr<Subscription>> Api::subscribe(NotificationHandler) {
+  return Error(ErrorCode::InvalidInput, "this HNS backend sends no service notifications");
+}
+
 }  // namespace hnsproxy::hns

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,20 @@ Error hcnError(const std::string& function, std::uint32_t hr, const std::string&
 
 using Handle = std::uint64_t;
 
+// An HNS service notification (HcnRegisterServiceCallback, hcn-reference.md §1.1): its
+// HCN_NOTIFICATIONS type (hcn::kNotification*) and the data HNS attached, if any.
+struct ServiceNotification {
+  std::uint32_t type = 0;
+  std::string data;
+};
+using NotificationHandler = std::function<void(const ServiceNotification&)>;
+// A registration; destroying it unregisters (no call of the handler starts after the destructor
+// returns).
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+};
+
 class Api {
  public:
   virtual ~Api() = default;
@@ -48,6 +64,10 @@ class Api {
   virtual void close(Handle h) = 0;
   // vmcompute.dll HNSCall GET /globals/version.
   virtual Result<policy::HnsVersion> version() = 0;
+  // HcnRegisterServiceCallback: `handler` runs for each notification, on a thread of HNS's (so it
+  // should only signal), until the Subscription is destroyed. A backend that has no notifications
+  // (the hnssim socket) returns an error; this default.
+  virtual Result<std::unique_ptr<Subscription>> subscribe(NotificationHandler handler);
 };
 
 }  // namespace hnsproxy::hns

@@ -33,6 +33,9 @@ using ModifyFn = HRESULT(WINAPI*)(HcnHandle handle, PCWSTR settings, PWSTR* erro
 using DeleteFn = HRESULT(WINAPI*)(const GUID& id, PWSTR* errorRecord);
 using CloseFn = HRESULT(WINAPI*)(HcnHandle handle);
 using HnsCallFn = HRESULT(WINAPI*)(PCWSTR method, PCWSTR path, PCWSTR object, PWSTR* response);
+using NotificationCallback = void(CALLBACK*)(DWORD type, void* context, HRESULT status, PCWSTR data);
+using RegisterCallbackFn = HRESULT(WINAPI*)(NotificationCallback callback, void* context, HcnHandle* registration);
+using UnregisterCallbackFn = HRESULT(WINAPI*)(HcnHandle registration);
 
 std::wstring widen(const std::string& s) {
   if (s.empty()) return {};
@@ -86,6 +89,9 @@ class HcnApi final : public Api {
     DeleteFn remove[3];
     CloseFn close[3];
     HnsCallFn hnsCall;
+    // Optional: without them (an HNS that lacks notifications) subscribe() reports an error.
+    RegisterCallbackFn registerCallback;
+    UnregisterCallbackFn unregisterCallback;
   };
   explicit HcnApi(Table t) : t_(t) {}
 
@@ -207,6 +213,33 @@ class HcnApi final : public Api {
     return v;
   }
 
+  // HcnRegisterServiceCallback. The context is a heap object the registration owns; HNS calls back
+  // on its own thread, and HcnUnregisterServiceCallback returns once no callback is running.
+  Result<std::unique_ptr<Subscription>> subscribe(NotificationHandler handler) override {
+    if (!t_.registerCallback || !t_.unregisterCallback)
+      return Error(ErrorCode::InvalidInput, "computenetwork.dll has no HcnRegisterServiceCallback");
+    struct Registration final : Subscription {
+      NotificationHandler handler;
+      UnregisterCallbackFn unregister = nullptr;
+      HcnHandle handle = nullptr;
+      ~Registration() override {
+        if (handle) unregister(handle);
+      }
+      static void CALLBACK onNotification(DWORD type, void* context, HRESULT, PCWSTR data) {
+        static_cast<Registration*>(context)->handler(ServiceNotification{static_cast<std::uint32_t>(type), narrow(data)});
+      }
+    };
+    auto r = std::make_unique<Registration>();
+    r->handler = std::move(handler);
+    r->unregister = t_.unregisterCallback;
+    HRESULT hr = t_.registerCallback(&Registration::onNotification, r.get(), &r->handle);
+    if (FAILED(hr)) {
+      r->handle = nullptr;
+      return hcnError("HcnRegisterServiceCallback", static_cast<std::uint32_t>(hr), "");
+    }
+    return std::unique_ptr<Subscription>(std::move(r));
+  }
+
   ~HcnApi() override {
     for (auto& [h, obj] : open_) t_.close[idx(obj.first)](obj.second);
   }
@@ -272,6 +305,9 @@ Result<std::unique_ptr<Api>> makeHcnApi() {
   resolve(hcn, "HcnCreateEndpoint", t.createEndpoint, missing);
   resolve(hcn, "HcnCreateLoadBalancer", t.createLoadBalancer, missing);
   resolve(vmc, "HNSCall", t.hnsCall, missing);
+  std::string optional;  // notifications are a bonus: their absence is not an error
+  resolve(hcn, "HcnRegisterServiceCallback", t.registerCallback, optional);
+  resolve(hcn, "HcnUnregisterServiceCallback", t.unregisterCallback, optional);
   if (!missing.empty()) return Error(ErrorCode::Internal, "HNS exports missing: " + missing);
   return std::unique_ptr<Api>(new HcnApi(t));
 }

@@ -54,4 +54,9 @@ inline constexpr std::uint32_t kRpcServerUnavailable = 0x800706BA;  // RPC_S_SER
 inline constexpr std::uint32_t kRpcCallFailed = 0x800706BE;         // RPC_S_CALL_FAILED
 inline constexpr std::uint32_t kErrorTimeout = 0x800705B4;          // ERROR_TIMEOUT
 
+// HCN_NOTIFICATIONS (HcnRegisterServiceCallback), hcn-reference.md §1.1.
+inline constexpr std::uint32_t kNotificationNetworkCreate = 0x2;
+inline constexpr std::uint32_t kNotificationNetworkDelete = 0x4;
+inline constexpr std::uint32_t kNotificationServiceDisconnect = 0x01000000;
+
 }  // namespace hnsproxy::hns::hcn

@@ -27,6 +27,9 @@ class InstrumentedApi final : public Api {
   explicit InstrumentedApi(Api& inner) : inner_(inner) {}
 
   HNSPROXY_HNS_API_OVERRIDES
+  Result<std::unique_ptr<Subscription>> subscribe(NotificationHandler handler) override {
+    return inner_.subscribe(std::move(handler));
+  }
 
   // Keyed "create LoadBalancer", "enumerate Endpoint", "query", "modify", "delete Endpoint", ...
   std::map<std::string, CallStats> stats() const;

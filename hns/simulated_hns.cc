@@ -196,10 +196,43 @@ void SimulatedHns::clearFaults() {
   unavailableCalls_ = 0;
 }
 
-void SimulatedHns::restartService(int failingCalls) {
-  std::lock_guard<std::mutex> lock(mu_);
-  handles_.clear();
-  unavailableCalls_ = failingCalls;
+struct SimulatedHns::Subscriber {
+  NotificationHandler handler;
+};
+
+Result<std::unique_ptr<Subscription>> SimulatedHns::subscribe(NotificationHandler handler) {
+  // The registration holds the list weakly, so it may outlive the simulator; notifications are
+  // delivered under subscribersMu_, so none runs after the registration is destroyed.
+  struct Registration final : Subscription {
+    std::shared_ptr<std::mutex> mu;
+    std::weak_ptr<std::vector<std::shared_ptr<Subscriber>>> list;
+    std::shared_ptr<Subscriber> self;
+    ~Registration() override {
+      std::lock_guard<std::mutex> lock(*mu);
+      if (auto l = list.lock()) l->erase(std::remove(l->begin(), l->end(), self), l->end());
+    }
+  };
+  auto r = std::make_unique<Registration>();
+  r->mu = subscribersMu_;
+  r->list = subscribers_;
+  r->self = std::make_shared<Subscriber>(Subscriber{std::move(handler)});
+  std::lock_guard<std::mutex> lock(*subscribersMu_);
+  subscribers_->push_back(r->self);
+  return std::unique_ptr<Subscription>(std::move(r));
+}
+
+void SimulatedHns::restartService(int failingCalls, bool dropLoadBalancers) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    handles_.clear();
+    unavailableCalls_ = failingCalls;
+    if (dropLoadBalancers) {
+      for (const auto& [id, lb] : loadBalancers_) indexLoadBalancer(lb, -1);
+      loadBalancers_.clear();
+    }
+  }
+  std::lock_guard<std::mutex> lock(*subscribersMu_);
+  for (const auto& sub : *subscribers_) sub->handler(ServiceNotification{hcn::kNotificationServiceDisconnect, {}});
 }
 
 int SimulatedHns::totalCalls() const {

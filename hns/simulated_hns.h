@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <optional>
@@ -44,13 +45,15 @@ class SimulatedHns final : public Api {
   explicit SimulatedHns(const HnsSnapshot& s, std::optional<Profile> profile = std::nullopt);
 
   HNSPROXY_HNS_API_OVERRIDES
+  Result<std::unique_ptr<Subscription>> subscribe(NotificationHandler handler) override;
 
   // --- Fault injection ---
   // The nth call from now (1 = the next one) fails with `hr`.
   void failNthCall(int n, std::uint32_t hr);
-  // An HNS service restart: handles become invalid, and the next `failingCalls` calls fail with
-  // RPC_S_SERVER_UNAVAILABLE. Objects persist (HNS rehydrates its load balancers).
-  void restartService(int failingCalls);
+  // An HNS service restart: handles become invalid, the next `failingCalls` calls fail with
+  // RPC_S_SERVER_UNAVAILABLE, and subscribers get HcnNotificationServiceDisconnect. Objects persist
+  // (HNS rehydrates its load balancers) unless `dropLoadBalancers` (seen on nodes where HNS lost them).
+  void restartService(int failingCalls, bool dropLoadBalancers = false);
   // Drops every pending injected fault (nth-call, fractions, restart window).
   void clearFaults();
 
@@ -97,6 +100,10 @@ class SimulatedHns final : public Api {
   std::map<std::string, std::pair<double, std::uint32_t>> failFraction_;
   std::mt19937 rng_{1};
   mutable std::mutex mu_;  // every public call holds it, so the simulator is thread-safe
+  struct Subscriber;
+  std::shared_ptr<std::mutex> subscribersMu_ = std::make_shared<std::mutex>();
+  std::shared_ptr<std::vector<std::shared_ptr<Subscriber>>> subscribers_ =
+      std::make_shared<std::vector<std::shared_ptr<Subscriber>>>();
 };
 
 }  // namespace hnsproxy::hns

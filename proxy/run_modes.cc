@@ -251,6 +251,12 @@ int runDaemon(Runtime& rt) {
   auto sources = startSources(rt, true);
   if (!sources) {
     rt.stopIo([&] { status.stop(); });
+    // Asked to stop while waiting (for HNS, the network, the API server): a clean stop, not a
+    // failure — the service manager must see exit code 0.
+    if (rt.stopRequested()) {
+      HLOG_INFO("Stopped before start-up finished", "waitingFor", sources.error().message);
+      return 0;
+    }
     return fail(rt, "Unable to create proxier", sources.error());
   }
 
@@ -279,6 +285,16 @@ int runDaemon(Runtime& rt) {
   rt.health.updated(std::chrono::system_clock::now());
   runner.start();
   runner.request();
+  // HNS service notifications (a restart of the HNS service, a network created or deleted): verify
+  // HNS at once rather than at the next --hns-verify-period or failed call.
+  auto notifications = rt.backend->api().subscribe([&](const hns::ServiceNotification& n) {
+    HLOG_INFO("HNS service notification: verifying what HNS holds", "type", fmt::format("0x{:X}", n.type));
+    rt.proxier->requestVerification();
+    runner.request();
+  });
+  if (!notifications)
+    HLOG_V(2, "No HNS service notifications; drift is found by periodic verification", "reason",
+           notifications.error().message);
 
   // The manifest directory is read on a thread of its own: parsing a large file (or a file that
   // blocks) must never hold up the health and metrics listeners, which share the io thread.
@@ -306,6 +322,7 @@ int runDaemon(Runtime& rt) {
   if (poller.joinable()) poller.join();
   (*sources)->stop();
   rt.tracker.setOnChange({});
+  if (notifications) notifications->reset();  // no notification reaches the runner after this
   runner.stop();  // finishes an in-flight sync; programmed state stays in place
   rt.persist();
   rt.stopIo([&] {

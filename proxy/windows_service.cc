@@ -54,6 +54,9 @@ void WINAPI serviceMain(DWORD, LPSTR*) {
   // A service has no console: messages go to the log (use --log-file or a wrapper).
   std::ostringstream out, err;
   gExit = runKubeProxy(gArgc, gArgv, out, err, [] { return gStop.load(); });
+  // A failure (a bad flag, a start-up error) is a service-specific error carrying the exit code,
+  // which `sc query` shows as SERVICE_EXIT_CODE and the SCM's failure actions act on.
+  gStatus.dwServiceSpecificExitCode = static_cast<DWORD>(gExit);
   report(SERVICE_STOPPED, gExit == 0 ? NO_ERROR : ERROR_SERVICE_SPECIFIC_ERROR);
 }
 

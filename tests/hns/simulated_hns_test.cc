@@ -159,6 +159,27 @@ TEST_CASE("simulator faults: nth call, service restart, and a call log") {
   CHECK_FALSE(n.hns.query(*lb, ""));  // handles do not
 }
 
+TEST_CASE("simulator service notifications: a restart is announced to each subscriber until it unsubscribes") {
+  Node n("ws2022");
+  REQUIRE(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0]}), 0));
+  std::vector<std::uint32_t> first, second;
+  auto a = n.hns.subscribe([&](const ServiceNotification& e) { first.push_back(e.type); });
+  auto b = n.hns.subscribe([&](const ServiceNotification& e) { second.push_back(e.type); });
+  REQUIRE(a);
+  REQUIRE(b);
+  n.hns.restartService(0);
+  CHECK(first == std::vector<std::uint32_t>{hcn::kNotificationServiceDisconnect});
+  CHECK(second == first);
+  a->reset();  // unsubscribed: no further notification
+  n.hns.restartService(0, /*dropLoadBalancers=*/true);
+  CHECK(first.size() == 1);
+  CHECK(second.size() == 2);
+  auto lbs = n.hns.enumerate(ObjectKind::LoadBalancer, "");
+  REQUIRE(lbs);
+  CHECK(lbs->empty());  // this restart lost them, as some nodes' HNS does
+  CHECK(n.hns.enumerate(ObjectKind::Endpoint, "")->size() == 3);  // endpoints stay
+}
+
 TEST_CASE("simulator state survives a snapshot round trip") {
   Node n("ws2022");
   REQUIRE(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0], n.eps[2]}), 0));

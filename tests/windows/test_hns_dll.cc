@@ -1,0 +1,526 @@
+// Test builds of computenetwork.dll and vmcompute.dll: the project's simulator behind the real
+// HCN C API, so that kube-proxy.exe's production HcnApi (LoadLibraryExW from System32, UTF-16
+// JSON, CoTaskMem strings, error records, HRESULTs, handles) runs unchanged under wine.
+//
+// Built twice from this file: -DHNSTEST_COMPUTENETWORK (the Hcn* functions) and -DHNSTEST_VMCOMPUTE
+// (HNSCall). Configured by the environment of the process that loads it:
+// (each also read from System32\hnsproxy-test-hns.conf when the environment lacks it):
+//   HNSPROXY_TEST_HNS_STATE   the simulator state file (a Windows path); read when it changes,
+//                             written after every change. Shared by every process (a named mutex).
+//   HNSPROXY_TEST_HNS_FAULTS  "HcnCreateLoadBalancer=0x803B0001x2;HcnOpenNetwork=0x800706BAx1": the
+//                             next N calls of a function (in this process) fail with that HRESULT.
+//   HNSPROXY_TEST_HNS_REPORT  a file to which every departure from hcsshim's conventions is
+//                             appended (a query without SchemaVersion, an endpoint filter key
+//                             hcsshim does not use, an unknown or double-closed handle, a handle
+//                             still open at exit). The tests require it to stay empty.
+//   HNSPROXY_TEST_HNS_EVENTS  a file the tests append lines to ("restart"): each new line is an HNS
+//                             service restart — registered service callbacks get
+//                             HcnNotificationServiceDisconnect, and handles opened before it fail.
+#include <windows.h>
+#include <objbase.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cwchar>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "hns/hcn_codes.h"
+#include "hns/hcn_json.h"
+#include "hns/query_all.h"
+#include "hns/simulated_hns.h"
+
+using nlohmann::json;
+using namespace hnsproxy;
+using namespace hnsproxy::hns;
+
+namespace {
+
+std::wstring widen(const std::string& s) {
+  if (s.empty()) return {};
+  int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
+  std::wstring w(static_cast<std::size_t>(n), L'\0');
+  MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
+  return w;
+}
+
+std::string narrow(PCWSTR w) {
+  if (!w) return {};
+  int len = static_cast<int>(wcslen(w));
+  if (len == 0) return {};
+  int n = WideCharToMultiByte(CP_UTF8, 0, w, len, nullptr, 0, nullptr, nullptr);
+  std::string s(static_cast<std::size_t>(n), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, w, len, s.data(), n, nullptr, nullptr);
+  return s;
+}
+
+// A string for the caller, allocated as HNS does: CoTaskMemAlloc, freed by the caller's CoTaskMemFree.
+PWSTR give(const std::string& s) {
+  std::wstring w = widen(s);
+  auto* out = static_cast<PWSTR>(CoTaskMemAlloc((w.size() + 1) * sizeof(wchar_t)));
+  if (!out) return nullptr;
+  std::wmemcpy(out, w.c_str(), w.size() + 1);
+  return out;
+}
+
+// A setting: the process environment, else System32\hnsproxy-test-hns.conf (KEY=VALUE lines), which
+// is how a process the service manager starts (no test environment) is configured.
+std::string env(const char* name) {
+  if (const char* v = std::getenv(name); v && *v) return v;
+  wchar_t dir[MAX_PATH];
+  UINT n = GetSystemDirectoryW(dir, MAX_PATH);
+  if (n == 0 || n >= MAX_PATH) return "";
+  std::ifstream in(std::wstring(dir, n) + L"\\hnsproxy-test-hns.conf");
+  std::string line, key = std::string(name) + "=";
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind(key, 0) == 0) return line.substr(key.size());
+  }
+  return "";
+}
+
+std::string guidText(const GUID& g) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08lX-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X", static_cast<unsigned long>(g.Data1),
+                g.Data2, g.Data3, g.Data4[0], g.Data4[1], g.Data4[2], g.Data4[3], g.Data4[4], g.Data4[5], g.Data4[6],
+                g.Data4[7]);
+  return buf;
+}
+
+void report(const std::string& line) {
+  std::string path = env("HNSPROXY_TEST_HNS_REPORT");
+  if (path.empty()) return;
+  std::ofstream(path, std::ios::app) << line << "\n";
+}
+
+// A handle as the caller sees it: the object it names, and the service generation it was opened in.
+struct TestHandle {
+  std::uint32_t magic = 0x484e5354;  // "HNST"
+  ObjectKind kind;
+  std::string id;
+  std::uint64_t generation;
+};
+
+class Node {
+ public:
+  Node() : statePath_(env("HNSPROXY_TEST_HNS_STATE")), mutex_(CreateMutexW(nullptr, FALSE, L"Local\\hnsproxy-test-hns")) {
+    parseFaults(env("HNSPROXY_TEST_HNS_FAULTS"));
+  }
+
+  // Runs `f` on the node's simulator, with the state file loaded if another process changed it,
+  // and saved afterwards if `mutating`.
+  template <typename F>
+  auto with(const char* function, bool mutating, F&& f) -> decltype(f(std::declval<SimulatedHns&>())) {
+    std::lock_guard<std::mutex> local(mu_);
+    WaitForSingleObject(mutex_, INFINITE);
+    struct Release {
+      HANDLE m;
+      ~Release() { ReleaseMutex(m); }
+    } release{mutex_};
+    reloadIfChanged();
+    if (auto fault = takeFault(function)) return Error(classifyHresult(*fault), std::string(function) + " failed: Injected failure. ", *fault);
+    auto result = f(*sim_);
+    if (mutating) save();
+    return result;
+  }
+
+  std::uint64_t generation() {
+    std::lock_guard<std::mutex> local(mu_);
+    return generation_;
+  }
+  void restarted() {
+    std::lock_guard<std::mutex> local(mu_);
+    ++generation_;
+  }
+
+ private:
+  void reloadIfChanged() {
+    WIN32_FILE_ATTRIBUTE_DATA a{};
+    std::string stamp;
+    if (!statePath_.empty() && GetFileAttributesExW(widen(statePath_).c_str(), GetFileExInfoStandard, &a))
+      stamp = std::to_string(a.ftLastWriteTime.dwHighDateTime) + ":" + std::to_string(a.ftLastWriteTime.dwLowDateTime) +
+              ":" + std::to_string(a.nFileSizeLow);
+    if (sim_ && stamp == stamp_) return;
+    HnsSnapshot snap;
+    if (!stamp.empty()) {
+      auto loaded = loadSnapshot(statePath_);
+      if (!loaded) {
+        report("state file unreadable: " + loaded.error().message);
+      } else {
+        snap = std::move(*loaded);
+      }
+    }
+    sim_ = std::make_unique<SimulatedHns>(snap);
+    stamp_ = stamp;
+  }
+  void save() {
+    if (statePath_.empty()) return;
+    if (auto st = saveSnapshot(sim_->snapshot(), statePath_); !st) report("state file not written: " + st.error().message);
+    stamp_.clear();
+    WIN32_FILE_ATTRIBUTE_DATA a{};
+    if (GetFileAttributesExW(widen(statePath_).c_str(), GetFileExInfoStandard, &a))
+      stamp_ = std::to_string(a.ftLastWriteTime.dwHighDateTime) + ":" + std::to_string(a.ftLastWriteTime.dwLowDateTime) +
+               ":" + std::to_string(a.nFileSizeLow);
+  }
+  void parseFaults(const std::string& spec) {
+    std::stringstream ss(spec);
+    std::string item;
+    while (std::getline(ss, item, ';')) {
+      auto eq = item.find('='), x = item.rfind('x');
+      if (eq == std::string::npos || x == std::string::npos || x < eq) continue;
+      faults_[item.substr(0, eq)].push_back(
+          {static_cast<std::uint32_t>(std::stoul(item.substr(eq + 1, x - eq - 1), nullptr, 16)), std::stoi(item.substr(x + 1))});
+    }
+  }
+  std::optional<std::uint32_t> takeFault(const std::string& function) {
+    auto it = faults_.find(function);
+    if (it == faults_.end()) return std::nullopt;
+    for (auto& [hr, left] : it->second)
+      if (left > 0) {
+        --left;
+        return hr;
+      }
+    return std::nullopt;
+  }
+
+  std::string statePath_;
+  HANDLE mutex_;
+  std::mutex mu_;
+  std::unique_ptr<SimulatedHns> sim_;
+  std::string stamp_;
+  std::map<std::string, std::vector<std::pair<std::uint32_t, int>>> faults_;
+  std::uint64_t generation_ = 0;
+};
+
+Node& node() {
+  static Node n;
+  return n;
+}
+
+// Open handles, to catch leaks, double closes and stale handles.
+std::mutex handlesMu;
+std::set<TestHandle*> liveHandles;
+
+TestHandle* newHandle(ObjectKind kind, const std::string& id) {
+  auto* h = new TestHandle{0x484e5354, kind, normalizeGuid(id), node().generation()};
+  std::lock_guard<std::mutex> lock(handlesMu);
+  liveHandles.insert(h);
+  return h;
+}
+
+const char* kindName(ObjectKind k) { return toString(k); }
+
+// An HNS failure as HNS reports it: the HRESULT, and the error record document.
+HRESULT fail(const Error& e, PWSTR* errorRecord) {
+  std::uint32_t hr = e.hresult ? e.hresult : hcn::kEFail;
+  // The simulator's message is "<function> failed: <text>"; the record holds the text.
+  std::string text = e.message;
+  if (auto p = text.find(" failed: "); p != std::string::npos) text = text.substr(p + 9);
+  if (errorRecord) *errorRecord = give(json{{"Error", text}, {"ErrorCode", hr}, {"Success", false}}.dump());
+  return static_cast<HRESULT>(hr);
+}
+
+HRESULT convention(const std::string& function, const std::string& what, PWSTR* errorRecord) {
+  report(function + ": " + what);
+  return fail(Error(ErrorCode::InvalidArgument, function + " failed: " + what, hcn::kEInvalidArg), errorRecord);
+}
+
+// hcsshim sends {"SchemaVersion":{"Major":2,"Minor":0}} (and a Filter) with every enumerate and
+// query; HNS picks the output schema from it. Anything else is a convention failure.
+std::optional<std::string> checkQuery(ObjectKind kind, const std::string& query) {
+  json q = json::parse(query, nullptr, false);
+  if (q.is_discarded() || !q.is_object()) return "the query is not a JSON document: \"" + query + "\"";
+  const json* v = q.contains("SchemaVersion") ? &q["SchemaVersion"] : nullptr;
+  if (!v || !v->is_object() || v->value("Major", 0) != 2) return "the query has no SchemaVersion 2.x: " + query;
+  if (q.contains("Filter") && q["Filter"].is_string() && !q["Filter"].get<std::string>().empty()) {
+    json f = json::parse(q["Filter"].get<std::string>(), nullptr, false);
+    if (!f.is_object()) return "the Filter is not a JSON object: " + query;
+    for (const auto& [key, value] : f.items()) {
+      bool known = key == "ID" || key == "Name" || (kind == ObjectKind::Endpoint && key == "VirtualNetwork");
+      if (!known) return "filter key \"" + key + "\" is not one hcsshim uses for " + kindName(kind) + "s: " + query;
+    }
+  }
+  return std::nullopt;
+}
+
+TestHandle* checked(HANDLE raw, ObjectKind kind, const char* function) {
+  auto* h = static_cast<TestHandle*>(raw);
+  std::lock_guard<std::mutex> lock(handlesMu);
+  if (!h || !liveHandles.count(h) || h->kind != kind) {
+    report(std::string(function) + ": an unknown, closed or mistyped handle");
+    return nullptr;
+  }
+  return h;
+}
+
+std::string functionName(const char* verb, ObjectKind k, const char* suffix = "") {
+  return std::string(verb) + kindName(k) + suffix;
+}
+
+HRESULT enumerateObjects(ObjectKind kind, PCWSTR query, PWSTR* result, PWSTR* errorRecord) {
+  std::string f = functionName("HcnEnumerate", kind, "s");
+  if (result) *result = nullptr;
+  if (errorRecord) *errorRecord = nullptr;
+  std::string q = narrow(query);
+  if (auto bad = checkQuery(kind, q)) return convention(f, *bad, errorRecord);
+  auto ids = node().with(f.c_str(), false, [&](SimulatedHns& s) { return s.enumerate(kind, q); });
+  if (!ids) return fail(ids.error(), errorRecord);
+  *result = give(json(*ids).dump());
+  return S_OK;
+}
+
+HRESULT openObject(ObjectKind kind, const GUID& id, HANDLE* handle, PWSTR* errorRecord) {
+  std::string f = functionName("HcnOpen", kind);
+  if (errorRecord) *errorRecord = nullptr;
+  *handle = nullptr;
+  std::string text = guidText(id);
+  auto opened = node().with(f.c_str(), false, [&](SimulatedHns& s) -> Status {
+    auto h = s.open(kind, text);
+    if (!h) return h.error();
+    s.close(*h);
+    return Ok{};
+  });
+  if (!opened) return fail(opened.error(), errorRecord);
+  *handle = newHandle(kind, text);
+  return S_OK;
+}
+
+HRESULT queryObject(ObjectKind kind, HANDLE handle, PCWSTR query, PWSTR* properties, PWSTR* errorRecord) {
+  std::string f = functionName("HcnQuery", kind, "Properties");
+  if (errorRecord) *errorRecord = nullptr;
+  *properties = nullptr;
+  auto* h = checked(handle, kind, f.c_str());
+  if (!h) return fail(Error(ErrorCode::InvalidArgument, f + " failed: The handle is invalid. ", hcn::kEInvalidArg), errorRecord);
+  if (h->generation != node().generation())
+    return fail(Error(ErrorCode::Transient, f + " failed: The RPC server is unavailable. ", hcn::kRpcServerUnavailable),
+                errorRecord);
+  std::string q = narrow(query);
+  if (auto bad = checkQuery(kind, q)) return convention(f, *bad, errorRecord);
+  auto doc = node().with(f.c_str(), false, [&](SimulatedHns& s) -> Result<std::string> {
+    auto sh = s.open(kind, h->id);
+    if (!sh) return sh.error();
+    auto r = s.query(*sh, q);
+    s.close(*sh);
+    return r;
+  });
+  if (!doc) return fail(doc.error(), errorRecord);
+  *properties = give(*doc);
+  return S_OK;
+}
+
+HRESULT createObject(ObjectKind kind, HANDLE network, const GUID& id, PCWSTR settings, HANDLE* handle,
+                     PWSTR* errorRecord) {
+  std::string f = functionName("HcnCreate", kind);
+  if (errorRecord) *errorRecord = nullptr;
+  *handle = nullptr;
+  std::string doc = narrow(settings);
+  json parsed = json::parse(doc, nullptr, false);
+  if (!parsed.is_object() || !parsed.contains("SchemaVersion"))
+    return convention(f, "the settings are not a schema-versioned HCN document: " + doc, errorRecord);
+  std::string networkId;
+  if (kind == ObjectKind::Endpoint) {
+    auto* n = checked(network, ObjectKind::Network, f.c_str());
+    if (!n) return fail(Error(ErrorCode::InvalidArgument, f + " failed: The handle is invalid. ", hcn::kEInvalidArg), errorRecord);
+    networkId = n->id;
+  }
+  auto created = node().with(f.c_str(), true, [&](SimulatedHns& s) -> Result<std::string> {
+    Handle nh = 0;
+    if (kind == ObjectKind::Endpoint) {
+      auto o = s.open(ObjectKind::Network, networkId);
+      if (!o) return o.error();
+      nh = *o;
+    }
+    auto c = s.create(kind, guidText(id), doc, nh);
+    if (nh) s.close(nh);
+    if (!c) return c.error();
+    auto props = s.query(*c, defaultQuery());
+    s.close(*c);
+    if (!props) return props.error();
+    return json::parse(*props).value("ID", "");
+  });
+  if (!created) return fail(created.error(), errorRecord);
+  *handle = newHandle(kind, *created);
+  return S_OK;
+}
+
+HRESULT modifyObject(ObjectKind kind, HANDLE handle, PCWSTR settings, PWSTR* errorRecord) {
+  std::string f = functionName("HcnModify", kind);
+  if (errorRecord) *errorRecord = nullptr;
+  auto* h = checked(handle, kind, f.c_str());
+  if (!h) return fail(Error(ErrorCode::InvalidArgument, f + " failed: The handle is invalid. ", hcn::kEInvalidArg), errorRecord);
+  std::string doc = narrow(settings);
+  auto done = node().with(f.c_str(), true, [&](SimulatedHns& s) -> Status {
+    auto sh = s.open(kind, h->id);
+    if (!sh) return sh.error();
+    auto r = s.modify(*sh, doc);
+    s.close(*sh);
+    return r;
+  });
+  if (!done) return fail(done.error(), errorRecord);
+  return S_OK;
+}
+
+HRESULT deleteObject(ObjectKind kind, const GUID& id, PWSTR* errorRecord) {
+  std::string f = functionName("HcnDelete", kind);
+  if (errorRecord) *errorRecord = nullptr;
+  auto done = node().with(f.c_str(), true, [&](SimulatedHns& s) { return s.remove(kind, guidText(id)); });
+  if (!done) return fail(done.error(), errorRecord);
+  return S_OK;
+}
+
+HRESULT closeObject(ObjectKind kind, HANDLE handle) {
+  std::string f = functionName("HcnClose", kind);
+  auto* h = static_cast<TestHandle*>(handle);
+  std::lock_guard<std::mutex> lock(handlesMu);
+  if (!h || !liveHandles.count(h) || h->kind != kind) {
+    report(f + ": an unknown, closed or mistyped handle");
+    return static_cast<HRESULT>(hcn::kEInvalidArg);
+  }
+  liveHandles.erase(h);
+  delete h;
+  return S_OK;
+}
+
+// --- Service notifications ---
+using NotificationCallback = void(CALLBACK*)(DWORD type, void* context, HRESULT status, PCWSTR data);
+struct Registration {
+  NotificationCallback callback;
+  void* context;
+};
+std::mutex callbacksMu;
+std::set<Registration*> callbacks;
+std::atomic<bool> watching{false};
+
+// Watches HNSPROXY_TEST_HNS_EVENTS: every new "restart" line is an HNS service restart.
+void watchEvents() {
+  std::string path = env("HNSPROXY_TEST_HNS_EVENTS");
+  if (path.empty()) return;
+  std::size_t seen = 0;
+  {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) ++seen;
+  }
+  for (;;) {
+    Sleep(50);
+    std::ifstream in(path);
+    std::string line;
+    std::size_t n = 0;
+    while (std::getline(in, line)) {
+      if (++n <= seen) continue;
+      seen = n;
+      if (line != "restart") continue;
+      node().restarted();
+      std::lock_guard<std::mutex> lock(callbacksMu);
+      for (auto* r : callbacks) r->callback(hcn::kNotificationServiceDisconnect, r->context, S_OK, nullptr);
+    }
+  }
+}
+
+}  // namespace
+
+#define HNSTEST_EXPORT extern "C" __declspec(dllexport)
+
+#ifdef HNSTEST_COMPUTENETWORK
+
+#define HNSTEST_FAMILY(Kind, Plural)                                                                              \
+  HNSTEST_EXPORT HRESULT WINAPI HcnEnumerate##Plural(PCWSTR query, PWSTR* result, PWSTR* errorRecord) {           \
+    return enumerateObjects(ObjectKind::Kind, query, result, errorRecord);                                          \
+  }                                                                                                                 \
+  HNSTEST_EXPORT HRESULT WINAPI HcnOpen##Kind(const GUID& id, HANDLE* handle, PWSTR* errorRecord) {                 \
+    return openObject(ObjectKind::Kind, id, handle, errorRecord);                                                   \
+  }                                                                                                                 \
+  HNSTEST_EXPORT HRESULT WINAPI HcnQuery##Kind##Properties(HANDLE handle, PCWSTR query, PWSTR* properties,          \
+                                                          PWSTR* errorRecord) {                                    \
+    return queryObject(ObjectKind::Kind, handle, query, properties, errorRecord);                                   \
+  }                                                                                                                 \
+  HNSTEST_EXPORT HRESULT WINAPI HcnModify##Kind(HANDLE handle, PCWSTR settings, PWSTR* errorRecord) {              \
+    return modifyObject(ObjectKind::Kind, handle, settings, errorRecord);                                           \
+  }                                                                                                                 \
+  HNSTEST_EXPORT HRESULT WINAPI HcnDelete##Kind(const GUID& id, PWSTR* errorRecord) {                               \
+    return deleteObject(ObjectKind::Kind, id, errorRecord);                                                         \
+  }                                                                                                                 \
+  HNSTEST_EXPORT HRESULT WINAPI HcnClose##Kind(HANDLE handle) { return closeObject(ObjectKind::Kind, handle); }
+
+HNSTEST_FAMILY(Network, Networks)
+HNSTEST_FAMILY(Endpoint, Endpoints)
+HNSTEST_FAMILY(LoadBalancer, LoadBalancers)
+
+HNSTEST_EXPORT HRESULT WINAPI HcnCreateNetwork(const GUID& id, PCWSTR settings, HANDLE* handle, PWSTR* errorRecord) {
+  return createObject(ObjectKind::Network, nullptr, id, settings, handle, errorRecord);
+}
+HNSTEST_EXPORT HRESULT WINAPI HcnCreateLoadBalancer(const GUID& id, PCWSTR settings, HANDLE* handle, PWSTR* errorRecord) {
+  return createObject(ObjectKind::LoadBalancer, nullptr, id, settings, handle, errorRecord);
+}
+HNSTEST_EXPORT HRESULT WINAPI HcnCreateEndpoint(HANDLE network, const GUID& id, PCWSTR settings, HANDLE* handle,
+                                                PWSTR* errorRecord) {
+  return createObject(ObjectKind::Endpoint, network, id, settings, handle, errorRecord);
+}
+
+HNSTEST_EXPORT HRESULT WINAPI HcnRegisterServiceCallback(NotificationCallback callback, void* context, HANDLE* handle) {
+  if (!callback || !handle) return E_INVALIDARG;
+  auto* r = new Registration{callback, context};
+  {
+    std::lock_guard<std::mutex> lock(callbacksMu);
+    callbacks.insert(r);
+  }
+  if (!watching.exchange(true)) std::thread(watchEvents).detach();
+  *handle = r;
+  return S_OK;
+}
+
+HNSTEST_EXPORT HRESULT WINAPI HcnUnregisterServiceCallback(HANDLE handle) {
+  std::lock_guard<std::mutex> lock(callbacksMu);
+  auto* r = static_cast<Registration*>(handle);
+  if (!callbacks.erase(r)) {
+    report("HcnUnregisterServiceCallback: an unknown callback handle");
+    return E_INVALIDARG;
+  }
+  delete r;
+  return S_OK;
+}
+
+BOOL WINAPI DllMain(HINSTANCE, DWORD reason, LPVOID reserved) {
+  // At process exit (reserved != null) every handle should have been closed: HNS keeps an RPC
+  // context per open handle. An unload by FreeLibrary is checked the same way.
+  if (reason == DLL_PROCESS_DETACH) {
+    (void)reserved;
+    std::lock_guard<std::mutex> lock(handlesMu);
+    for (auto* h : liveHandles) report(std::string("handle left open at exit: ") + kindName(h->kind) + " " + h->id);
+  }
+  return TRUE;
+}
+
+#endif  // HNSTEST_COMPUTENETWORK
+
+#ifdef HNSTEST_VMCOMPUTE
+
+// The v1 HNS RPC; kube-proxy uses it only for GET /globals/version.
+HNSTEST_EXPORT HRESULT WINAPI HNSCall(PCWSTR method, PCWSTR path, PCWSTR object, PWSTR* response) {
+  (void)object;
+  std::string m = narrow(method), p = narrow(path);
+  if (m != "GET" || p != "/globals/version") {
+    report("HNSCall " + m + " " + p + ": not a call kube-proxy makes");
+    *response = give(json{{"Success", false}, {"Error", "Not implemented"}}.dump());
+    return S_OK;
+  }
+  auto v = node().with("HNSCall", false, [](SimulatedHns& s) { return s.version(); });
+  if (!v) {
+    *response = give(json{{"Success", false}, {"Error", v.error().message}}.dump());
+    return S_OK;
+  }
+  *response = give(json{{"Success", true}, {"Error", ""}, {"Output", {{"Major", v->major}, {"Minor", v->minor}}}}.dump());
+  return S_OK;
+}
+
+#endif  // HNSTEST_VMCOMPUTE
