@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: installs dependencies, builds, runs every test; then the same tests built
-# with AddressSanitizer + UndefinedBehaviorSanitizer, and with ThreadSanitizer. Between them it runs
-# the benchmark suite's --quick variant (timings are printed, never asserted) and compiles the
-# Windows code with MinGW-w64. CI runs exactly this (.ci/run).
+# The whole test suite: installs dependencies, cross-builds the Windows exes (MinGW-w64; the
+# libraries they link are cached outside the checkout), builds, runs every test — the wine tests of
+# kube-proxy.exe among them —, then the same tests built with AddressSanitizer +
+# UndefinedBehaviorSanitizer, and with ThreadSanitizer. Between them it runs the benchmark suite's
+# --quick variant (timings are printed, never asserted) and packages the Windows release zip.
+# CI runs exactly this (.ci/run).
 #
 # Builds go through ccache (its cache lives outside the checkout, ~/.cache/ccache), with paths made
 # relative to the checkout so that a fresh clone elsewhere hits the same cache.
@@ -15,16 +17,19 @@ cmake_args=(-G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 started=$SECONDS
 stage() { echo "== [$((SECONDS - started))s] $*"; }
 
-stage "build (RelWithDebInfo) and test"
-cmake -S . -B build "${cmake_args[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+stage "cross-build kube-proxy.exe and hnsdiag.exe (MinGW-w64), and the test HNS DLLs"
+packaging/windows/build-exe.sh build-win
+
+stage "build (RelWithDebInfo) and test, the Windows build under wine included"
+cmake -S . -B build "${cmake_args[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHNSPROXY_WINDOWS_BUILD_DIR="$PWD/build-win" >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 stage "the benchmark suite, --quick (a smoke run; numbers are informational)"
 BENCH_BUILD_DIR=build BENCH_OUT=build/bench-smoke bench/run.sh --quick
 
-stage "compile the Windows code with MinGW-w64"
-packaging/mingw-check.sh
+stage "the Windows release zip"
+packaging/windows/make-release.sh build-win
 
 stage "build with ASan+UBSan and test"
 cmake -S . -B build-asan "${cmake_args[@]}" -DCMAKE_BUILD_TYPE=Debug -DHNSPROXY_SANITIZE=ON >/dev/null

@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cwchar>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -80,7 +81,7 @@ std::string env(const char* name) {
   wchar_t dir[MAX_PATH];
   UINT n = GetSystemDirectoryW(dir, MAX_PATH);
   if (n == 0 || n >= MAX_PATH) return "";
-  std::ifstream in(std::wstring(dir, n) + L"\\hnsproxy-test-hns.conf");
+  std::ifstream in(std::filesystem::path(std::wstring(dir, n)) / "hnsproxy-test-hns.conf");
   std::string line, key = std::string(name) + "=";
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
