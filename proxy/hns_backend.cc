@@ -57,7 +57,11 @@ Result<std::unique_ptr<HnsBackend>> HnsBackend::create(const Options& o) {
     b->statePath_ = o.hnsSimState;
     b->owned_ = std::move(sim);
   }
-  b->instrumented_ = std::make_unique<hns::InstrumentedApi>(*b->owned_);
+  if (!b->sim_ && o.hnsCallTimeout.count() > 0)
+    b->deadline_ = std::make_unique<hns::DeadlineApi>(
+        b->owned_, std::chrono::duration_cast<std::chrono::milliseconds>(o.hnsCallTimeout));
+  b->instrumented_ = b->deadline_ ? std::make_unique<hns::InstrumentedApi>(*b->deadline_)
+                                  : std::make_unique<hns::InstrumentedApi>(*b->owned_);
   return b;
 }
 
@@ -77,7 +81,15 @@ std::string HnsBackend::callMetrics() const {
       out += fmt::format("hnsproxy_hns_calls_total{{function=\"{}\",result=\"{}\"}} {}\n", fn, code, n);
     lat += fmt::format("hnsproxy_hns_call_seconds_total{{function=\"{}\"}} {:.6f}\n", fn, s.seconds);
   }
-  return out + lat;
+  out += lat;
+  if (deadline_)
+    out += fmt::format(
+        "# HELP hnsproxy_hns_call_timeouts_total HNS calls that did not return within --hns-call-timeout\n"
+        "# TYPE hnsproxy_hns_call_timeouts_total counter\nhnsproxy_hns_call_timeouts_total {}\n"
+        "# HELP hnsproxy_hns_calls_outstanding HNS calls past their deadline that have not returned\n"
+        "# TYPE hnsproxy_hns_calls_outstanding gauge\nhnsproxy_hns_calls_outstanding {}\n",
+        deadline_->timedOut(), deadline_->outstanding());
+  return out;
 }
 
 }  // namespace hnsproxy::proxy

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "hns/deadline_api.h"
 #include "hns/instrumented_api.h"
 #include "hns/simulated_hns.h"
 #include "proxy/options.h"
@@ -18,6 +19,9 @@ class HnsBackend {
   static Result<std::unique_ptr<HnsBackend>> create(const Options& o);
 
   hns::Api& api() { return *instrumented_; }
+  // The deadline on calls to an out-of-process HNS (the Windows HNS, hnssim): null for the
+  // in-process simulator, whose calls are function calls.
+  hns::DeadlineApi* deadline() { return deadline_.get(); }
   const hns::InstrumentedApi& calls() const { return *instrumented_; }
   // The in-process simulator's state, written to --hns-sim-state (nothing for other backends).
   // Errors are returned for the caller to log; the state in memory stays authoritative.
@@ -26,7 +30,8 @@ class HnsBackend {
   std::string callMetrics() const;
 
  private:
-  std::unique_ptr<hns::Api> owned_;
+  std::shared_ptr<hns::Api> owned_;
+  std::unique_ptr<hns::DeadlineApi> deadline_;
   hns::SimulatedHns* sim_ = nullptr;
   std::string statePath_;
   std::unique_ptr<hns::InstrumentedApi> instrumented_;

@@ -440,6 +440,9 @@ std::vector<OptionSpec> buildTable() {
       // --- hnsproxy's own ---
       hnsproxy(dur<&O::hnsVerifyPeriod>("hns-verify-period",
                                         "hnsproxy: how often HNS is listed to repair drift (0 disables)")),
+      hnsproxy(dur<&O::hnsCallTimeout>("hns-call-timeout",
+                                       "hnsproxy: the longest one HNS call may take before it is reported and retried; HNS is "
+                                       "re-read when it returns (0 disables)")),
       hnsproxy(make("hns-backend", "string", K::String,
                     "hnsproxy: hcn (the Windows HNS; the default there) or sim (the simulator; the default elsewhere)",
                     &setBackend, &getString<&O::hnsBackend>)),

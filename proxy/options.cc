@@ -501,6 +501,7 @@ Status validate(const Options& o) {
   if (o.configSyncPeriod.count() <= 0)
     return invalid("config-sync-period", formatGoDuration(o.configSyncPeriod), "must be greater than 0");
   if (o.hnsVerifyPeriod.count() < 0) return invalid("hns-verify-period", formatGoDuration(o.hnsVerifyPeriod), "must be >= 0");
+  if (o.hnsCallTimeout.count() < 0) return invalid("hns-call-timeout", formatGoDuration(o.hnsCallTimeout), "must be >= 0");
   if (o.manifestPollInterval < std::chrono::milliseconds(50))
     return invalid("manifest-poll-interval", formatGoDuration(o.manifestPollInterval),
                    "must be at least 50ms (each poll reads the directory)");

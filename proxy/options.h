@@ -78,6 +78,7 @@ struct Options {
   std::string output = "text";
   int hnsParallelism = 1;
   Duration hnsVerifyPeriod = std::chrono::minutes(5);
+  Duration hnsCallTimeout = std::chrono::seconds(30);
   std::uint32_t maxBackendsPerLoadBalancer = 0;  // 0: what the HNS build allows
   Duration manifestPollInterval = std::chrono::milliseconds(250);
 

@@ -129,11 +129,13 @@ bool Proxier::sync() {
     return true;
   }
   lastErrors_.clear();
+  lastFailuresTransient_ = true;
   hns::SyncReport r = reconciler_.sync();
   report(r);
   work += r.work();
   if (r.error) {
     lastErrors_.push_back(r.error->str());
+    lastFailuresTransient_ = r.error->retryable();
     HLOG_ERROR("Sync failed", "err", r.error->str());
     metrics_.countSync(false);
     return false;
@@ -145,6 +147,7 @@ bool Proxier::sync() {
   for (std::size_t i = 0; i < r.applied.failures.size(); ++i) {
     const auto& f = r.applied.failures[i];
     lastErrors_.push_back(f.str());
+    if (!f.error.retryable()) lastFailuresTransient_ = false;
     ++byCode[toString(f.error.code)];
     if (i < kLoggedFailures) HLOG_ERROR("HNS operation failed; it will be retried", "err", f.str());
   }

@@ -42,6 +42,9 @@ class Proxier {
 
   const hns::Reconciler& reconciler() const { return reconciler_; }
   const std::vector<std::string>& lastErrors() const { return lastErrors_; }
+  // Whether every failure of the last sync was transient (HNS busy, restarting, hung): worth
+  // another sync rather than giving up.
+  bool lastFailuresTransient() const { return lastFailuresTransient_; }
   HealthSnapshot healthSnapshot() const;
 
  private:
@@ -56,6 +59,7 @@ class Proxier {
   ProxyHealth& health_;
   std::vector<std::pair<std::string, policy::Timestamp>> pendingTriggers_;  // slice key, trigger time
   std::vector<std::string> lastErrors_;
+  bool lastFailuresTransient_ = true;
   std::map<policy::ServiceName, std::set<std::string>> loggedWarnings_;
   policy::MissingLocalEndpoints loggedMissing_;
   bool loopbackLogged_ = false;

@@ -221,10 +221,52 @@ int runDryRun(Runtime& rt) {
   return 0;
 }
 
+// A late HNS call (past --hns-call-timeout) returned: what it did is re-read before the next plan,
+// so a create that succeeded late is adopted, not made twice.
+void watchLateCalls(Runtime& rt, std::function<void()> thenSync) {
+  auto* d = rt.backend->deadline();
+  if (!d) return;
+  d->setTimeoutHandler([timeout = rt.opts.hnsCallTimeout](const std::string& function, const std::string& object) {
+    HLOG_ERROR("HNS call did not return within --hns-call-timeout; HNS may be hung, calls are held until it answers",
+               "function", function, "object", object, "timeout", formatGoDuration(timeout));
+  });
+  d->setLateHandler([&rt, thenSync = std::move(thenSync)](const std::string& function, const std::string& object,
+                                                            std::chrono::milliseconds took, bool succeeded) {
+      HLOG_WARN("A late HNS call returned; HNS is re-read", "function", function, "object", object, "tookMs",
+                took.count(), "succeeded", succeeded);
+      rt.proxier->requestVerification();
+      if (thenSync) thenSync();
+    });
+}
+
+void stopWatchingLateCalls(Runtime& rt) {
+  if (auto* d = rt.backend->deadline()) {
+    d->setTimeoutHandler({});
+    d->setLateHandler({});
+  }
+}
+
+constexpr int kSyncOnceRetries = 4;  // 1 + 2 + 4 + 8 s of backoff at most
+
 int runSyncOnce(Runtime& rt) {
+  watchLateCalls(rt, {});
+  struct Unwatch {
+    Runtime& rt;
+    ~Unwatch() { stopWatchingLateCalls(rt); }
+  } unwatch{rt};
   auto sources = startSources(rt, false);
   if (!sources) return fail(rt, "Unable to create proxier", sources.error());
+  // One sync; while it fails only transiently (HNS restarting, a call past --hns-call-timeout)
+  // a few more, backing off, and never past a stop request.
   bool ok = rt.proxier->sync();
+  for (int attempt = 1; !ok && attempt <= kSyncOnceRetries && rt.proxier->lastFailuresTransient() && !rt.stopRequested();
+       ++attempt) {
+    auto wait = std::chrono::milliseconds(1000) * (1 << (attempt - 1));
+    HLOG_INFO("Sync failed transiently; trying again", "attempt", attempt + 1, "inMs", wait.count());
+    rt.sleepUnlessStopped(wait);
+    if (rt.stopRequested()) break;
+    ok = rt.proxier->sync();
+  }
   rt.persist();
   (*sources)->stop();
   const auto& applied = rt.proxier->reconciler().applied();
@@ -295,6 +337,7 @@ int runDaemon(Runtime& rt) {
   if (!notifications)
     HLOG_V(2, "No HNS service notifications; drift is found by periodic verification", "reason",
            notifications.error().message);
+  watchLateCalls(rt, [&] { runner.request(); });
 
   // The manifest directory is read on a thread of its own: parsing a large file (or a file that
   // blocks) must never hold up the health and metrics listeners, which share the io thread.
@@ -323,6 +366,7 @@ int runDaemon(Runtime& rt) {
   (*sources)->stop();
   rt.tracker.setOnChange({});
   if (notifications) notifications->reset();  // no notification reaches the runner after this
+  stopWatchingLateCalls(rt);
   runner.stop();  // finishes an in-flight sync; programmed state stays in place
   rt.persist();
   rt.stopIo([&] {

@@ -7,8 +7,9 @@
 // (each also read from System32\hnsproxy-test-hns.conf when the environment lacks it):
 //   HNSPROXY_TEST_HNS_STATE   the simulator state file (a Windows path); read when it changes,
 //                             written after every change. Shared by every process (a named mutex).
-//   HNSPROXY_TEST_HNS_FAULTS  "HcnCreateLoadBalancer=0x803B0001x2;HcnOpenNetwork=0x800706BAx1": the
-//                             next N calls of a function (in this process) fail with that HRESULT.
+//   HNSPROXY_TEST_HNS_FAULTS  "HcnCreateLoadBalancer=803B0001x2;HcnOpenNetwork=800706BAx1": the next N
+//                             calls of a function (in this process) fail with that HRESULT;
+//                             "HcnCreateLoadBalancer=sleep3000x1": the next one hangs 3 s, then runs.
 //   HNSPROXY_TEST_HNS_REPORT  a file to which every departure from hcsshim's conventions is
 //                             appended (a query without SchemaVersion, an endpoint filter key
 //                             hcsshim does not use, an unknown or double-closed handle, a handle
@@ -129,7 +130,13 @@ class Node {
       ~Release() { ReleaseMutex(m); }
     } release{mutex_};
     reloadIfChanged();
-    if (auto fault = takeFault(function)) return Error(classifyHresult(*fault), std::string(function) + " failed: Injected failure. ", *fault);
+    if (auto fault = takeFault(function)) {
+      if (fault->sleepMs > 0) {
+        Sleep(fault->sleepMs);  // a hung HNS: the call returns, late, with its real result
+      } else {
+        return Error(classifyHresult(fault->hr), std::string(function) + " failed: Injected failure. ", fault->hr);
+      }
+    }
     auto result = f(*sim_);
     if (mutating) save();
     return result;
@@ -173,23 +180,32 @@ class Node {
       stamp_ = std::to_string(a.ftLastWriteTime.dwHighDateTime) + ":" + std::to_string(a.ftLastWriteTime.dwLowDateTime) +
                ":" + std::to_string(a.nFileSizeLow);
   }
+  struct Fault {
+    std::uint32_t hr = 0;
+    DWORD sleepMs = 0;  // "sleep<ms>": the call hangs that long, then runs
+    int left = 0;
+  };
   void parseFaults(const std::string& spec) {
     std::stringstream ss(spec);
     std::string item;
     while (std::getline(ss, item, ';')) {
       auto eq = item.find('='), x = item.rfind('x');
       if (eq == std::string::npos || x == std::string::npos || x < eq) continue;
-      faults_[item.substr(0, eq)].push_back(
-          {static_cast<std::uint32_t>(std::stoul(item.substr(eq + 1, x - eq - 1), nullptr, 16)), std::stoi(item.substr(x + 1))});
+      std::string what = item.substr(eq + 1, x - eq - 1);
+      Fault f;
+      f.left = std::stoi(item.substr(x + 1));
+      if (what.rfind("sleep", 0) == 0) f.sleepMs = static_cast<DWORD>(std::stoul(what.substr(5)));
+      else f.hr = static_cast<std::uint32_t>(std::stoul(what, nullptr, 16));
+      faults_[item.substr(0, eq)].push_back(f);
     }
   }
-  std::optional<std::uint32_t> takeFault(const std::string& function) {
+  std::optional<Fault> takeFault(const std::string& function) {
     auto it = faults_.find(function);
     if (it == faults_.end()) return std::nullopt;
-    for (auto& [hr, left] : it->second)
-      if (left > 0) {
-        --left;
-        return hr;
+    for (auto& f : it->second)
+      if (f.left > 0) {
+        --f.left;
+        return f;
       }
     return std::nullopt;
   }
@@ -199,7 +215,7 @@ class Node {
   std::mutex mu_;
   std::unique_ptr<SimulatedHns> sim_;
   std::string stamp_;
-  std::map<std::string, std::vector<std::pair<std::uint32_t, int>>> faults_;
+  std::map<std::string, std::vector<Fault>> faults_;
   std::uint64_t generation_ = 0;
 };
 

@@ -202,6 +202,19 @@ TEST_CASE("wine: HNS failures reach kube-proxy.exe as HNS's HRESULTs and are han
     CHECK(loadBalancers(d / "state.json") == 0);
     CHECK(holdsVip(d / "state.json", "10.96.0.10") == false);
   }
+  SECTION("a hung HNS call is reported at its deadline, and what it did late is adopted, not done twice") {
+    fs::path d = workdir("hung");
+    auto r = w.run(sync + " --network-name=cbr0 --hns-call-timeout=1s",
+                   hcnEnv(d / "state.json", d / "report.txt", "HcnCreateLoadBalancer=sleep4000x1"));
+    INFO(r.out);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("\"HNS call did not return within --hns-call-timeout; HNS may be hung, calls are held until it "
+                     "answers\" function=\"HcnCreateLoadBalancer\" object=\"LoadBalancer ") != std::string::npos);
+    CHECK(r.out.find("\"A late HNS call returned; HNS is re-read\" function=\"HcnCreateLoadBalancer\"") != std::string::npos);
+    CHECK(holds(d / "state.json") == linuxReference());  // a set: a duplicate would show as a count mismatch below
+    CHECK(loadBalancers(d / "state.json") == 16);
+    CHECK(slurp(d / "report.txt").empty());
+  }
   SECTION("a network that is not there is reported as the Linux build reports it") {
     fs::path d = workdir("nonet");
     auto windows = w.run(sync + " --network-name=vxlan0", hcnEnv(d / "state.json", d / "report.txt"));
