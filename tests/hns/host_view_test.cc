@@ -1,4 +1,4 @@
-#include <catch2/catch.hpp>
+#include "catch.h"
 
 #include "hns/host_view.h"
 #include "hns/reader.h"

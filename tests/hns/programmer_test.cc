@@ -1,7 +1,7 @@
 // The programmer's execution contracts, on plans written for the test: the record advances only
 // for what succeeded, failures are typed, deletes of what is gone succeed, a contested frontend is
 // adopted or cleared, modify falls back, phases run in order (in parallel within one).
-#include <catch2/catch.hpp>
+#include "catch.h"
 
 #include "hns/adoption.h"
 #include "hns/instrumented_api.h"

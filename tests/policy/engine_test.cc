@@ -1,6 +1,6 @@
 // The incremental engine: conflicts, what wakes a recompute, slices changing owner, local endpoints
 // the rules miss; and the property that incremental equals from scratch.
-#include <catch2/catch.hpp>
+#include "catch.h"
 
 #include <random>
 

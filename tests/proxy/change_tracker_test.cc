@@ -1,4 +1,4 @@
-#include <catch2/catch.hpp>
+#include "catch.h"
 
 #include "policy/fixtures.h"
 #include "proxy/change_tracker.h"

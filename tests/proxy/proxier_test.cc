@@ -1,5 +1,5 @@
 // The proxier over the reconciler: batches in; logs, metrics and health out.
-#include <catch2/catch.hpp>
+#include "catch.h"
 
 #include <filesystem>
 #include <fstream>

@@ -2,7 +2,7 @@
 // the production HCN code path through test builds of computenetwork.dll and vmcompute.dll, the
 // daemon against the in-repo API server over TLS with Windows paths, and a Windows service under
 // wine's service manager. Each result is compared with what the Linux build does.
-#include <catch2/catch.hpp>
+#include "catch.h"
 
 #include "test_paths.h"
 
