@@ -1,4 +1,5 @@
 #include "proxy/metrics.h"
+#include "proxy/process_metrics.h"
 
 #include <cmath>
 
@@ -170,6 +171,8 @@ std::string Metrics::render() const {
     extra = extra_;
   }
   if (extra) out += extra();
+  out += processMetrics();
+  out += buildInfoMetric();
   return out;
 }
 

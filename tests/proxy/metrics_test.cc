@@ -47,3 +47,36 @@ TEST_CASE("metrics: histogram buckets are cumulative and exponential buckets gro
   CHECK(t.find("x_count 5\n") != std::string::npos);
   CHECK(h.count() == 5);
 }
+
+#include <chrono>
+#include <regex>
+#include <vector>
+
+#include "proxy/process_metrics.h"
+
+TEST_CASE("metrics: the process families and kubernetes_build_info, with this process's real values") {
+  // Burn a little CPU and hold a few more descriptors, so the values have something to show.
+  volatile double x = 0;
+  for (int i = 0; i < 3000000; ++i) x = x + i * 0.5;
+  std::vector<std::FILE*> files;
+  for (int i = 0; i < 4; ++i) files.push_back(std::tmpfile());
+  ProcessStats s = readProcessStats();
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  CHECK(s.cpuSeconds > 0);
+  CHECK(s.residentBytes > 1024 * 1024);
+  CHECK(s.virtualBytes >= s.residentBytes);
+  CHECK(s.startTimeSeconds <= now + 1);
+  CHECK(s.startTimeSeconds > now - 3600);  // this test process started within the hour
+  CHECK(s.openFds >= 7);                   // stdin/out/err and the four files
+  CHECK(s.maxFds >= s.openFds);
+  for (auto* f : files) std::fclose(f);
+
+  Metrics m;
+  std::string t = m.render();
+  for (const char* family : {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",
+                             "process_start_time_seconds", "process_open_fds", "process_max_fds"})
+    CHECK(std::regex_search(t, std::regex(std::string("\n# TYPE ") + family + " (counter|gauge)\n" + family + " [0-9.e+]+\n")));
+  CHECK(t.find("kubernetes_build_info{build_date=\"\",compiler=\"gcc\",git_commit=\"\",git_tree_state=\"\",git_version=\"v1.35.0\","
+               "go_version=\"\",major=\"1\",minor=\"35\",platform=\"linux/amd64\"} 1\n") != std::string::npos);
+}

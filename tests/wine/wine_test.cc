@@ -281,6 +281,13 @@ TEST_CASE("wine: the daemon with a c:\\ kubeconfig over TLS follows the API serv
   auto m = httpGet(metrics, "/metrics");
   CHECK(m.status == 200);
   CHECK(m.body.find("hnsproxy_hns_calls_total{function=\"create LoadBalancer\",result=\"ok\"}") != std::string::npos);
+  // The process families from the Windows APIs (working set, handles), and the build's platform.
+  CHECK(std::regex_search(m.body, std::regex("\nprocess_resident_memory_bytes [1-9][0-9.e+]*\n")));
+  // (wine's GetProcessHandleCount answers 0; Windows counts the process's handles)
+  CHECK(std::regex_search(m.body, std::regex("\nprocess_open_fds [0-9][0-9.e+]*\n")));
+  CHECK(m.body.find("\nprocess_max_fds 16777216\n") != std::string::npos);
+  CHECK(std::regex_search(m.body, std::regex("\nprocess_start_time_seconds 1[0-9.e+]+\n")));
+  CHECK(m.body.find("platform=\"windows/amd64\"} 1\n") != std::string::npos);
 
   // HNS restarts and loses its load balancers; with periodic verification off, only the service
   // notification (HcnRegisterServiceCallback) can bring them back.

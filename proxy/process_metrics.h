@@ -1,0 +1,29 @@
+// The process families every Prometheus client serves, with client_golang's names, types and
+// meanings (dashboards and alerts written for upstream kube-proxy query them), and
+// kubernetes_build_info as component-base registers it:
+//   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
+//   process_start_time_seconds, process_open_fds, process_max_fds
+// On Linux from /proc and getrlimit; on Windows as client_golang's Windows collector reads them
+// (GetProcessTimes, the working set and private bytes, the handle count, 16M handles).
+#pragma once
+
+#include <string>
+
+namespace hnsproxy::proxy {
+
+struct ProcessStats {
+  double cpuSeconds = 0;
+  double residentBytes = 0;
+  double virtualBytes = 0;
+  double startTimeSeconds = 0;  // Unix time
+  double openFds = 0;
+  double maxFds = 0;
+};
+
+// This process, now. Fields that cannot be read stay 0.
+ProcessStats readProcessStats();
+// The families above, in the text exposition format.
+std::string processMetrics();
+std::string buildInfoMetric();
+
+}  // namespace hnsproxy::proxy
