@@ -6,6 +6,7 @@
 
 #include "test_paths.h"
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 #include <sstream>
@@ -177,6 +178,23 @@ TEST_CASE("wine: --hns-backend=hcn programs the example cluster through computen
   // hcsshim's conventions held throughout (SchemaVersion on every query, the VirtualNetwork endpoint
   // filter, every handle closed before exit).
   CHECK(slurp(d / "report.txt").empty());
+}
+
+TEST_CASE("wine: the test computenetwork.dll reports every break of hcsshim's conventions (so kube-proxy.exe passing means something)") {
+  auto& w = WinePrefix::get();
+  fs::path d = workdir("probe");
+  auto r = w.run(w.exe("test-dlls/hcn_probe.exe"), hcnEnv(d / "state.json", d / "report.txt"));
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  // E_INVALIDARG for the query without SchemaVersion and for the v2 endpoint filter; S_OK otherwise.
+  CHECK(withoutCr(r.out) == "80070057 80070057 00000000 00000000\n");
+  const std::string report = slurp(d / "report.txt");
+  INFO(report);
+  CHECK(report.find("HcnEnumerateNetworks: the query is not a JSON document") != std::string::npos);
+  CHECK(report.find("HcnEnumerateEndpoints: filter key \"HostComputeNetwork\" is not one hcsshim uses for Endpoints") !=
+        std::string::npos);
+  CHECK(report.find("handle left open at exit: Network 8E4E8C5A-3F1B-4C8A-9D34-1F2A0B6C7D01") != std::string::npos);
+  CHECK(std::count(report.begin(), report.end(), '\n') == 3);
 }
 
 TEST_CASE("wine: HNS failures reach kube-proxy.exe as HNS's HRESULTs and are handled as on Linux") {
