@@ -318,7 +318,9 @@ TEST_CASE("wine: the daemon with a c:\\ kubeconfig over TLS follows the API serv
   REQUIRE(eventually([&] { return loadBalancers(d / "state.json") == 17; }, std::chrono::seconds(15)));
   WARN("repaired " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - restarted).count()
                    << " ms after the HNS restart notification");
-  CHECK(slurp(log).find("\"HNS service notification: verifying what HNS holds\" type=\"0x1000000\"") != std::string::npos);
+  CHECK(eventually(  // the log file is flushed every --log-flush-frequency (5 s)
+      [&] { return slurp(log).find("\"HNS service notification: verifying what HNS holds\" type=\"0x1000000\"") != std::string::npos; },
+      std::chrono::seconds(10)));
   CHECK(slurp(d / "report.txt").empty());
 }
 
