@@ -5,6 +5,7 @@
 
 #include "hns/hcn_api.h"
 #include "hns/hcn_json.h"
+#include "hns/utf16.h"
 
 #include <windows.h>
 #include <objbase.h>
@@ -36,23 +37,6 @@ using HnsCallFn = HRESULT(WINAPI*)(PCWSTR method, PCWSTR path, PCWSTR object, PW
 using NotificationCallback = void(CALLBACK*)(DWORD type, void* context, HRESULT status, PCWSTR data);
 using RegisterCallbackFn = HRESULT(WINAPI*)(NotificationCallback callback, void* context, HcnHandle* registration);
 using UnregisterCallbackFn = HRESULT(WINAPI*)(HcnHandle registration);
-
-std::wstring widen(const std::string& s) {
-  if (s.empty()) return {};
-  int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-  std::wstring out(static_cast<std::size_t>(n), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), out.data(), n);
-  return out;
-}
-
-std::string narrow(PCWSTR w) {
-  if (!w || !*w) return {};
-  int len = static_cast<int>(wcslen(w));
-  int n = WideCharToMultiByte(CP_UTF8, 0, w, len, nullptr, 0, nullptr, nullptr);
-  std::string out(static_cast<std::size_t>(n), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, w, len, out.data(), n, nullptr, nullptr);
-  return out;
-}
 
 // Takes ownership of a string HNS allocated: converts it and frees it.
 std::string take(PWSTR& w) {

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #else
-#include <windows.h>
+#include "hns/utf16.h"
 #endif
 
 namespace hnsproxy::hns {
@@ -367,18 +367,13 @@ Status writeFileAtomically(const std::string& path, const std::string& content) 
 #else
   // CREATE_NEW is Windows' O_EXCL: it never opens an existing file or a link planted under the
   // name. The file inherits its folder's ACL (C:\k is writable by administrators only).
-  auto wide = [](const std::string& s) {
-    std::wstring w(static_cast<std::size_t>(MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0)), L'\0');
-    MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), static_cast<int>(w.size()));
-    return w;
-  };
   auto lastError = [] { return fmt::format("Windows error {}", GetLastError()); };
   std::string tmp;
   HANDLE file = INVALID_HANDLE_VALUE;
   std::random_device rd;
   for (int attempt = 0; attempt < 16 && file == INVALID_HANDLE_VALUE; ++attempt) {
     tmp = fmt::format("{}.tmp.{}.{:08x}", path, GetCurrentProcessId(), rd());
-    file = CreateFileW(wide(tmp).c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, nullptr);
+    file = CreateFileW(widen(tmp).c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, nullptr);
     if (file == INVALID_HANDLE_VALUE && GetLastError() != ERROR_FILE_EXISTS) break;
   }
   if (file == INVALID_HANDLE_VALUE)
@@ -390,16 +385,16 @@ Status writeFileAtomically(const std::string& path, const std::string& content) 
     if (!WriteFile(file, content.data() + off, want, &n, nullptr) || n == 0) {
       std::string why = lastError();
       CloseHandle(file);
-      DeleteFileW(wide(tmp).c_str());
+      DeleteFileW(widen(tmp).c_str());
       return Error(ErrorCode::Transient, "cannot write " + tmp + ": " + why);
     }
     off += n;
   }
   FlushFileBuffers(file);
   CloseHandle(file);
-  if (!MoveFileExW(wide(tmp).c_str(), wide(path).c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+  if (!MoveFileExW(widen(tmp).c_str(), widen(path).c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
     std::string why = lastError();
-    DeleteFileW(wide(tmp).c_str());
+    DeleteFileW(widen(tmp).c_str());
     return Error(ErrorCode::Transient, "cannot replace " + path + " with " + tmp + ": " + why);
   }
   return Ok{};

@@ -41,30 +41,13 @@
 #include "hns/hcn_json.h"
 #include "hns/query_all.h"
 #include "hns/simulated_hns.h"
+#include "hns/utf16.h"
 
 using nlohmann::json;
 using namespace hnsproxy;
 using namespace hnsproxy::hns;
 
 namespace {
-
-std::wstring widen(const std::string& s) {
-  if (s.empty()) return {};
-  int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-  std::wstring w(static_cast<std::size_t>(n), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
-  return w;
-}
-
-std::string narrow(PCWSTR w) {
-  if (!w) return {};
-  int len = static_cast<int>(wcslen(w));
-  if (len == 0) return {};
-  int n = WideCharToMultiByte(CP_UTF8, 0, w, len, nullptr, 0, nullptr, nullptr);
-  std::string s(static_cast<std::size_t>(n), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, w, len, s.data(), n, nullptr, nullptr);
-  return s;
-}
 
 // A string for the caller, allocated as HNS does: CoTaskMemAlloc, freed by the caller's CoTaskMemFree.
 PWSTR give(const std::string& s) {
@@ -153,11 +136,7 @@ class Node {
 
  private:
   void reloadIfChanged() {
-    WIN32_FILE_ATTRIBUTE_DATA a{};
-    std::string stamp;
-    if (!statePath_.empty() && GetFileAttributesExW(widen(statePath_).c_str(), GetFileExInfoStandard, &a))
-      stamp = std::to_string(a.ftLastWriteTime.dwHighDateTime) + ":" + std::to_string(a.ftLastWriteTime.dwLowDateTime) +
-              ":" + std::to_string(a.nFileSizeLow);
+    std::string stamp = fileStamp();
     if (sim_ && stamp == stamp_) return;
     HnsSnapshot snap;
     if (!stamp.empty()) {
@@ -174,11 +153,15 @@ class Node {
   void save() {
     if (statePath_.empty()) return;
     if (auto st = saveSnapshot(sim_->snapshot(), statePath_); !st) report("state file not written: " + st.error().message);
-    stamp_.clear();
+    stamp_ = fileStamp();
+  }
+  // The state file's last write time and size ("" when there is none): what tells this process
+  // that another one changed it.
+  std::string fileStamp() const {
     WIN32_FILE_ATTRIBUTE_DATA a{};
-    if (GetFileAttributesExW(widen(statePath_).c_str(), GetFileExInfoStandard, &a))
-      stamp_ = std::to_string(a.ftLastWriteTime.dwHighDateTime) + ":" + std::to_string(a.ftLastWriteTime.dwLowDateTime) +
-               ":" + std::to_string(a.nFileSizeLow);
+    if (statePath_.empty() || !GetFileAttributesExW(widen(statePath_).c_str(), GetFileExInfoStandard, &a)) return "";
+    return std::to_string(a.ftLastWriteTime.dwHighDateTime) + ":" + std::to_string(a.ftLastWriteTime.dwLowDateTime) +
+           ":" + std::to_string(a.nFileSizeLow);
   }
   struct Fault {
     std::uint32_t hr = 0;
@@ -247,6 +230,20 @@ HRESULT fail(const Error& e, PWSTR* errorRecord) {
   return static_cast<HRESULT>(hr);
 }
 
+HRESULT invalidHandle(const std::string& function, PWSTR* errorRecord) {
+  return fail(Error(ErrorCode::InvalidArgument, function + " failed: The handle is invalid. ", hcn::kEInvalidArg), errorRecord);
+}
+
+// `op` on the simulator's own handle to object `id`, opened and closed around it.
+template <typename Op>
+auto onObject(SimulatedHns& s, ObjectKind kind, const std::string& id, Op op) -> decltype(op(Handle{})) {
+  auto sh = s.open(kind, id);
+  if (!sh) return sh.error();
+  auto r = op(*sh);
+  s.close(*sh);
+  return r;
+}
+
 HRESULT convention(const std::string& function, const std::string& what, PWSTR* errorRecord) {
   report(function + ": " + what);
   return fail(Error(ErrorCode::InvalidArgument, function + " failed: " + what, hcn::kEInvalidArg), errorRecord);
@@ -301,11 +298,8 @@ HRESULT openObject(ObjectKind kind, const GUID& id, HANDLE* handle, PWSTR* error
   if (errorRecord) *errorRecord = nullptr;
   *handle = nullptr;
   std::string text = guidText(id);
-  auto opened = node().with(f.c_str(), false, [&](SimulatedHns& s) -> Status {
-    auto h = s.open(kind, text);
-    if (!h) return h.error();
-    s.close(*h);
-    return Ok{};
+  auto opened = node().with(f.c_str(), false, [&](SimulatedHns& s) {
+    return onObject(s, kind, text, [](Handle) -> Status { return Ok{}; });
   });
   if (!opened) return fail(opened.error(), errorRecord);
   *handle = newHandle(kind, text);
@@ -317,18 +311,14 @@ HRESULT queryObject(ObjectKind kind, HANDLE handle, PCWSTR query, PWSTR* propert
   if (errorRecord) *errorRecord = nullptr;
   *properties = nullptr;
   auto* h = checked(handle, kind, f.c_str());
-  if (!h) return fail(Error(ErrorCode::InvalidArgument, f + " failed: The handle is invalid. ", hcn::kEInvalidArg), errorRecord);
+  if (!h) return invalidHandle(f, errorRecord);
   if (h->generation != node().generation())
     return fail(Error(ErrorCode::Transient, f + " failed: The RPC server is unavailable. ", hcn::kRpcServerUnavailable),
                 errorRecord);
   std::string q = narrow(query);
   if (auto bad = checkQuery(kind, q)) return convention(f, *bad, errorRecord);
-  auto doc = node().with(f.c_str(), false, [&](SimulatedHns& s) -> Result<std::string> {
-    auto sh = s.open(kind, h->id);
-    if (!sh) return sh.error();
-    auto r = s.query(*sh, q);
-    s.close(*sh);
-    return r;
+  auto doc = node().with(f.c_str(), false, [&](SimulatedHns& s) {
+    return onObject(s, kind, h->id, [&](Handle sh) { return s.query(sh, q); });
   });
   if (!doc) return fail(doc.error(), errorRecord);
   *properties = give(*doc);
@@ -347,7 +337,7 @@ HRESULT createObject(ObjectKind kind, HANDLE network, const GUID& id, PCWSTR set
   std::string networkId;
   if (kind == ObjectKind::Endpoint) {
     auto* n = checked(network, ObjectKind::Network, f.c_str());
-    if (!n) return fail(Error(ErrorCode::InvalidArgument, f + " failed: The handle is invalid. ", hcn::kEInvalidArg), errorRecord);
+    if (!n) return invalidHandle(f, errorRecord);
     networkId = n->id;
   }
   auto created = node().with(f.c_str(), true, [&](SimulatedHns& s) -> Result<std::string> {
@@ -374,14 +364,10 @@ HRESULT modifyObject(ObjectKind kind, HANDLE handle, PCWSTR settings, PWSTR* err
   std::string f = functionName("HcnModify", kind);
   if (errorRecord) *errorRecord = nullptr;
   auto* h = checked(handle, kind, f.c_str());
-  if (!h) return fail(Error(ErrorCode::InvalidArgument, f + " failed: The handle is invalid. ", hcn::kEInvalidArg), errorRecord);
+  if (!h) return invalidHandle(f, errorRecord);
   std::string doc = narrow(settings);
-  auto done = node().with(f.c_str(), true, [&](SimulatedHns& s) -> Status {
-    auto sh = s.open(kind, h->id);
-    if (!sh) return sh.error();
-    auto r = s.modify(*sh, doc);
-    s.close(*sh);
-    return r;
+  auto done = node().with(f.c_str(), true, [&](SimulatedHns& s) {
+    return onObject(s, kind, h->id, [&](Handle sh) { return s.modify(sh, doc); });
   });
   if (!done) return fail(done.error(), errorRecord);
   return S_OK;
