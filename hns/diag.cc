@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <ostream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -150,6 +151,82 @@ std::pair<std::optional<IpAddress>, std::uint16_t> hostPort(const std::string& s
   return {ip, static_cast<std::uint16_t>(p)};
 }
 
+
+std::string bitNames(std::uint32_t v, const std::vector<std::pair<std::uint32_t, const char*>>& names) {
+  std::string s;
+  for (const auto& [bit, name] : names)
+    if (v & bit) s += (s.empty() ? "" : "|") + std::string(name);
+  return s.empty() ? "None" : s;
+}
+
+// One load balancer as a small tree: the frontend, how HNS treats it, each backend (local or
+// remote, with its provider address), and the VFP path (hns/vfp.h) of one packet sent to it —
+// from the host when the frontend answers there, else from outside the node.
+void printTree(const HnsSnapshot& s, const HcnLoadBalancer& lb, const std::vector<IpAddress>& nodeIPs, std::ostream& out) {
+  std::map<std::string, const HcnEndpoint*> byId;
+  for (const auto& e : s.endpoints) byId[e.id] = &e;
+  const bool v6 = (lb.flags & hcn::kLbFlagIPv6) != 0;
+  HcnPortMapping pm;
+  if (!lb.portMappings.empty()) pm = lb.portMappings[0];
+  std::string proto = protocolName(pm.protocol);
+  std::string frontend = lb.frontendVips.empty() ? "<node>" : joinStr(lb.frontendVips);
+  out << fmt::format("{}:{}/{}  load balancer {}\n", frontend, pm.externalPort, proto, lb.id);
+  out << fmt::format("│   flags {}, port flags {}, distribution {}, source VIP {}, to port {}\n",
+                     bitNames(lb.flags, {{hcn::kLbFlagDsr, "DSR"}, {hcn::kLbFlagIPv6, "IPv6"}}),
+                     bitNames(pm.flags, {{hcn::kPortFlagIlb, "ILB"},
+                                         {hcn::kPortFlagLocalRoutedVip, "LocalRoutedVIP"},
+                                         {hcn::kPortFlagUseMux, "UseMux"},
+                                         {hcn::kPortFlagPreserveDip, "PreserveDIP"},
+                                         {hcn::kPortFlagVipExternalIp, "VipExternalIP"}}),
+                     pm.distributionType == hcn::kDistributionSourceIpProtocol ? "SourceIPProtocol"
+                     : pm.distributionType == hcn::kDistributionSourceIp       ? "SourceIP"
+                                                                               : "None",
+                     lb.sourceVip.empty() ? "(none)" : lb.sourceVip, pm.internalPort);
+  for (std::size_t i = 0; i < lb.endpoints.size(); ++i) {
+    const std::string& id = lb.endpoints[i];
+    const char* branch = i + 1 < lb.endpoints.size() ? "├── " : "└── ";
+    auto it = byId.find(id);
+    if (it == byId.end()) {
+      out << branch << "(missing endpoint " << id << ")\n";
+      continue;
+    }
+    const HcnEndpoint& e = *it->second;
+    std::string addr = e.ipConfigurations.empty() ? "?" : e.ipConfigurations[0].ipAddress;
+    for (const auto& c : e.ipConfigurations)
+      if (v6 == (c.ipAddress.find(':') != std::string::npos)) addr = c.ipAddress;
+    std::string where = e.isRemote() ? "remote" : "local";
+    if (auto paIp = providerAddressOf(e.policies)) where += " via " + paIp->str();
+    out << fmt::format("{}{:<16} {:<24} endpoint {}\n", branch, addr, where, e.id);
+  }
+  if (lb.endpoints.empty()) out << "└── (no backends)\n";
+  // The path of one packet.
+  Packet p;
+  p.protocol = pm.protocol;
+  p.dstPort = pm.externalPort;
+  p.srcPort = 40000;
+  const bool fromHost = (pm.flags & hcn::kPortFlagLocalRoutedVip) != 0;
+  p.ingress = fromHost ? Ingress::Host : Ingress::External;
+  std::optional<IpAddress> dst;
+  if (!lb.frontendVips.empty()) dst = IpAddress::parse(lb.frontendVips[0]);
+  else
+    for (const auto& n : nodeIPs)
+      if (n.isV4() != v6) dst = n;
+  std::optional<IpAddress> src = fromHost && !nodeIPs.empty() ? std::optional(nodeIPs[0])
+                                                               : IpAddress::parse(v6 ? "2001:db8::10" : "192.0.2.10");
+  if (!dst || !src || pm.protocol == 1 || pm.protocol == 58) {
+    out << "    path: give --node-ip to trace a packet to a node port\n\n";
+    return;
+  }
+  p.srcIp = *src;
+  p.dstIp = *dst;
+  out << fmt::format("    path of a packet {} {} -> {}:{}:\n", fromHost ? "from the host" : "from outside", src->str(),
+                     dst->str(), pm.externalPort);
+  auto t = tracePacket(s, nodeIPs, p);
+  std::istringstream lines(t.str());
+  for (std::string l; std::getline(lines, l);) out << "    " << l << "\n";
+  out << "\n";
+}
+
 }  // namespace
 
 Result<HnsSnapshot> readAll(Api& api) {
@@ -187,7 +264,7 @@ int runHnsdiag(const std::vector<std::string>& args, std::ostream& out, std::ost
       .value("dst", 0, "trace: destination IP:port")
       .value("proto", 0, "trace: tcp, udp or icmp", "tcp")
       .value("from", 0, "trace: host, external or an endpoint ID", "external")
-      .list("node-ip", "trace: a node address");
+      .list("node-ip", "trace, tree: a node address");
   if (auto st = cl.parse(args); !st) {
     err << st.error().message << "\n";
     return 2;
@@ -201,7 +278,7 @@ int runHnsdiag(const std::vector<std::string>& args, std::ostream& out, std::ost
   if (cl.has("help") || words.empty()) {
     (words.empty() && !cl.has("help") ? err : out)
         << "usage: hnsdiag [--state FILE | --socket PATH] [-o table|json] list networks|endpoints|loadbalancers | "
-           "show ID | trace --src IP[:PORT] --dst IP:PORT [--proto P] [--from host|external|ID] [--node-ip IP] | "
+           "show ID | tree [ID|VIP|VIP:PORT] [--node-ip IP] | trace --src IP[:PORT] --dst IP:PORT [--proto P] [--from host|external|ID] [--node-ip IP] | "
            "create network --name N --type T [--prefix CIDR --gateway IP] | create endpoint --network N --ip IP "
            "[--name N] [--mac M] [--remote] | delete loadbalancers|endpoints|ID\n"
         << "options:\n"
@@ -278,6 +355,29 @@ int runHnsdiag(const std::vector<std::string>& args, std::ostream& out, std::ost
       if (l.id == id) return out << toJson(l).dump(2) << "\n", 0;
     err << "hnsdiag: no network, endpoint or load balancer " << words[1] << "\n";
     return 1;
+  }
+  if (cmd == "tree" && words.size() <= 2) {
+    std::vector<IpAddress> nodes;
+    for (const auto& n : nodeIps) {
+      auto a = IpAddress::parse(n);
+      if (!a) return err << "hnsdiag: invalid value \"" << n << "\" for --node-ip\n", 2;
+      nodes.push_back(*a);
+    }
+    const std::string filter = words.size() == 2 ? words[1] : "";
+    int shown = 0;
+    for (const auto& lb : snap->loadBalancers) {
+      if (!filter.empty()) {
+        std::uint16_t port = lb.portMappings.empty() ? 0 : lb.portMappings[0].externalPort;
+        bool hit = lb.id == normalizeGuid(filter);
+        for (const auto& v : lb.frontendVips.empty() ? std::vector<std::string>{"<node>"} : lb.frontendVips)
+          hit = hit || filter == v || filter == v + ":" + std::to_string(port) || filter == "[" + v + "]:" + std::to_string(port);
+        if (!hit) continue;
+      }
+      printTree(*snap, lb, nodes, out);
+      ++shown;
+    }
+    if (shown == 0 && !filter.empty()) return err << "hnsdiag: no load balancer " << filter << "\n", 1;
+    return 0;
   }
   if (cmd == "trace" && words.size() == 1) {
     bool ok1 = false, ok2 = false;

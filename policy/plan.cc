@@ -1,6 +1,7 @@
 #include "policy/plan.h"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -34,6 +35,35 @@ std::string Plan::text() const {
                                 count(OpKind::CreateLoadBalancer), count(OpKind::ModifyLoadBalancer),
                                 count(OpKind::DeleteLoadBalancer));
   for (const auto& op : ops) out += "  " + op.str() + "\n";
+  return out;
+}
+
+std::string Plan::textByService() const {
+  std::string out = fmt::format(
+      "plan: {} operation(s); load balancers: {} create, {} modify, {} delete; endpoints: {} create, {} delete\n",
+      ops.size(), count(OpKind::CreateLoadBalancer), count(OpKind::ModifyLoadBalancer), count(OpKind::DeleteLoadBalancer),
+      count(OpKind::CreateEndpoint), count(OpKind::DeleteEndpoint));
+  std::map<std::string, std::vector<const Op*>> groups;
+  std::vector<const Op*> endpointOps;
+  for (const auto& op : ops) {
+    if (op.kind == OpKind::CreateEndpoint || op.kind == OpKind::DeleteEndpoint) endpointOps.push_back(&op);
+    else groups[op.lb.service.name.empty() ? std::string("(no service: adopted from HNS)") : op.lb.service.str()].push_back(&op);
+  }
+  auto tally = [](const std::vector<const Op*>& g) {
+    std::map<std::string_view, int> n;
+    for (const Op* op : g) ++n[toString(op->kind)];
+    std::string s;
+    for (const auto& [k, c] : n) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", c, k);
+    return s;
+  };
+  for (const auto& [service, g] : groups) {
+    out += fmt::format("{}  ({})\n", service, tally(g));
+    for (const Op* op : g) out += "    " + op->str() + "\n";
+  }
+  if (!endpointOps.empty()) {
+    out += fmt::format("remote endpoints  ({})\n", tally(endpointOps));
+    for (const Op* op : endpointOps) out += "    " + op->str() + "\n";
+  }
   return out;
 }
 

@@ -45,6 +45,10 @@ struct Plan {
   std::size_t count(OpKind k) const;
   // Canonical text form, one operation a line, stable for golden tests and --dry-run.
   std::string text() const;
+  // For operators (--dry-run -o by-service): a one-line summary (creates, modifies, deletes per
+  // kind), then the operations grouped under the service they belong to, services sorted; endpoint
+  // operations (shared between services) in a group of their own, last.
+  std::string textByService() const;
 };
 
 // The keys a diff looks at. Empty optional-like flag `all` means everything in both states.

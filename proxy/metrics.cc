@@ -17,6 +17,16 @@ std::string withLe(const std::string& labels, const std::string& le) {
   return "{" + (labels.empty() ? "" : labels + ",") + "le=\"" + le + "\"}";
 }
 std::string braces(const std::string& labels) { return labels.empty() ? "" : "{" + labels + "}"; }
+// A label value escaped as the text format requires (backslash, double quote, newline).
+std::string labelValue(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
 }  // namespace
 
 Histogram::Histogram(std::vector<double> upperBounds) : bounds_(std::move(upperBounds)), counts_(bounds_.size(), 0) {}
@@ -99,6 +109,17 @@ void Metrics::setFeatureGates(const std::map<std::string, bool>& g) {
   std::lock_guard<std::mutex> lock(mu_);
   gates_ = g;
 }
+std::vector<double> Metrics::restClientBuckets() { return {0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60}; }
+
+void Metrics::countRequest(std::string_view method, std::string_view host, int code, std::optional<double> seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++requests_[{code == 0 ? "<error>" : std::to_string(code), std::string(host), std::string(method)}];
+  if (!seconds) return;
+  auto& h = requestDuration_[{std::string(host), std::string(method)}];
+  if (!h) h = std::make_unique<Histogram>(restClientBuckets());
+  h->observe(*seconds);
+}
+
 void Metrics::countSync(bool ok) {
   std::lock_guard<std::mutex> lock(mu_);
   ++(ok ? syncOk_ : syncFailed_);
@@ -106,6 +127,12 @@ void Metrics::countSync(bool ok) {
 void Metrics::setGauge(const std::string& name, const std::string& help, double v) {
   std::lock_guard<std::mutex> lock(mu_);
   gauges_[name] = {help, v};
+}
+void Metrics::setCounter(const std::string& name, const std::string& help, double v) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& c = counters_[name];
+  c.help = help;
+  c.byLabels[""] = v;
 }
 void Metrics::addCounter(const std::string& name, const std::string& help, const std::string& labels, double v) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -162,6 +189,16 @@ std::string Metrics::render() const {
     out += "# HELP hnsproxy_syncs_total Syncs run, by result\n# TYPE hnsproxy_syncs_total counter\n";
     out += fmt::format("hnsproxy_syncs_total{{result=\"ok\"}} {}\nhnsproxy_syncs_total{{result=\"failed\"}} {}\n", syncOk_,
                        syncFailed_);
+    family("rest_client_requests_total", "counter", "Number of HTTP requests, partitioned by status code, method, and host.");
+    for (const auto& [key, n] : requests_) {
+      const auto& [code, host, method] = key;
+      out += fmt::format("rest_client_requests_total{{code=\"{}\",host=\"{}\",method=\"{}\"}} {}\n", labelValue(code),
+                         labelValue(host), labelValue(method), n);
+    }
+    family("rest_client_request_duration_seconds", "histogram", "Request latency in seconds. Broken down by verb, and host.");
+    for (const auto& [key, h] : requestDuration_)
+      out += h->render("rest_client_request_duration_seconds",
+                       fmt::format("host=\"{}\",verb=\"{}\"", labelValue(key.first), labelValue(key.second)));
     for (const auto& [name, g] : gauges_)
       out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, g.help, name, name, num(g.value));
     for (const auto& [name, c] : counters_) {

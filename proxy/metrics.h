@@ -7,8 +7,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace hnsproxy::proxy {
@@ -47,13 +51,20 @@ class Metrics {
   void setFeatureGates(const std::map<std::string, bool>& gates);
 
   // hnsproxy's own
+  // client-go's rest_client_requests_total{code,host,method} and
+  // rest_client_request_duration_seconds{host,verb}; code 0 is rendered "<error>".
+  void countRequest(std::string_view method, std::string_view host, int code, std::optional<double> seconds);
+
   void countSync(bool ok);
   void setGauge(const std::string& name, const std::string& help, double v);
+  // A counter whose cumulative value is kept elsewhere (e.g. the programmer's statistics).
+  void setCounter(const std::string& name, const std::string& help, double v);
   void addCounter(const std::string& name, const std::string& help, const std::string& labels, double v);
   // Extra text appended at render time (e.g. HNS call stats, read live from the Api wrapper).
   void setExtra(std::function<std::string()> f);
 
   std::string render() const;
+  static std::vector<double> restClientBuckets();  // client-go's, 5 ms to 60 s
 
  private:
   mutable std::mutex mu_;
@@ -75,6 +86,8 @@ class Metrics {
   };
   std::map<std::string, Counter> counters_;
   std::function<std::string()> extra_;
+  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> requests_;  // (code, host, method)
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<Histogram>> requestDuration_;  // (host, verb)
 };
 
 }  // namespace hnsproxy::proxy

@@ -61,6 +61,8 @@ Status parseFeatureGates(const std::string& value, std::map<std::string, bool>& 
     if (!b) return invalidOptionValue("invalid value of " + name + ": " + item.substr(eq + 1));
     if (std::find(kKnownGates.begin(), kKnownGates.end(), name) == kKnownGates.end())
       return Error(ErrorCode::InvalidInput, "unrecognized feature gate: " + name);
+    // Both gates are GA and locked to true since 1.34 (component-base refuses the other value).
+    if (!*b) return invalidOptionValue("cannot set feature gate " + name + " to false, feature is locked to true");
     out[name] = *b;
   }
   return Ok{};
@@ -170,7 +172,7 @@ Status setVersion(Options& o, const OptionSpec&, const std::string& v) {
 }
 std::string getVersion(const Options& o, const OptionSpec&) { return o.version.empty() ? "false" : o.version; }
 Status setOutput(Options& o, const OptionSpec&, const std::string& v) {
-  if (v != "text" && v != "json") return invalidOptionValue("want text or json");
+  if (v != "text" && v != "json" && v != "by-service") return invalidOptionValue("want text, json or by-service");
   o.output = v;
   return Ok{};
 }
@@ -462,7 +464,7 @@ std::vector<OptionSpec> buildTable() {
       hnsproxy(integer<&O::maxBackendsPerLoadBalancer, 0, (1LL << 20)>(
           "max-backends-per-lb", "hnsproxy: cap backends per load balancer below the HNS limit (0: the HNS limit)")),
       hnsproxy(flag<&O::dryRun>("dry-run", "hnsproxy: compute and print the plan; change nothing")),
-      hnsproxy(shorthand(make("output", "string", K::String, "hnsproxy: output of --dry-run and --cleanup: text or json",
+      hnsproxy(shorthand(make("output", "string", K::String, "hnsproxy: output of --dry-run and --cleanup: text, json, or by-service (the plan grouped by service)",
                               &setOutput, &getString<&O::output>),
                          "o")),
       hnsproxy(flag<&O::syncOnce>("sync-once", "hnsproxy: wait for the sources, sync once, exit 0 if everything was "

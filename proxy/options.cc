@@ -204,6 +204,9 @@ Result<ParsedCommandLine> parseCommandLine(int argc, const char* const* argv) {
     if (spec.status == OptionStatus::Deprecated)
       out.notes.push_back("Flag --" + std::string(spec.name) + " has been deprecated, " + std::string(spec.note));
   }
+  for (const auto& [gate, on] : o.featureGates)  // as component-base warns for every GA gate set
+    out.notes.push_back("Setting GA feature gate " + gate + "=" + (on ? "true" : "false") +
+                        ". It will be removed in a future release.");
   return out;
 }
 

@@ -197,13 +197,13 @@ void Proxier::publishMetrics() {
                     static_cast<double>(engine.conflictingFrontends()));
   const auto st = reconciler_.programmerStats();
   const auto& rs = reconciler_.stats();
-  metrics_.setGauge("hnsproxy_hns_operations_succeeded_total", "HNS plan operations that succeeded", static_cast<double>(st.opsSucceeded));
-  metrics_.setGauge("hnsproxy_hns_operations_failed_total", "HNS plan operations that failed (and are retried)", static_cast<double>(st.opsFailed));
-  metrics_.setGauge("hnsproxy_hns_retries_total", "HNS calls retried after a transient failure", static_cast<double>(st.retries));
-  metrics_.setGauge("hnsproxy_drift_repaired_total", "Objects found changed or missing in HNS by verification", static_cast<double>(rs.driftRepaired));
-  metrics_.setGauge("hnsproxy_adopted_objects_total", "HNS objects adopted at start-up and verification",
+  metrics_.setCounter("hnsproxy_hns_operations_succeeded_total", "HNS plan operations that succeeded", static_cast<double>(st.opsSucceeded));
+  metrics_.setCounter("hnsproxy_hns_operations_failed_total", "HNS plan operations that failed (and are retried)", static_cast<double>(st.opsFailed));
+  metrics_.setCounter("hnsproxy_hns_retries_total", "HNS calls retried after a transient failure", static_cast<double>(st.retries));
+  metrics_.setCounter("hnsproxy_drift_repaired_total", "Objects found changed or missing in HNS by verification", static_cast<double>(rs.driftRepaired));
+  metrics_.setCounter("hnsproxy_adopted_objects_total", "HNS objects adopted at start-up and verification",
                     static_cast<double>(rs.adoptedLoadBalancers + rs.adoptedEndpoints));
-  metrics_.setGauge("hnsproxy_plan_operations_total", "Operations planned, summed over plans", static_cast<double>(st.opsPlanned));
+  metrics_.setCounter("hnsproxy_plan_operations_total", "Operations planned, summed over plans", static_cast<double>(st.opsPlanned));
   metrics_.setGauge("hnsproxy_last_plan_operations", "Operations in the last plan", static_cast<double>(st.lastPlanSize));
 }
 

@@ -7,7 +7,8 @@
 
 namespace hnsproxy::proxy {
 
-Result<std::unique_ptr<Sources>> Sources::create(const Options& o, const std::string& nodeName, ChangeTracker& tracker) {
+Result<std::unique_ptr<Sources>> Sources::create(const Options& o, const std::string& nodeName, ChangeTracker& tracker,
+                                                 watch::RequestObserver requests) {
   auto s = std::unique_ptr<Sources>(new Sources());
   if (!o.manifestDir.empty()) {
     s->manifests_ = std::make_unique<watch::ManifestSource>(o.manifestDir, tracker);
@@ -16,11 +17,16 @@ Result<std::unique_ptr<Sources>> Sources::create(const Options& o, const std::st
   }
   auto cfg = watch::resolveClientConfig(o.kubeconfig, o.master);
   if (!cfg) return cfg.error();
-  auto k = watch::KubeSource::create(*cfg, userAgent(), nodeName, tracker, [](char sev, const std::string& m) {
-    if (sev == 'E') HLOG_ERROR(m.c_str());
-    else if (sev == 'W') HLOG_WARN(m.c_str());
-    else HLOG_INFO(m.c_str());
-  });
+  watch::ReflectorOptions ro;
+  ro.requestObserver = std::move(requests);
+  auto k = watch::KubeSource::create(
+      *cfg, userAgent(), nodeName, tracker,
+      [](char sev, const std::string& m) {
+        if (sev == 'E') HLOG_ERROR(m.c_str());
+        else if (sev == 'W') HLOG_WARN(m.c_str());
+        else HLOG_INFO(m.c_str());
+      },
+      ro);
   if (!k) return k.error();
   s->kube_ = std::move(k).value();
   s->description_ = "API server " + log::redactUrl(cfg->server);

@@ -16,7 +16,9 @@ namespace hnsproxy::proxy {
 class Sources {
  public:
   // Errors: the API client could not be configured (kubeconfig, in-cluster files, TLS material).
-  static Result<std::unique_ptr<Sources>> create(const Options& o, const std::string& nodeName, ChangeTracker& tracker);
+  // `requests` sees every API request (the rest_client_* metrics).
+  static Result<std::unique_ptr<Sources>> create(const Options& o, const std::string& nodeName, ChangeTracker& tracker,
+                                                 watch::RequestObserver requests = {});
   ~Sources();
 
   // Manifest directory: the first read (every object, then "synced"). API server: the reflectors

@@ -9,6 +9,7 @@ Result<std::unique_ptr<KubeSource>> KubeSource::create(const ClientConfig& cfg, 
   for (const auto& spec : {servicesSpec(), endpointSlicesSpec(), nodeSpec(nodeName)}) {
     auto client = ApiClient::create(cfg, userAgent);  // one connection each: watches are long-lived
     if (!client) return client.error();
+    (*client)->setRequestObserver(opts.requestObserver);
     src->reflectors_.push_back(std::make_unique<Reflector>(std::move(client).value(), spec, sink, log, opts));
   }
   return src;

@@ -80,3 +80,27 @@ TEST_CASE("metrics: the process families and kubernetes_build_info, with this pr
   CHECK(t.find("kubernetes_build_info{build_date=\"\",compiler=\"gcc\",git_commit=\"\",git_tree_state=\"\",git_version=\"v1.35.0\","
                "go_version=\"\",major=\"1\",minor=\"35\",platform=\"linux/amd64\"} 1\n") != std::string::npos);
 }
+
+TEST_CASE("metrics: API requests as client-go counts them; a failed request is \"<error>\"; label values escaped") {
+  Metrics m;
+  m.countRequest("GET", "10.0.0.1:6443", 200, 0.003);
+  m.countRequest("GET", "10.0.0.1:6443", 200, 0.2);
+  m.countRequest("GET", "10.0.0.1:6443", 200, std::nullopt);  // a watch: counted, not timed
+  m.countRequest("GET", "10.0.0.1:6443", 0, 30.5);
+  m.countRequest("GET", "we\"ird\\host", 410, std::nullopt);
+  std::string t = m.render();
+  INFO(t);
+  CHECK(t.find("rest_client_requests_total{code=\"200\",host=\"10.0.0.1:6443\",method=\"GET\"} 3\n") != std::string::npos);
+  CHECK(t.find("rest_client_requests_total{code=\"<error>\",host=\"10.0.0.1:6443\",method=\"GET\"} 1\n") != std::string::npos);
+  CHECK(t.find("rest_client_requests_total{code=\"410\",host=\"we\\\"ird\\\\host\",method=\"GET\"} 1\n") != std::string::npos);
+  CHECK(t.find("rest_client_request_duration_seconds_count{host=\"10.0.0.1:6443\",verb=\"GET\"} 3\n") != std::string::npos);
+  CHECK(t.find("rest_client_request_duration_seconds_bucket{host=\"10.0.0.1:6443\",verb=\"GET\",le=\"0.005\"} 1\n") !=
+        std::string::npos);
+  CHECK(t.find("rest_client_request_duration_seconds_bucket{host=\"10.0.0.1:6443\",verb=\"GET\",le=\"0.25\"} 2\n") !=
+        std::string::npos);
+  CHECK(t.find("rest_client_request_duration_seconds_bucket{host=\"10.0.0.1:6443\",verb=\"GET\",le=\"30\"} 2\n") !=
+        std::string::npos);
+  CHECK(t.find("rest_client_request_duration_seconds_bucket{host=\"10.0.0.1:6443\",verb=\"GET\",le=\"60\"} 3\n") !=
+        std::string::npos);
+  CHECK(t.find("rest_client_request_duration_seconds_count{host=\"we") == std::string::npos);  // the watch was not timed
+}

@@ -100,6 +100,10 @@ TEST_CASE("every invalid flag value is an error naming the flag and the value") 
       {{"--enable-dsr=maybe"}, "invalid value \"maybe\" for flag --enable-dsr"},
       {{"--feature-gates=WinDSR=maybe"}, "invalid value \"WinDSR=maybe\" for flag --feature-gates"},
       {{"--feature-gates=IPv6DualStack=true"}, "unrecognized feature gate: IPv6DualStack"},
+      // Upstream 1.34: WinDSR and WinOverlay are GA and locked to true (component-base's message).
+      {{"--feature-gates=WinDSR=false"}, "cannot set feature gate WinDSR to false, feature is locked to true"},
+      {{"--feature-gates=WinDSR=true,WinOverlay=false"},
+       "cannot set feature gate WinOverlay to false, feature is locked to true"},
       {{"--hns-parallelism=0"}, "invalid value \"0\" for flag --hns-parallelism"},
       {{"--no-such-flag"}, "unknown flag: --no-such-flag"},
       {{"extra", "args"}, "does not take any arguments, got [extra args]"},
@@ -127,7 +131,6 @@ TEST_CASE("every invalid flag value is an error naming the flag and the value") 
       {{"--iptables-sync-period=0s"}, "must be greater than 0"},
       {{"--iptables-min-sync-period=1m", "--iptables-sync-period=30s"}, "must be less than or equal"},
       {{"--hns-backend=vmware"}, "invalid value \"vmware\" for flag --hns-backend"},
-      {{"--feature-gates=WinDSR=false", "--enable-dsr=true"}, "WinDSR feature gate not enabled"},
       {{"--hostname-override=   "}, "empty hostname-override is invalid"},
       {{"--manifest-poll-interval=1ns"}, "invalid value \"1ns\" for flag --manifest-poll-interval: must be at least 50ms"},
   };
@@ -230,7 +233,8 @@ TEST_CASE("--write-config-to output loads back as the same configuration") {
   CHECK(b.hostnameOverride == a.hostnameOverride);
   CHECK(b.forwardHealthCheckVip == a.forwardHealthCheckVip);
   CHECK(b.featureGates == a.featureGates);
-  CHECK(back->notes.empty());
+  // Nothing to note but component-base's warning for each GA gate the file sets.
+  for (const auto& n : back->notes) CHECK(n.rfind("Setting GA feature gate Win", 0) == 0);
 }
 
 TEST_CASE("command-line order is honoured as pflag applies it: the last of two spellings wins") {
@@ -374,4 +378,22 @@ TEST_CASE("service mode: the flag, the config file's windowsRunAsService, and a 
   CHECK(runsAsWindowsService(n3, a3));
   auto [n4, a4] = args({"--windows_service", "--no-such-flag"});  // the SCM must hear about the bad flag
   CHECK(runsAsWindowsService(n4, a4));
+}
+
+TEST_CASE("feature gates as upstream 1.35 treats them: set true is accepted with component-base's GA warning") {
+  auto r = parse({"--feature-gates=WinDSR=true,WinOverlay=true", "--enable-dsr=true"});
+  REQUIRE(r);
+  CHECK(r->options.gate("WinDSR"));
+  CHECK(r->options.gate("WinOverlay"));
+  CHECK(validate(r->options));
+  std::vector<std::string> ga;
+  for (const auto& n : r->notes)
+    if (n.rfind("Setting GA feature gate", 0) == 0) ga.push_back(n);
+  CHECK(ga == std::vector<std::string>{"Setting GA feature gate WinDSR=true. It will be removed in a future release.",
+                                       "Setting GA feature gate WinOverlay=true. It will be removed in a future release."});
+  auto none = parse({"--enable-dsr=true"});
+  REQUIRE(none);
+  CHECK(none->notes.empty());
+  CHECK(none->options.gate("WinDSR"));  // on by default: --enable-dsr needs no gate since 1.33
+  CHECK(validate(none->options));
 }

@@ -306,6 +306,12 @@ TEST_CASE("wine: the daemon with a c:\\ kubeconfig over TLS follows the API serv
   CHECK(m.body.find("\nprocess_max_fds 16777216\n") != std::string::npos);
   CHECK(std::regex_search(m.body, std::regex("\nprocess_start_time_seconds 1[0-9.e+]+\n")));
   CHECK(m.body.find("platform=\"windows/amd64\"} 1\n") != std::string::npos);
+  // client-go's request families: the lists and watches of the three reflectors, over TLS.
+  const std::string apiHost = server.url().substr(std::string("https://").size());
+  CHECK(std::regex_search(m.body, std::regex("\nrest_client_requests_total\\{code=\"200\",host=\"" + apiHost +
+                                             "\",method=\"GET\"\\} ([6-9]|[1-9][0-9]+)\n")));
+  CHECK(std::regex_search(m.body, std::regex("\nrest_client_request_duration_seconds_count\\{host=\"" + apiHost +
+                                             "\",verb=\"GET\"\\} ([3-9]|[1-9][0-9]+)\n")));
 
   // HNS restarts and loses its load balancers; with periodic verification off, only the service
   // notification (HcnRegisterServiceCallback) can bring them back.
