@@ -77,7 +77,7 @@ class HcnApi final : public Api {
     RegisterCallbackFn registerCallback;
     UnregisterCallbackFn unregisterCallback;
   };
-  explicit HcnApi(Table t) : t_(t) {}
+  explicit HcnApi(const Table& t) : t_(t) {}
 
   Result<std::vector<std::string>> enumerate(ObjectKind kind, const std::string& query) override {
     PWSTR out = nullptr, err = nullptr;

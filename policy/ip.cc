@@ -176,6 +176,7 @@ std::string IpAddress::str() const {
   return out;
 }
 
+// cppcheck-suppress passedByValue ; IpAddress is a 17-byte value type, cheaper to copy than to reference
 Cidr::Cidr(IpAddress base, int prefixLength) : base_(base), prefix_(prefixLength) {
   auto bytes = base_.bytes();
   for (std::size_t i = 0; i < base_.size(); ++i) {

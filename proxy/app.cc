@@ -74,8 +74,8 @@ Status writeConfig(const Options& o) {
 
 }  // namespace
 
-int runKubeProxy(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-                 std::function<bool()> externalStop) {
+static int runKubeProxyLogged(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+                              std::function<bool()> externalStop) {
   auto parsed = parseCommandLine(argc, argv);
   if (!parsed) {
     err << usage() << "\nError: " << parsed.error().message << "\n";
@@ -97,6 +97,7 @@ int runKubeProxy(int argc, const char* const* argv, std::ostream& out, std::ostr
   logStartup(*parsed);
   if (auto st = validate(o); !st) {
     HLOG_ERROR("Invalid configuration", "err", st.error().message);
+    log::flush();
     err << "Error: " << st.error().message << "\n";
     return 2;
   }
@@ -111,6 +112,7 @@ int runKubeProxy(int argc, const char* const* argv, std::ostream& out, std::ostr
   auto rt = Runtime::create(o, out, err, std::move(externalStop));
   if (!rt) {
     HLOG_ERROR(rt.error().message.c_str());
+    log::flush();
     err << "Error: " << rt.error().message << "\n";
     return rt.error().code == ErrorCode::NotFound ? 1 : 2;  // no network name: 1; a bad --hns-* value: 2
   }
@@ -118,6 +120,13 @@ int runKubeProxy(int argc, const char* const* argv, std::ostream& out, std::ostr
   if (o.dryRun) return runDryRun(**rt);
   if (o.syncOnce) return runSyncOnce(**rt);
   return runDaemon(**rt);
+}
+
+int runKubeProxy(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+                 std::function<bool()> externalStop) {
+  int rc = runKubeProxyLogged(argc, argv, out, err, std::move(externalStop));
+  log::flush();  // what is queued reaches stderr and the file (bounded: a stuck reader cannot hold the exit)
+  return rc;
 }
 
 }  // namespace hnsproxy::proxy

@@ -264,9 +264,8 @@ OptionSpec alias(OptionSpec s) {  // same member as another option: not written 
   s.emit = false;
   return s;
 }
-OptionSpec hnsproxy(OptionSpec s) { return honoured(s); }  // hnsproxy's own flags always apply
+OptionSpec hnsproxy(const OptionSpec& s) { return honoured(s); }  // hnsproxy's own flags always apply
 
-constexpr std::string_view kIgnoredWithConfig = " This parameter is ignored if a config file is specified by --config.";
 constexpr std::string_view kLegacyNote = "removed upstream in 1.26 (KEP-2845); honoured for existing Windows start scripts";
 constexpr std::string_view kNotUsed = "Only used on Linux; accepted and not used on Windows.";
 

@@ -276,7 +276,7 @@ std::vector<std::string> flagLines(const Options& o) {
   for (const OptionSpec* s : sortedForHelp()) {
     std::string v = s->get(o, *s);
     if (s->name == "master") v = log::redactUrl(v);  // a password in the URL never reaches the log
-    out.push_back(fmt::format("FLAG: --{}={}", s->name, json(v).dump()));
+    out.push_back(fmt::format("FLAG: --{}={}", s->name, json(v).dump(-1, ' ', false, json::error_handler_t::replace)));
   }
   return out;
 }
@@ -331,10 +331,10 @@ Result<std::string> configText(const OptionSpec& spec, const json& v) {
       return std::string(v.get<bool>() ? "true" : "false");
     case OptionKind::Int:
       if (!v.is_number_integer()) return invalidOptionValue("must be an integer");
-      return v.dump();
+      return v.dump(-1, ' ', false, json::error_handler_t::replace);
     case OptionKind::Float:
       if (!v.is_number()) return invalidOptionValue("must be a number");
-      return v.dump();
+      return v.dump(-1, ' ', false, json::error_handler_t::replace);
     case OptionKind::GoDuration:
       if (!v.is_string()) return invalidOptionValue("must be a duration string such as 30s");
       return v.get<std::string>();
@@ -365,12 +365,12 @@ Status loadConfigFile(const std::string& path, Options& o, std::vector<std::stri
   if (!doc) return doc.error();
   const json& j = *doc;
   auto bad = [&](const std::string& field, const json& v, const std::string& why) {
-    return Error(ErrorCode::InvalidInput, fmt::format("{}: field {}: invalid value {}: {}", path, field, v.dump(), why));
+    return Error(ErrorCode::InvalidInput, fmt::format("{}: field {}: invalid value {}: {}", path, field, v.dump(-1, ' ', false, json::error_handler_t::replace), why));
   };
   if (!j.is_object()) return Error(ErrorCode::InvalidInput, path + ": not a KubeProxyConfiguration object");
-  if (j.value("kind", "") != "KubeProxyConfiguration")
+  if (!j.contains("kind") || j["kind"] != "KubeProxyConfiguration")
     return bad("kind", j.contains("kind") ? j["kind"] : json(nullptr), "want KubeProxyConfiguration");
-  if (std::string api = j.value("apiVersion", ""); api != "kubeproxy.config.k8s.io/v1alpha1")
+  if (std::string api = j.contains("apiVersion") && j["apiVersion"].is_string() ? j["apiVersion"].get<std::string>() : ""; api != "kubeproxy.config.k8s.io/v1alpha1")
     return bad("apiVersion", json(api), "want kubeproxy.config.k8s.io/v1alpha1");
 
   std::set<std::string> known;
@@ -440,7 +440,7 @@ void yamlOf(const json& j, int indent, std::string& out) {
       out += pad + k + ":\n";
       yamlOf(v, indent + 2, out);
     } else {
-      out += pad + k + ": " + (v.is_object() ? std::string("{}") : v.dump()) + "\n";  // JSON scalars are valid YAML
+      out += pad + k + ": " + (v.is_object() ? std::string("{}") : v.dump(-1, ' ', false, json::error_handler_t::replace)) + "\n";  // JSON scalars are valid YAML
     }
   }
 }
@@ -453,7 +453,7 @@ std::string configYaml(const Options& o) {
   return out;
 }
 
-std::string configJson(const Options& o) { return json{{"kubeproxy.config.k8s.io", configObject(o)}}.dump(); }
+std::string configJson(const Options& o) { return json{{"kubeproxy.config.k8s.io", configObject(o)}}.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // ---------------------------------------------------------------- validation
 

@@ -72,8 +72,12 @@ hns::ReconcilerOptions reconcilerOptions(const Runtime& rt, const Options& o, co
   return r;
 }
 
-void printPlan(const policy::Plan& plan, const policy::HnsState* desired, bool asJson, std::ostream& out) {
-  if (!asJson) {
+void printPlan(const policy::Plan& plan, const policy::HnsState* desired, const std::string& format, std::ostream& out) {
+  if (format == "by-service") {
+    out << plan.textByService();
+    return;
+  }
+  if (format != "json") {
     out << plan.text();
     return;
   }
@@ -94,7 +98,9 @@ void printPlan(const policy::Plan& plan, const policy::HnsState* desired, bool a
 // Starts the sources and the proxier's start-up HNS listing, which overlap (neither needs the
 // other); `wait` false fails fast when the network is missing instead of waiting for it.
 Result<std::unique_ptr<Sources>> startSources(Runtime& rt, bool wait) {
-  auto sources = Sources::create(rt.opts, rt.nodeName, rt.tracker);
+  auto sources = Sources::create(rt.opts, rt.nodeName, rt.tracker, [m = &rt.metrics](const watch::RequestRecord& r) {
+    m->countRequest(r.method, r.host, r.code, r.seconds);
+  });
   if (!sources) return sources.error();
   (*sources)->start();
   int tries = 0;
@@ -114,6 +120,7 @@ Result<std::unique_ptr<Sources>> startSources(Runtime& rt, bool wait) {
 
 int fail(Runtime& rt, const std::string& what, const Error& e) {
   HLOG_ERROR(what.c_str(), "err", e.message);
+  log::flush();
   rt.err << "Error: " << e.message << "\n";
   return 1;
 }
@@ -205,7 +212,7 @@ int runCleanup(Runtime& rt) {
     return fail(rt, "Unable to create proxier", init.error());
   hns::SyncReport r = rt.proxier->cleanup();
   if (r.error) return fail(rt, "Cleanup failed", *r.error);
-  printPlan(r.plan, nullptr, rt.opts.output == "json", rt.out);
+  printPlan(r.plan, nullptr, rt.opts.output, rt.out);
   rt.persist();
   for (const auto& f : r.applied.failures) rt.err << "cleanup: " << f.str() << "\n";
   return r.applied.complete() ? 0 : 1;
@@ -217,7 +224,7 @@ int runDryRun(Runtime& rt) {
   auto plan = rt.proxier->planOnly();
   (*sources)->stop();
   if (!plan) return fail(rt, "Dry run failed", plan.error());
-  printPlan(*plan, &rt.proxier->reconciler().engine().desired(), rt.opts.output == "json", rt.out);
+  printPlan(*plan, &rt.proxier->reconciler().engine().desired(), rt.opts.output, rt.out);
   return 0;
 }
 

@@ -3,7 +3,8 @@
 # libraries they link are cached outside the checkout), builds, runs every test — the wine tests of
 # kube-proxy.exe among them —, then the same tests built with AddressSanitizer +
 # UndefinedBehaviorSanitizer, and with ThreadSanitizer. Between them it runs the benchmark suite's
-# --quick variant (timings are printed, never asserted) and packages the Windows release zip.
+# --quick variant (timings are printed, never asserted) and packages the Windows release zip; cppcheck,
+# a 30-second soak and a 10-second run of each libFuzzer target are smoke-run too.
 # CI runs exactly this (.ci/run).
 #
 # Builds go through ccache (its cache lives outside the checkout, ~/.cache/ccache), with paths made
@@ -24,6 +25,16 @@ stage "build (RelWithDebInfo) and test, the Windows build under wine included"
 cmake -S . -B build "${cmake_args[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHNSPROXY_WINDOWS_BUILD_DIR="$PWD/build-win" >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
+
+stage "cppcheck (warnings, portability, performance; findings fail the run)"
+cppcheck --quiet --std=c++20 -D__CPPCHECK__ --enable=warning,portability,performance --inline-suppr --suppress=missingIncludeSystem \
+  --error-exitcode=1 -I . policy hns watch proxy
+
+stage "soak smoke: 30 s of churn with HNS faults (bench/soak.sh runs it for 30 minutes)"
+build/bench/soak --seconds 30 --build build --out build/soak-smoke.csv
+
+stage "the fuzz targets, 10 s each (tests/fuzz/run.sh 600 for the long run)"
+tests/fuzz/run.sh 10
 
 stage "the benchmark suite, --quick (a smoke run; numbers are informational)"
 BENCH_BUILD_DIR=build BENCH_OUT=build/bench-smoke bench/run.sh --quick

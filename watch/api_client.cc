@@ -1,4 +1,5 @@
 #include "watch/api_client.h"
+#include "watch/line_splitter.h"
 
 #include <filesystem>
 #include <limits>
@@ -81,6 +82,11 @@ struct ApiClient::Impl {
   Clock::time_point tokenRead{};
   std::shared_ptr<Conn> keepAlive;  // reused by get()
   std::atomic<bool>* stop = nullptr;
+  std::string authority;  // host[:port] as the server URL writes it: the metrics' host label
+  RequestObserver observer;
+  void report(int code, std::optional<double> seconds) {
+    if (observer) observer(RequestRecord{"GET", authority, code, seconds});
+  }
   std::mutex connMu;
   std::shared_ptr<Conn> active;  // for stop()
 
@@ -269,7 +275,8 @@ Result<std::unique_ptr<ApiClient>> ApiClient::create(const ClientConfig& cfg, st
   } else {
     return Error(ErrorCode::InvalidInput, "invalid server URL \"" + s + "\": want https://host:port");
   }
-  rest = rest.substr(0, rest.find('/'));
+  rest.resize(std::min(rest.size(), rest.find('/')));
+  impl->authority = rest;
   if (rest.find('@') != std::string::npos)
     return Error(ErrorCode::InvalidInput,
                  "the server URL carries a user name and password (shown as " + std::string(s.substr(0, s.find("://") + 3)) +
@@ -301,20 +308,27 @@ void ApiClient::stop() {
   stop_ = true;
 }
 
-Result<HttpReply> ApiClient::get(const std::string& target, std::chrono::milliseconds timeout) {
+void ApiClient::setRequestObserver(RequestObserver observer) { impl_->observer = std::move(observer); }
+
+Result<HttpReply> ApiClient::get(const std::string& target, std::chrono::milliseconds timeout, std::uint64_t maxBody) {
   Impl& m = *impl_;
   auto deadline = Clock::now() + timeout;
   for (int attempt = 0; attempt < 2; ++attempt) {
+    auto started = Clock::now();
+    auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
     std::shared_ptr<Conn> c = m.keepAlive;
     m.keepAlive.reset();
     if (!c) {
       auto fresh = m.connect(deadline);
-      if (!fresh) return fresh.error();
+      if (!fresh) {
+        m.report(0, seconds());
+        return fresh.error();
+      }
       c = *fresh;
     }
     auto req = std::make_shared<http::request<http::empty_body>>(m.request(target, attempt > 0));
     auto res = std::make_shared<http::response_parser<http::string_body>>();
-    res->body_limit(std::uint64_t{2} << 30);
+    res->body_limit(maxBody);
     bool done = false;
     beast::error_code ec;
     m.withStream(*c, [&](auto& stream) {
@@ -324,21 +338,41 @@ Result<HttpReply> ApiClient::get(const std::string& target, std::chrono::millise
           done = true;
           return;
         }
-        http::async_read(stream, c->buf, *res, [&, res, c](beast::error_code e2, std::size_t) {
-          ec = e2;
-          done = true;
+        // The header first: Boost 1.74's parser does not hold a Content-Length body to body_limit
+        // (it does for chunked bodies), so that is checked here before any of the body is read.
+        http::async_read_header(stream, c->buf, *res, [&, res, c](beast::error_code e2, std::size_t) {
+          if (!e2 && res->content_length() && *res->content_length() > maxBody) e2 = http::error::body_limit;
+          if (e2) {
+            ec = e2;
+            done = true;
+            return;
+          }
+          http::async_read(stream, c->buf, *res, [&, res, c](beast::error_code e3, std::size_t) {
+            ec = e3;
+            done = true;
+          });
         });
       });
     });
-    if (auto st = m.drive(c, [&] { return done; }, deadline, "waiting for the API server"); !st) return st.error();
+    if (auto st = m.drive(c, [&] { return done; }, deadline, "waiting for the API server"); !st) {
+      m.report(0, seconds());
+      return st.error();
+    }
     if (ec) {
       if (attempt == 0 && (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
                            ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated)) {
-        continue;  // a kept-alive connection the server had closed: one fresh try
+        continue;  // a kept-alive connection the server had closed: one fresh try (not counted: Go's transport does the same)
       }
+      if (ec == http::error::body_limit) {
+        int status = static_cast<int>(res->get().result_int());
+        m.report(status, seconds());
+        return HttpReply{status, {}, true};
+      }
+      m.report(0, seconds());
       return Error(ErrorCode::Transient, "GET " + target + ": " + ec.message());
     }
     auto msg = res->release();
+    m.report(static_cast<int>(msg.result_int()), seconds());
     if (msg.keep_alive()) m.keepAlive = c;
     if (msg.result_int() == 401 && attempt == 0 && !m.cfg.tokenFile.empty()) continue;  // token rotated
     return HttpReply{static_cast<int>(msg.result_int()), std::move(msg.body())};
@@ -354,7 +388,10 @@ Result<int> ApiClient::stream(const std::string& target, const std::function<boo
                               std::chrono::milliseconds idle, std::string* errorBody) {
   Impl& m = *impl_;
   auto fresh = m.connect(Clock::now() + std::chrono::seconds(30));
-  if (!fresh) return fresh.error();
+  if (!fresh) {
+    m.report(0, std::nullopt);
+    return fresh.error();
+  }
   auto c = *fresh;
   auto req = std::make_shared<http::request<http::empty_body>>(m.request(target, false));
   req->keep_alive(false);
@@ -376,11 +413,17 @@ Result<int> ApiClient::stream(const std::string& target, const std::function<boo
     });
   });
   if (auto st = m.drive(c, [&] { return done; }, Clock::now() + std::chrono::seconds(30), "waiting for the watch");
-      !st)
+      !st) {
+    m.report(0, std::nullopt);
     return st.error();
-  if (ec) return Error(ErrorCode::Transient, "watch " + target + ": " + ec.message());
+  }
+  if (ec) {
+    m.report(0, std::nullopt);
+    return Error(ErrorCode::Transient, "watch " + target + ": " + ec.message());
+  }
   int status = static_cast<int>(parser->get().result_int());
-  std::string line;
+  m.report(status, std::nullopt);
+  LineSplitter lines(kMaxWatchLine);
   std::vector<char> chunk(64 * 1024);
   bool wantMore = true;
   std::string body;
@@ -398,19 +441,14 @@ Result<int> ApiClient::stream(const std::string& target, const std::function<boo
     if (!st) return st.error();
     std::size_t got = chunk.size() - parser->get().body().size;
     if (status != 200) {
-      body.append(chunk.data(), got);
+      if (body.size() < 64 * 1024) body.append(chunk.data(), std::min(got, 64 * 1024 - body.size()));
     } else {
-      for (std::size_t i = 0; i < got && wantMore; ++i) {
-        char ch = chunk[i];
-        if (ch == '\n') {
-          if (!line.empty()) wantMore = onLine(line);
-          line.clear();
-        } else {
-          line += ch;
-          if (line.size() > kMaxWatchLine)  // one event; a broken or hostile server must not exhaust memory
-            return Error(ErrorCode::Transient, "watch " + target + ": an event longer than " +
-                                                   std::to_string(kMaxWatchLine >> 20) + " MiB; the stream is dropped");
-        }
+      switch (lines.feed(std::string_view(chunk.data(), got), onLine)) {
+        case LineSplitter::Result::More: break;
+        case LineSplitter::Result::Stopped: wantMore = false; break;
+        case LineSplitter::Result::TooLong:  // one event; a broken or hostile server must not exhaust memory
+          return Error(ErrorCode::Transient, "watch " + target + ": an event longer than " +
+                                                 std::to_string(kMaxWatchLine >> 20) + " MiB; the stream is dropped");
       }
     }
     if (ec) {
@@ -419,7 +457,7 @@ Result<int> ApiClient::stream(const std::string& target, const std::function<boo
       return Error(ErrorCode::Transient, "watch stream: " + ec.message());
     }
   }
-  if (!line.empty() && wantMore && status == 200) onLine(line);
+  if (wantMore && status == 200) lines.finish(onLine);
   c->close();
   m.io.restart();
   m.io.poll();

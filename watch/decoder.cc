@@ -19,8 +19,11 @@ struct FieldError {
 };
 
 std::string shown(const json& v) {
-  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
-  if (s.size() > 80) s = s.substr(0, 77) + "...";
+  std::string s = v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (s.size() > 80) {
+    s.resize(77);
+    s += "...";
+  }
   return s;
 }
 
@@ -186,6 +189,9 @@ std::optional<Timestamp> parseRfc3339(std::string_view s) {
       !digits(17, 2, sec))
     return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // Timestamps are kept in nanoseconds since 1970, which hold 1678-2261; Kubernetes writes times of
+  // this era, and a year outside is refused rather than overflowed.
+  if (y < 1678 || y > 2261) return std::nullopt;
   std::size_t i = 19;
   std::chrono::nanoseconds frac{0};
   if (i < s.size() && s[i] == '.') {

@@ -16,6 +16,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// obj[key] when obj is an object and the value a string, else "": a kubeconfig is untrusted input.
+std::string stringAt(const json& obj, const std::string& key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+const json kEmptyObject = json::object();
+
 std::string readFile(const std::string& path, bool* ok) {
   std::ifstream in(path, std::ios::binary);
   *ok = static_cast<bool>(in);
@@ -46,7 +54,7 @@ std::optional<std::string> base64Decode(const std::string& in) {
 const json* named(const json& list, const std::string& name) {
   if (!list.is_array()) return nullptr;
   for (const auto& item : list)
-    if (item.is_object() && item.value("name", "") == name) return &item;
+    if (item.is_object() && stringAt(item, "name") == name) return &item;
   return nullptr;
 }
 
@@ -70,31 +78,31 @@ Result<ClientConfig> loadKubeconfig(const std::string& path, const std::string& 
   fs::path base = fs::path(path).parent_path();
   static const json kEmpty = json::array();
   auto listOf = [&](const char* key) -> const json& { return j.contains(key) && j[key].is_array() ? j[key] : kEmpty; };
-  std::string ctxName = j.value("current-context", "");
+  std::string ctxName = stringAt(j, "current-context");
   if (ctxName.empty()) return bad("no current-context");
   const json* ctx = named(listOf("contexts"), ctxName);
   if (!ctx || !ctx->contains("context")) return bad("context \"" + ctxName + "\" not found");
-  std::string clusterName = (*ctx)["context"].value("cluster", "");
-  std::string userName = (*ctx)["context"].value("user", "");
+  std::string clusterName = stringAt((*ctx)["context"], "cluster");
+  std::string userName = stringAt((*ctx)["context"], "user");
   const json* cluster = named(listOf("clusters"), clusterName);
   if (!cluster || !cluster->contains("cluster")) return bad("cluster \"" + clusterName + "\" not found");
   const json& c = (*cluster)["cluster"];
   ClientConfig cfg;
-  cfg.server = masterOverride.empty() ? c.value("server", "") : masterOverride;
+  cfg.server = masterOverride.empty() ? stringAt(c, "server") : masterOverride;
   if (cfg.server.empty()) return bad("cluster \"" + clusterName + "\" has no server");
-  cfg.insecureSkipTlsVerify = c.value("insecure-skip-tls-verify", false);
-  cfg.tlsServerName = c.value("tls-server-name", "");
+  cfg.insecureSkipTlsVerify = c.contains("insecure-skip-tls-verify") && c["insecure-skip-tls-verify"] == true;
+  cfg.tlsServerName = stringAt(c, "tls-server-name");
   if (c.contains("certificate-authority-data")) {
-    auto d = base64Decode(c.value("certificate-authority-data", ""));
+    auto d = base64Decode(stringAt(c, "certificate-authority-data"));
     if (!d) return bad("cluster \"" + clusterName + "\": certificate-authority-data is not base64");
     cfg.caData = *d;
   } else if (c.contains("certificate-authority")) {
-    cfg.caFile = resolvePath(base, c.value("certificate-authority", ""));
+    cfg.caFile = resolvePath(base, stringAt(c, "certificate-authority"));
   }
   if (!userName.empty()) {
     const json* user = named(listOf("users"), userName);
     if (!user) return bad("user \"" + userName + "\" not found");
-    const json& u = user->value("user", json::object());
+    const json& u = user->contains("user") && (*user)["user"].is_object() ? (*user)["user"] : kEmptyObject;
     if (u.contains("exec"))
       return bad("user \"" + userName + "\" uses an exec credential plugin, which hnsproxy does not run; use a token, "
                                         "tokenFile or client certificate");
@@ -103,18 +111,18 @@ Result<ClientConfig> loadKubeconfig(const std::string& path, const std::string& 
     // "<field>-data" (base64, inline) or "<field>" (a path relative to the kubeconfig).
     auto dataOrFile = [&](const std::string& field, std::string& data, std::string& file) -> bool {
       if (!u.contains(field + "-data")) {
-        file = resolvePath(base, u.value(field, ""));
+        file = resolvePath(base, stringAt(u, field));
         return true;
       }
-      auto d = base64Decode(u.value(field + "-data", ""));
+      auto d = base64Decode(stringAt(u, field + "-data"));
       if (d) data = *d;
       return d.has_value();
     };
     if (!dataOrFile("client-certificate", cfg.clientCertData, cfg.clientCertFile))
       return bad("client-certificate-data is not base64");
     if (!dataOrFile("client-key", cfg.clientKeyData, cfg.clientKeyFile)) return bad("client-key-data is not base64");
-    cfg.token = u.value("token", "");
-    cfg.tokenFile = resolvePath(base, u.value("tokenFile", ""));
+    cfg.token = stringAt(u, "token");
+    cfg.tokenFile = resolvePath(base, stringAt(u, "tokenFile"));
   }
   return cfg;
 }

@@ -12,6 +12,7 @@
 #endif
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace hnsproxy::watch {
@@ -149,6 +150,79 @@ bool nestsTooDeep(const std::string& text, int limit) {
   return false;
 }
 
+// Every document of a YAML stream, with the line each starts on. yaml-cpp 0.7's LoadAll never
+// returns on some malformed input — a quoted scalar followed by a comma at the top level, 5 bytes,
+// allocates until the process dies (jbeder/yaml-cpp#1040, fixed upstream by PR #1319, after
+// Debian 12's 0.7.0; found by tests/fuzz). So the stream is split here at its document markers
+// (`---`, `...` at the start of a line) and each document is loaded alone with YAML::Load, which
+// reads one document and stops; content after it within the same document is an error.
+struct YamlDocument {
+  YAML::Node node;
+  int firstLine = 1;  // 1-based
+};
+
+struct IgnoreEvents : YAML::EventHandler {
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+bool documentMarker(std::string_view line) {
+  if (line.substr(0, 3) != "---" && line.substr(0, 3) != "...") return false;
+  return line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r';
+}
+
+std::vector<YamlDocument> loadYamlDocuments(const std::string& text) {
+  std::vector<YamlDocument> docs;
+  auto loadOne = [&](const std::string& chunk, int firstLine) {
+    if (chunk.find_first_not_of(" \t\r\n") == std::string::npos) return;
+    auto shifted = [&](YAML::Mark m) {
+      if (m.line >= 0) m.line += firstLine - 1;
+      return m;
+    };
+    try {
+      YAML::Node node = YAML::Load(chunk);
+      std::stringstream again(chunk);
+      YAML::Parser parser(again);
+      IgnoreEvents ignore;
+      parser.HandleNextDocument(ignore);
+      if (parser.HandleNextDocument(ignore))  // bounded: two calls, never a loop
+        throw YAML::ParserException(shifted(YAML::Mark{}), "unexpected content after the document (a stray comma or bracket?)");
+      docs.push_back({node, firstLine});
+    } catch (const YAML::ParserException& e) {
+      throw YAML::ParserException(shifted(e.mark), e.msg);
+    }
+  };
+  std::string chunk;
+  int line = 1, chunkStart = 1;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    std::size_t nl = text.find('\n', at);
+    std::string_view l(text.data() + at, (nl == std::string::npos ? text.size() : nl) - at);
+    if (documentMarker(l)) {
+      loadOne(chunk, chunkStart);
+      chunk.clear();
+      // `--- value` starts a document on the marker's line; the marker itself stays out
+      if (l.substr(0, 3) == "---" && l.size() > 4) chunk.append(l.substr(4)).append("\n");
+      chunkStart = line;
+      if (l.substr(0, 3) == "---" && l.size() <= 4) chunkStart = line + 1;
+    } else {
+      chunk.append(l).append("\n");
+    }
+    if (nl == std::string::npos) break;
+    at = nl + 1;
+    ++line;
+  }
+  loadOne(chunk, chunkStart);
+  return docs;
+}
+
 int lineOfOffset(const std::string& text, std::size_t offset) {
   int line = 1;
   for (std::size_t i = 0; i < offset && i < text.size(); ++i)
@@ -188,8 +262,7 @@ ManifestFile parseManifest(const std::string& text, const std::string& fileName)
     return out;
   }
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    for (const auto& d : docs) addObject(out, toJson(d), fileName, d.Mark().line + 1);
+    for (const auto& d : loadYamlDocuments(text)) addObject(out, toJson(d.node), fileName, d.firstLine + std::max(0, d.node.Mark().line));
   } catch (const YAML::Exception& e) {
     out.syntaxError = true;
     out.objects.clear();
@@ -211,8 +284,8 @@ Result<std::vector<json>> parseDocuments(const std::string& text, const std::str
     return out;
   }
   try {
-    for (const auto& d : YAML::LoadAll(text)) {
-      json j = toJson(d);
+    for (const auto& d : loadYamlDocuments(text)) {
+      json j = toJson(d.node);
       if (!j.is_null()) out.push_back(std::move(j));
     }
   } catch (const YAML::Exception& e) {

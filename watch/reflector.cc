@@ -69,10 +69,16 @@ const char* kindOf(Resource r) {
   return "?";
 }
 
-std::pair<std::string, std::string> keyOf(const json& obj) {
-  const json& md = obj.contains("metadata") && obj["metadata"].is_object() ? obj["metadata"] : json::object();
-  return {md.value("namespace", ""), md.value("name", "")};
+// metadata.<key> when it is a string, else "": objects from the API server are untrusted input.
+std::string metaString(const json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto md = obj.find("metadata");
+  if (md == obj.end() || !md->is_object()) return "";
+  auto it = md->find(key);
+  return it != md->end() && it->is_string() ? it->get<std::string>() : "";
 }
+
+std::pair<std::string, std::string> keyOf(const json& obj) { return {metaString(obj, "namespace"), metaString(obj, "name")}; }
 
 }  // namespace
 
@@ -87,7 +93,7 @@ bool Reflector::applyObject(const std::string& type, nlohmann::json obj) {
     deliverDeleted(key);
     return true;
   }
-  std::string rv = obj.contains("metadata") ? obj["metadata"].value("resourceVersion", "") : "";
+  std::string rv = metaString(obj, "resourceVersion");
   if (unchanged(key, rv)) return true;
   auto decoded = decode(obj);
   if (!decoded) return false;
@@ -147,12 +153,25 @@ Status Reflector::list() {
   };
   std::map<Key, Listed> items;
   std::string cont, rv;
-  do {
+  std::size_t pageSize = std::max<std::size_t>(1, opts_.pageSize);
+  // `continue` restarts the list from its first page (an expired continue token, a page too large).
+  while (!stop_) {
     std::string q = query(false);
-    q += (q.empty() ? "?" : "&") + std::string("limit=") + std::to_string(opts_.pageSize);
+    q += (q.empty() ? "?" : "&") + std::string("limit=") + std::to_string(pageSize);
     if (!cont.empty()) q += "&continue=" + urlEncode(cont);
-    auto r = client_->get(spec_.path + q);
+    auto r = client_->get(spec_.path + q, std::chrono::seconds(60), opts_.maxPageBytes);
     if (!r) return r.error();
+    if (r->bodyTooLarge) {
+      if (pageSize == 1)
+        return Error(ErrorCode::InvalidInput, "list " + spec_.path + ": one object is larger than " +
+                                                  std::to_string(opts_.maxPageBytes >> 10) + " KiB");
+      pageSize = std::max<std::size_t>(1, pageSize / 2);
+      if (log_) log_('W', "A list page of " + spec_.path + " passed " + std::to_string(opts_.maxPageBytes >> 10) +
+                              " KiB; listing again with " + std::to_string(pageSize) + " objects per page");
+      items.clear();
+      cont.clear();
+      continue;
+    }
     if (r->status == 410 && !cont.empty()) {  // the continue token expired: start the list over
       items.clear();
       cont.clear();
@@ -164,9 +183,8 @@ Status Reflector::list() {
     json page = json::parse(r->body, nullptr, false);
     if (page.is_discarded() || !page.is_object())
       return Error(ErrorCode::Transient, "list " + spec_.path + ": the response is not JSON");
-    const json& md = page.value("metadata", json::object());
-    rv = md.value("resourceVersion", rv);
-    cont = md.value("continue", "");
+    if (auto v = metaString(page, "resourceVersion"); !v.empty()) rv = v;
+    cont = metaString(page, "continue");
     if (auto it = page.find("items"); it != page.end() && it->is_array())
       for (auto& item : *it) {
         if (!item.is_object()) {
@@ -175,11 +193,12 @@ Status Reflector::list() {
         }
         auto key = keyOf(item);
         Listed& l = items[key];
-        l.rv = item.contains("metadata") && item["metadata"].is_object() ? item["metadata"].value("resourceVersion", "") : "";
+        l.rv = metaString(item, "resourceVersion");
         l.obj.reset();
         if (!unchanged(key, l.rv)) l.obj = decode(item);
       }
-  } while (!cont.empty() && !stop_);
+    if (cont.empty()) break;
+  }
   if (stop_) return Error(ErrorCode::Transient, "stopped");
   // The relist as the minimal set of changes against what was delivered before.
   std::vector<std::pair<std::string, std::string>> gone;
@@ -202,6 +221,32 @@ Status Reflector::list() {
   return Ok{};
 }
 
+Reflector::LineResult Reflector::handleWatchLine(std::string_view line) {
+  json ev = json::parse(line, nullptr, false);
+  if (ev.is_discarded() || !ev.is_object() || !ev.contains("type") || !ev.contains("object")) {
+    if (log_) log_('E', std::string("Skipping a malformed watch event for ") + kindOf(spec_.resource) + "s");
+    return LineResult::Continue;
+  }
+  ++events_;
+  std::string type = ev["type"].is_string() ? ev["type"].get<std::string>() : "";
+  const json& obj = ev["object"];
+  if (type == "ERROR") {
+    const json* code = obj.is_object() ? &obj : nullptr;
+    if (code && code->contains("code") && (*code)["code"].is_number_integer() && (*code)["code"] == 410)
+      return LineResult::Gone;
+    if (log_) log_('W', "Watch error event: " + obj.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 1024));
+    return LineResult::Error;
+  }
+  std::string rv = metaString(obj, "resourceVersion");
+  if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") applyObject(type, obj);
+  else if (type != "BOOKMARK" && log_) log_('W', "Unknown watch event type " + type.substr(0, 64));
+  if (!rv.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    rv_ = rv;
+  }
+  return stop_ ? LineResult::Stopped : LineResult::Continue;
+}
+
 Reflector::WatchEnd Reflector::watchOnce() {
   ++watches_;
   WatchEnd end = WatchEnd::Timeout;
@@ -209,32 +254,13 @@ Reflector::WatchEnd Reflector::watchOnce() {
   auto r = client_->stream(
       spec_.path + query(true),
       [&](std::string_view line) {
-        json ev = json::parse(line, nullptr, false);
-        if (ev.is_discarded() || !ev.is_object() || !ev.contains("type") || !ev.contains("object")) {
-          if (log_) log_('E', std::string("Skipping a malformed watch event for ") + kindOf(spec_.resource) + "s");
-          return true;
+        switch (handleWatchLine(line)) {
+          case LineResult::Continue: return true;
+          case LineResult::Gone: end = WatchEnd::Gone; return false;
+          case LineResult::Error: end = WatchEnd::Error; return false;
+          case LineResult::Stopped: return false;
         }
-        ++events_;
-        std::string type = ev["type"].is_string() ? ev["type"].get<std::string>() : "";
-        const json& obj = ev["object"];
-        if (type == "ERROR") {
-          int code = obj.is_object() ? obj.value("code", 0) : 0;
-          if (code == 410) {
-            end = WatchEnd::Gone;
-            return false;
-          }
-          if (log_) log_('W', "Watch error event: " + obj.dump());
-          end = WatchEnd::Error;
-          return false;
-        }
-        std::string rv = obj.is_object() && obj.contains("metadata") ? obj["metadata"].value("resourceVersion", "") : "";
-        if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") applyObject(type, obj);
-        else if (type != "BOOKMARK" && log_) log_('W', "Unknown watch event type " + type);
-        if (!rv.empty()) {
-          std::lock_guard<std::mutex> lock(mu_);
-          rv_ = rv;
-        }
-        return !stop_;
+        return false;
       },
       opts_.watchTimeout * 2 + std::chrono::seconds(30), &errorBody);
   if (stop_) return WatchEnd::Stopped;

@@ -41,9 +41,14 @@ ResourceSpec nodeSpec(const std::string& nodeName);
 
 struct ReflectorOptions {
   std::size_t pageSize = 500;
+  // A list page larger than this is not read; the list restarts with half the page size. When one
+  // object alone is larger, the list fails with an error naming the resource and is retried with
+  // backoff; nothing delivered before is removed.
+  std::uint64_t maxPageBytes = ApiClient::kMaxResponseBytes;
   std::chrono::seconds watchTimeout{300};  // server-side timeoutSeconds
   std::chrono::milliseconds backoffInitial{800};
   std::chrono::milliseconds backoffMax{30000};
+  RequestObserver requestObserver;  // given to each API client (KubeSource)
 };
 
 class Reflector {
@@ -53,6 +58,12 @@ class Reflector {
   // Runs until stop(); never returns on errors (they are retried), never busy-loops.
   void run();
   void stop();
+
+  // One line of a watch stream as the API server sends it (an event: ADDED, MODIFIED, DELETED,
+  // BOOKMARK, ERROR): decoded, applied to the cache and delivered; malformed lines are logged and
+  // skipped. Continue, or why the stream must end. Used by the watch loop, the tests and the fuzzer.
+  enum class LineResult { Continue, Gone, Error, Stopped };
+  LineResult handleWatchLine(std::string_view line);
 
   // Counters for tests and metrics.
   std::uint64_t lists() const { return lists_; }

@@ -13,6 +13,7 @@
 #include "hns/simulated_hns.h"
 #include "hns/socket_api.h"
 #include "http_client.h"
+#include "cluster_fixture.h"
 #include "process.h"
 #include "watch/manifest.h"
 
@@ -22,21 +23,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path exampleDir() { return fs::path(sourceDir()) / "examples" / "cluster"; }
-
-// A private copy of the example cluster: manifests in dir/manifests, HNS state in dir/state.json.
-fs::path workspace(const std::string& name) {
-  fs::path d = tempDir(name);
-  fs::create_directories(d / "manifests");
-  for (const auto& f : watch::manifestFiles(exampleDir())) fs::copy_file(f, d / "manifests" / f.filename());
-  fs::copy_file(exampleDir() / "hns" / "win-node-1.json", d / "state.json");
-  return d;
-}
-
-std::string baseArgs(const fs::path& d) {
-  return " --manifest-dir=" + (d / "manifests").string() + " --hostname-override=win-node-1 --network-name=cbr0";
-}
 
 // The oracle: what HNS must hold after programming the example cluster, written out as HCN
 // documents read back (hns/hns_lines.h) and reviewed by hand against the README's rules — one line
@@ -249,13 +235,13 @@ TEST_CASE("e2e: the nssm command lines (overlay and l2bridge) start and program 
   for (const auto& lb : after.loadBalancers)
     if (!lb.frontendVips.empty() && lb.frontendVips[0] == "10.96.0.10") CHECK(lb.sourceVip == "10.244.1.250");
 
-  // WinOverlay=false on an overlay network refuses to start, saying why.
+  // WinOverlay=false refuses to start, saying why (the gate is locked to true since upstream 1.34).
   auto refused = run(bin("proxy/kube-proxy") + " --feature-gates=WinOverlay=false --hostname-override=win-node-1"
                      " --manifest-dir=" + (d / "manifests").string() +
                      " --network-name=vxlan0 --source-vip=10.244.1.250 --hns-sim-state=" + (d / "overlay.json").string() +
                      " --sync-once");
   CHECK(refused.status != 0);
-  CHECK(refused.out.find("WinOverlay feature gate not enabled") != std::string::npos);
+  CHECK(refused.out.find("cannot set feature gate WinOverlay to false, feature is locked to true") != std::string::npos);
 
   // The l2bridge variant: no overlay flags, the network from KUBE_NETWORK.
   auto l2 = run("KUBE_NETWORK=cbr0 " + bin("proxy/kube-proxy") +
@@ -323,26 +309,7 @@ TEST_CASE("e2e: --version, --write-config-to, --cleanup, and errors that name th
 TEST_CASE("e2e: --kubeconfig against the test API server programs what --manifest-dir does, and follows changes") {
   fs::path d = workspace("kubeconfig");
   test::TestApiServer server;
-  for (const auto& f : watch::manifestFiles(d / "manifests")) {
-    std::ifstream in(f);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto docs = watch::parseDocuments(ss.str(), f.string());
-    REQUIRE(docs);
-    for (auto& doc : *docs) {
-      std::string kind = doc.value("kind", "");
-      server.upsert(kind == "Service" ? "services" : kind == "EndpointSlice" ? "endpointslices" : "nodes", doc);
-    }
-  }
-  fs::create_directories(d / "pki");
-  std::ofstream(d / "pki" / "ca.crt") << server.pki().ca.pem.certPem;
-  std::ofstream(d / "pki" / "token") << "t0ken-v1\n";
-  std::ofstream(d / "kubeconfig") << "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
-                                     "clusters: [{name: k, cluster: {server: \""
-                                  << server.url()
-                                  << "\", certificate-authority: pki/ca.crt}}]\n"
-                                     "users: [{name: u, user: {tokenFile: pki/token}}]\n"
-                                     "contexts: [{name: c, context: {cluster: k, user: u}}]\n";
+  serveWorkspace(server, d);
   fs::copy_file(d / "state.json", d / "via-api.json");
   auto viaApi = run(bin("proxy/kube-proxy") + " --kubeconfig=" + (d / "kubeconfig").string() +
                     " --hostname-override=win-node-1 --network-name=cbr0 --hns-sim-state=" + (d / "via-api.json").string() +
@@ -443,4 +410,110 @@ TEST_CASE("e2e: a log file that is a symbolic link is refused, and what it point
   std::ifstream in(d / "victim.txt");
   std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(kept == "precious");
+}
+
+TEST_CASE("e2e: --dry-run -o by-service groups the plan under its services; hnsdiag tree draws what was programmed") {
+  fs::path d = workspace("pictures");
+  const std::string state = " --hns-sim-state=" + (d / "state.json").string();
+  // stdout only (the log goes to stderr)
+  auto flat = run("{ " + bin("proxy/kube-proxy") + baseArgs(d) + state + " --dry-run 2>/dev/null; }");
+  auto grouped = run("{ " + bin("proxy/kube-proxy") + baseArgs(d) + state + " --dry-run -o by-service 2>/dev/null; }");
+  REQUIRE(flat.status == 0);
+  REQUIRE(grouped.status == 0);
+  INFO(grouped.out);
+  // The same operations, each once; every load balancer operation under the header of the service
+  // its text names ("(ClusterIP shop/web:http)"), endpoint operations in their own group.
+  std::multiset<std::string> flatOps, groupedOps;
+  std::istringstream f(flat.out), g(grouped.out);
+  for (std::string l; std::getline(f, l);)
+    if (l.rfind("  [", 0) == 0) flatOps.insert(l.substr(2));
+  std::string header, first;
+  std::getline(g, first);
+  CHECK(first == "plan: 25 operation(s); load balancers: 16 create, 0 modify, 0 delete; endpoints: 9 create, 0 delete");
+  int headers = 0;
+  for (std::string l; std::getline(g, l);) {
+    if (l.rfind("    [", 0) == 0) {
+      groupedOps.insert(l.substr(4));
+      if (header.rfind("remote endpoints", 0) == 0) CHECK(l.find("endpoint") != std::string::npos);
+      else CHECK(l.find(" " + header.substr(0, header.find("  ")) + ":") != std::string::npos);
+    } else {
+      header = l;
+      ++headers;
+    }
+  }
+  CHECK(groupedOps == flatOps);
+  CHECK(flatOps.size() == 25);
+  CHECK(headers >= 8);
+  CHECK(grouped.out.find("\nkube-system/kube-dns  (2 create-lb)\n") != std::string::npos);
+  CHECK(grouped.out.find("\nremote endpoints  (9 create-endpoint)\n") != std::string::npos);
+
+  REQUIRE(run(bin("proxy/kube-proxy") + baseArgs(d) + state + " --sync-once").status == 0);
+  const std::string diag = bin("hns/hnsdiag") + " --state " + (d / "state.json").string();
+  auto dns = run(diag + " tree 10.96.0.10:53 --node-ip 10.0.0.4");
+  INFO(dns.out);
+  REQUIRE(dns.status == 0);
+  CHECK(dns.out.find("10.96.0.10:53/TCP  load balancer ") != std::string::npos);
+  CHECK(dns.out.find("10.96.0.10:53/UDP  load balancer ") != std::string::npos);
+  CHECK(std::regex_search(dns.out, std::regex("├── 10\\.244\\.1\\.10 +local +endpoint ")));
+  CHECK(std::regex_search(dns.out, std::regex("└── 10\\.244\\.3\\.10 +remote +endpoint ")));
+  CHECK(std::regex_search(dns.out, std::regex("path of a packet from outside 192\\.0\\.2\\.10 -> 10\\.96\\.0\\.10:53:\n")));
+  // Each tree has as many branches as the load balancer has backends (hnsdiag list, -o json).
+  auto all = run(diag + " tree --node-ip 10.0.0.4");
+  auto lbs = json::parse(run(diag + " -o json list loadbalancers").out);
+  std::size_t backends = 0;
+  for (const auto& lb : lbs) backends += lb["HostComputeEndpoints"].size();
+  std::size_t branches = 0, trees = 0, delivered = 0;
+  std::istringstream t(all.out);
+  for (std::string l; std::getline(t, l);) {
+    if (l.rfind("├── ", 0) == 0 || l.rfind("└── ", 0) == 0) ++branches;
+    if (!l.empty() && l[0] != ' ' && l.find("  load balancer ") != std::string::npos) ++trees;
+    if (l.find("=> delivered") != std::string::npos) ++delivered;
+  }
+  CHECK(trees == lbs.size());
+  CHECK(branches == backends);
+  CHECK(delivered == lbs.size());  // every programmed frontend forwards a packet somewhere
+  // A node port, traced from the host to the node's address.
+  auto np = run(diag + " tree '<node>:30080' --node-ip 10.0.0.4");
+  CHECK(np.status == 0);
+  CHECK(np.out.find("path of a packet from the host 10.0.0.4 -> 10.0.0.4:30080:") != std::string::npos);
+  auto none = run(diag + " tree 10.1.2.3");
+  CHECK(none.status == 1);
+  CHECK(none.out.find("hnsdiag: no load balancer 10.1.2.3") != std::string::npos);
+}
+
+TEST_CASE("e2e: with its stderr pipe full (nobody reading), the daemon still honours SIGTERM within 5 s") {
+  fs::path d = workspace("fullpipe");
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  ::fcntl(fds[1], F_SETPIPE_SZ, 4096);  // the smallest pipe: the start-up FLAG: lines alone fill it
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::dup2(fds[1], 2);
+    for (int other = 3; other < 1024; ++other) ::close(other);
+    std::string exe = bin("proxy/kube-proxy"), m = "--manifest-dir=" + (d / "manifests").string(),
+                st = "--hns-sim-state=" + (d / "state.json").string();
+    const char* argv[] = {exe.c_str(), m.c_str(), st.c_str(), "--hostname-override=win-node-1", "--network-name=cbr0",
+                          "--healthz-bind-address=", "--metrics-bind-address=", "--v=9", "--manifest-poll-interval=50ms",
+                          nullptr};
+    ::execv(argv[0], const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  // Programmed while its log backs up (the state file is written after each sync).
+  CHECK(eventually([&] { return hns::loadSnapshot((d / "state.json").string()).value().loadBalancers.size() == 16; },
+                   std::chrono::seconds(20)));
+  ::kill(pid, SIGTERM);
+  auto t0 = std::chrono::steady_clock::now();
+  int st = 0;
+  bool exited = eventually([&] { return ::waitpid(pid, &st, WNOHANG) == pid; }, std::chrono::seconds(5));
+  auto took = std::chrono::steady_clock::now() - t0;
+  if (!exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &st, 0);
+  }
+  ::close(fds[0]);
+  CHECK(exited);
+  CHECK(took < std::chrono::seconds(5));
+  CHECK((WIFEXITED(st) && WEXITSTATUS(st) == 0));
 }

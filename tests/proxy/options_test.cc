@@ -397,3 +397,21 @@ TEST_CASE("feature gates as upstream 1.35 treats them: set true is accepted with
   CHECK(none->options.gate("WinDSR"));  // on by default: --enable-dsr needs no gate since 1.33
   CHECK(validate(none->options));
 }
+
+TEST_CASE("bytes that are not UTF-8 in a flag or a config value are reported, never thrown (fuzzer finding)") {
+  auto r = parse({"--v=4", "--hostname-override=win-node-\xdc\xdc"});
+  REQUIRE(r);
+  auto lines = flagLines(r->options);  // the FLAG: lines logged at --v=1
+  CHECK(std::find(lines.begin(), lines.end(), "FLAG: --hostname-override=\"win-node-\ufffd\ufffd\"") != lines.end());
+  CHECK_FALSE(configJson(r->options).empty());
+  auto path = (std::filesystem::temp_directory_path() / ("hnsproxy-utf8-" + std::to_string(::getpid()) + ".yaml")).string();
+  std::ofstream(path) << "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
+                         "healthzBindAddress: \"\xf5\xf5:1\"\n";
+  auto c = parse({"--config=" + path});
+  REQUIRE(c);
+  CHECK_FALSE(configYaml(c->options).empty());  // --write-config-to, /configz
+  auto st = validate(c->options);
+  REQUIRE_FALSE(st);
+  CHECK(st.error().message.find("healthz-bind-address") != std::string::npos);
+  std::filesystem::remove(path);
+}

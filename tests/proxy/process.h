@@ -79,6 +79,14 @@ class Daemon {
     pid_ = -1;
     return status_ = -1;
   }
+  // SIGKILL: no chance to clean up (a crash, a power cut, a killed service).
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    status_ = -1;
+  }
   bool running() {
     if (pid_ <= 0) return false;
     int st = 0;

@@ -1,6 +1,8 @@
 #include "catch.h"
 
 #include <fstream>
+#include <tuple>
+#include <vector>
 
 #include "watch/api_client.h"
 #include "watch_fixture.h"
@@ -110,4 +112,50 @@ TEST_CASE("api client: credentials that cannot work are refused at start, with a
   REQUIRE_FALSE(b);
   CHECK(b.error().message.find("basic authentication") != std::string::npos);
   CHECK(b.error().message.find("s3cret") == std::string::npos);
+}
+
+TEST_CASE("api client: every request sent is reported with its status (0 when none came), lists timed, watches not") {
+  TestApiServer server;
+  std::vector<std::tuple<std::string, std::string, int, bool>> seen;
+  auto c = ApiClient::create(configFor(server), "ua");
+  REQUIRE(c);
+  (*c)->setRequestObserver([&](const RequestRecord& r) {
+    seen.emplace_back(std::string(r.method), std::string(r.host), r.code, r.seconds.has_value());
+  });
+  std::string host = server.url().substr(std::string("https://").size());
+  REQUIRE((*c)->get("/api/v1/services"));
+  REQUIRE((*c)->get("/api/v1/nosuchthing"));
+  auto w = (*c)->stream("/api/v1/services?watch=1&timeoutSeconds=1", [](std::string_view) { return false; },
+                        std::chrono::seconds(5));
+  REQUIRE(w);
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0] == std::make_tuple(std::string("GET"), host, 200, true));
+  CHECK(std::get<2>(seen[1]) == 404);
+  CHECK(seen[2] == std::make_tuple(std::string("GET"), host, 200, false));
+
+  ClientConfig unreachable = configFor(server);
+  unreachable.server = "https://127.0.0.1:1";
+  auto u = ApiClient::create(unreachable, "ua");
+  REQUIRE(u);
+  int code = -1;
+  (*u)->setRequestObserver([&](const RequestRecord& r) { code = r.code; });
+  CHECK_FALSE((*u)->get("/api/v1/services", std::chrono::seconds(2)));
+  CHECK(code == 0);
+}
+
+TEST_CASE("api client: a body past maxBody is not read; the reply says so") {
+  TestApiServer server;
+  for (int i = 0; i < 50; ++i)
+    server.upsert("services", nlohmann::json{{"kind", "Service"}, {"metadata", {{"name", "s" + std::to_string(i)}, {"namespace", "d"}}},
+                                             {"spec", {{"clusterIP", "10.96.0.1"}}}});
+  auto c = ApiClient::create(configFor(server), "ua");
+  REQUIRE(c);
+  auto small = (*c)->get("/api/v1/services", std::chrono::seconds(5), 512);
+  REQUIRE(small);
+  CHECK(small->bodyTooLarge);
+  CHECK(small->body.empty());
+  auto big = (*c)->get("/api/v1/services", std::chrono::seconds(5), 1 << 20);
+  REQUIRE(big);
+  CHECK_FALSE(big->bodyTooLarge);
+  CHECK(big->body.size() > 512);
 }

@@ -256,3 +256,14 @@ TEST_CASE("ingress ipMode (KEP-1860, kube-proxy >= 1.33): only VIP-mode entries 
     CHECK(s->ingressIPs.size() == (r.captured ? 1u : 0u));
   }
 }
+
+TEST_CASE("timestamps outside 1678-2261 are refused, not overflowed (fuzzer finding)") {
+  CHECK_FALSE(watch::parseRfc3339("1013-01-05T10:00:00Z"));
+  CHECK_FALSE(watch::parseRfc3339("2262-04-12T00:00:00Z"));
+  CHECK(watch::parseRfc3339("1678-01-01T00:00:00Z"));
+  auto s = watch::decodeService(json{{"kind", "Service"},
+                                     {"metadata", {{"name", "old"}, {"namespace", "d"}, {"creationTimestamp", "1013-01-05T10:00:00Z"}}},
+                                     {"spec", {{"clusterIP", "10.96.0.9"}, {"ports", {{{"port", 80}}}}}}});
+  REQUIRE_FALSE(s);
+  CHECK(s.error().message.find("metadata.creationTimestamp") != std::string::npos);
+}

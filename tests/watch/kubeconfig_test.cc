@@ -86,3 +86,29 @@ contexts:
   ::unsetenv("KUBERNETES_SERVICE_HOST");
   CHECK_FALSE(inClusterConfig((d / "root").string()));
 }
+
+TEST_CASE("kubeconfig: fields of the wrong type are errors naming what is missing, never an exception (fuzzer finding)") {
+  fs::path d = tempDir("kc-types");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"current-context: null\n", "no current-context"},
+      {"current-context: [a]\n", "no current-context"},
+      {"current-context: c\ncontexts: [{name: c, context: {cluster: 7, user: {}}}]\n", "cluster \"\" not found"},
+      {"current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\nclusters: [{name: k, cluster: {server: [1]}}]\n",
+       "has no server"},
+      {"current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+       "clusters: [{name: k, cluster: {server: \"https://h:1\", insecure-skip-tls-verify: yes-please}}]\nusers: [{name: u, user: 5}]\n",
+       ""},
+  };
+  for (const auto& [text, expect] : cases) {
+    INFO(text);
+    std::ofstream(d / "config", std::ios::trunc) << text;
+    auto c = loadKubeconfig((d / "config").string());
+    if (expect.empty()) {
+      REQUIRE(c);
+      CHECK_FALSE(c->insecureSkipTlsVerify);  // only a real true turns verification off
+    } else {
+      REQUIRE_FALSE(c);
+      CHECK(c.error().message.find(expect) != std::string::npos);
+    }
+  }
+}

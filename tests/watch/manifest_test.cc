@@ -141,3 +141,26 @@ TEST_CASE("hostile manifests are refused with a clear error: alias bombs, deep n
   REQUIRE(l.errors.size() == 1);
   CHECK(l.errors[0].message.find("kind List nested deeper than 8") != std::string::npos);
 }
+
+TEST_CASE("input that makes yaml-cpp 0.7's LoadAll allocate forever is an error at once (fuzzer finding, yaml-cpp#1040)") {
+  for (const char* text : {"\"a\",\n", "\"a\",x\n", "apiVersion: v1\nkind: Service\n---\n\"a\",\n"}) {
+    INFO(text);
+    auto f = watch::parseManifest(text, "stray.yaml");  // before the fix: never returned
+    CHECK(f.syntaxError);
+    CHECK(f.objects.empty());
+    REQUIRE(f.errors.size() == 1);
+    CHECK(f.errors[0].message.find("invalid YAML") != std::string::npos);
+    auto docs = watch::parseDocuments(text, "stray.yaml");
+    CHECK_FALSE(docs);
+  }
+  // Document markers: `---` with and without content on its line, `...`, and the line numbers of
+  // what follows stay those of the file.
+  auto f = watch::parseManifest("# c\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: d}\n"
+                                "spec: {clusterIP: 10.96.0.1, ports: [{port: 70000}]}\n...\n--- {kind: Node, metadata: "
+                                "{name: n1}}\n",
+                                "markers.yaml");
+  CHECK_FALSE(f.syntaxError);
+  REQUIRE(f.errors.size() == 1);
+  CHECK(f.errors[0].line == 3);
+  CHECK(f.objects.size() == 1);
+}

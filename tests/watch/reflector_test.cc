@@ -243,3 +243,17 @@ TEST_CASE("reflector: paginated list of many objects; EndpointSlices and this No
   }
   CHECK(server.listRequests() == 3 + 1 + 1);  // 1201 services in pages of 500
 }
+
+TEST_CASE("reflector: a list page past the size limit is listed again with smaller pages; nothing is lost") {
+  TestApiServer server;
+  for (int i = 0; i < 300; ++i)
+    server.upsert("services", service("s" + std::to_string(i), "10.96.1." + std::to_string(i % 250 + 1), 1000 + i));
+  Recorder rec;
+  ReflectorOptions o;
+  o.maxPageBytes = 16 << 10;
+  Running svcs(configFor(server), servicesSpec(), rec, o);
+  REQUIRE(eventually([&] { return rec.isSynced(Resource::Services); }));
+  CHECK(rec.take().size() == 300);
+  CHECK(svcs.logged("passed 16 KiB; listing again with 250 objects per page"));
+  CHECK(server.listRequests() >= 4);  // halved until a page fits, then every page
+}

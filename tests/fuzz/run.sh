@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan+UBSan, build-fuzz/) and runs each for a while on a
+# working copy of its seed corpus (tests/fuzz/corpus/<target>, plus the example cluster's files).
+#
+#   tests/fuzz/run.sh            10 s per target (what .ci/run does)
+#   tests/fuzz/run.sh 600        10 minutes per target (the long run; README "Fuzzing")
+#   tests/fuzz/run.sh 60 manifest http_request    only these targets
+#
+# Prints, per target, the executions, coverage (edges) and features libFuzzer reached, and fails on
+# the first crash, leak, timeout or sanitizer report (the reproducer is kept in build-fuzz/crashes).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-10}
+shift || true
+all=(manifest watch_stream kubeconfig proxy_config command_line hcn_json hnssim_request http_request)
+targets=("${@:-${all[@]}}")
+[ $# -gt 0 ] || targets=("${all[@]}")
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+cxx=$(command -v clang++-16 || true)
+[ -n "$cxx" ] || { echo "fuzz: clang++-16 is missing (packaging/install-deps.sh installs it)"; exit 1; }
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHNSPROXY_FUZZ=ON -DHNSPROXY_TESTS=OFF >/dev/null
+cmake --build build-fuzz -j "$(nproc)" --target fuzz_all
+export HNSPROXY_SOURCE_DIR="$PWD"
+mkdir -p build-fuzz/crashes build-fuzz/logs
+report=build-fuzz/report.txt
+printf '%-16s %10s %8s %8s %8s %s\n' target seconds execs cov ft corpus > "$report"
+status=0
+for t in "${targets[@]}"; do
+  work=build-fuzz/corpus/$t
+  mkdir -p "$work"
+  cp -n tests/fuzz/corpus/"$t"/* "$work"/ 2>/dev/null || true
+  case $t in
+    manifest) cp -n examples/cluster/*.yaml "$work"/ 2>/dev/null || true ;;
+    hcn_json) cp -n examples/cluster/hns/*.json "$work"/ 2>/dev/null || true ;;
+  esac
+  log=build-fuzz/logs/$t.log
+  # -rss_limit_mb: the parsers' own limits must hold memory well below it.
+  if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     build-fuzz/tests/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+       -print_final_stats=1 -artifact_prefix=build-fuzz/crashes/"$t"- "$work" >"$log" 2>&1; then
+    result=ok
+  else
+    result=FAILED
+    status=1
+  fi
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  line=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 || true)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$line")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$line")
+  corp=$(sed -n 's/.* corp: \([0-9/a-zA-Z]*\).*/\1/p' <<<"$line")
+  printf '%-16s %10s %8s %8s %8s %s %s\n' "$t" "$seconds" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" \
+    "$([ $result = ok ] || echo "FAILED: see $log")" | tee -a "$report"
+  [ $result = ok ] || tail -40 "$log"
+done
+echo "fuzz: report in $report"
+exit $status
