@@ -166,7 +166,7 @@ Result<T> DeadlineApi::call(const std::string& function, const std::string& obje
     });
   }
   std::unique_lock<std::mutex> pl(p->mu);
-  if (p->done.wait_for(pl, s->deadline, [&] { return p->result.has_value(); })) return std::move(*p->result);
+  if (p->done.wait_for(pl, s->deadline, [&] { return p->result.has_value(); }) && p->result) return std::move(*p->result);
   p->abandoned = true;  // under p->mu: the worker either sees this, or has not finished yet
   TimeoutHandler onTimeout;
   {

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -345,7 +346,9 @@ Status writeFileAtomically(const std::string& path, const std::string& content) 
     fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno != EEXIST) break;
   }
-  if (fd < 0) return Error(ErrorCode::Transient, "cannot create a temporary file beside " + path + ": " + std::strerror(errno));
+  if (fd < 0)
+    return Error(ErrorCode::Transient,
+                 "cannot create a temporary file beside " + path + ": " + std::generic_category().message(errno));
   std::size_t off = 0;
   while (off < content.size()) {
     ssize_t n = ::write(fd, content.data() + off, content.size() - off);
@@ -354,14 +357,19 @@ Status writeFileAtomically(const std::string& path, const std::string& content) 
       int e = errno;
       ::close(fd);
       ::unlink(tmp.c_str());
-      return Error(ErrorCode::Transient, "cannot write " + tmp + ": " + std::strerror(e));
+      return Error(ErrorCode::Transient, "cannot write " + tmp + ": " + std::generic_category().message(e));
     }
     off += static_cast<std::size_t>(n);
   }
-  ::fsync(fd);
+  if (::fsync(fd) != 0) {  // the rename must not publish a file the disk does not hold
+    int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Error(ErrorCode::Transient, "cannot flush " + tmp + ": " + std::generic_category().message(e));
+  }
   ::close(fd);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
+    (void)std::remove(tmp.c_str());
     return Error(ErrorCode::Transient, "cannot rename " + tmp + " to " + path);
   }
   return Ok{};

@@ -15,7 +15,7 @@
 using namespace hnsproxy;
 using namespace hnsproxy::hns;
 
-int main(int argc, char** argv) {
+static int run(int argc, char** argv) {
   CommandLine cl("hnssim");
   cl.flag("help", 'h', "print this help")
       .value("socket", 0, "Unix-domain socket to serve on (required)")
@@ -85,4 +85,13 @@ int main(int argc, char** argv) {
   io.run();
   persist();
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // a bug or an allocation failure: said, never an abort without a word
+    std::cerr << "hnssim: " << e.what() << "\n";
+    return 1;
+  }
 }

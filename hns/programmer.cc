@@ -16,6 +16,7 @@ bool ApplyReport::networkGone() const {
                      [](const Failure& f) { return f.error.code == ErrorCode::NetworkNotFound; });
 }
 
+// NOLINTNEXTLINE(cert-msc32-c,cert-msc51-cpp): rng_ is seeded in the body, from random_device or a test's fixed seed
 Programmer::Programmer(Api& api, IdRegistry& ids, ProgrammerOptions opts, Sleep sleep)
     : api_(api), ids_(ids), reader_(api, "", opts.parallelism, sleep), opts_(std::move(opts)), sleep_(std::move(sleep)) {
   if (!sleep_) sleep_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };

@@ -127,8 +127,10 @@ void SimulatedHns::indexLoadBalancer(const HcnLoadBalancer& lb, int delta) {
   if (delta > 0) frontends_[fk] = lb.id;
   else if (auto it = frontends_.find(fk); it != frontends_.end() && it->second == lb.id) frontends_.erase(it);
   std::set<std::string> unique(lb.endpoints.begin(), lb.endpoints.end());
-  for (const auto& e : unique)
-    if ((endpointRefs_[e] += delta) <= 0) endpointRefs_.erase(e);
+  for (const auto& e : unique) {
+    endpointRefs_[e] += delta;
+    if (endpointRefs_[e] <= 0) endpointRefs_.erase(e);
+  }
 }
 
 std::optional<Error> SimulatedHns::injected(const char* function) {

@@ -8,7 +8,7 @@ packages=(
   libboost-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev catch2 libssl-dev libyaml-cpp-dev
   g++-mingw-w64-x86-64-posix wine wine64 dpkg-dev zip
-  prometheus clang-16 libclang-rt-16-dev clang-tidy cppcheck
+  prometheus clang-16 libclang-rt-16-dev clang-tidy-16 cppcheck
 )
 
 missing=()

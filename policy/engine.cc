@@ -41,7 +41,8 @@ void Engine::indexSlice(const EndpointSlice& s, const ServiceName& owner, int de
     auto& v = servicesByIp_[e.address];
     auto it = std::find_if(v.begin(), v.end(), [&](const auto& p) { return p.first == key; });
     if (it == v.end()) it = v.insert(v.end(), {key, 0});
-    if ((it->second += delta) <= 0) v.erase(it);
+    it->second += delta;
+    if (it->second <= 0) v.erase(it);
     if (v.empty()) servicesByIp_.erase(e.address);
   }
 }
@@ -131,8 +132,10 @@ MissingLocalEndpoints Engine::missingLocalEndpoints() const {
 }
 
 void Engine::countMissing(const ServiceResult& r, int delta) {
-  for (const auto& ip : r.missingLocalEndpoints)
-    if ((missingLocal_[ip] += delta) <= 0) missingLocal_.erase(ip);
+  for (const auto& ip : r.missingLocalEndpoints) {
+    missingLocal_[ip] += delta;
+    if (missingLocal_[ip] <= 0) missingLocal_.erase(ip);
+  }
 }
 
 const ServiceResult* Engine::result(const ServiceName& id) const {

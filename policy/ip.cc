@@ -112,7 +112,7 @@ bool parseV6(std::string_view s, std::uint8_t out[16]) {
     for (int k = 0; k < tail; ++k) groups[7 - k] = groups[count - 1 - k];
     for (int k = gap; k < 8 - tail; ++k) groups[k] = 0;
   }
-  for (int k = 0; k < 8; ++k) {
+  for (std::size_t k = 0; k < 8; ++k) {
     out[2 * k] = static_cast<std::uint8_t>(groups[k] >> 8);
     out[2 * k + 1] = static_cast<std::uint8_t>(groups[k] & 0xff);
   }
@@ -142,11 +142,11 @@ bool IpAddress::isUnspecified() const {
 std::string IpAddress::str() const {
   char buf[64];
   if (isV4()) {
-    std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", bytes_[0], bytes_[1], bytes_[2], bytes_[3]);
+    (void)std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", bytes_[0], bytes_[1], bytes_[2], bytes_[3]);
     return buf;
   }
   std::uint16_t g[8];
-  for (int k = 0; k < 8; ++k) g[k] = static_cast<std::uint16_t>(bytes_[2 * k] << 8 | bytes_[2 * k + 1]);
+  for (std::size_t k = 0; k < 8; ++k) g[k] = static_cast<std::uint16_t>(bytes_[2 * k] << 8 | bytes_[2 * k + 1]);
   // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on ties.
   int bestStart = -1, bestLen = 0;
   for (int k = 0; k < 8;) {
@@ -170,7 +170,7 @@ std::string IpAddress::str() const {
       continue;
     }
     if (!out.empty() && out.back() != ':') out += ':';
-    std::snprintf(buf, sizeof buf, "%x", g[k]);
+    (void)std::snprintf(buf, sizeof buf, "%x", g[k]);
     out += buf;
   }
   return out;

@@ -22,7 +22,7 @@ const char* toString(ErrorCode c) {
 std::string Error::str() const {
   if (hresult == 0) return message;
   char buf[32];
-  std::snprintf(buf, sizeof buf, " (HRESULT 0x%08X)", hresult);
+  (void)std::snprintf(buf, sizeof buf, " (HRESULT 0x%08X)", hresult);
   return message + buf;
 }
 

@@ -42,7 +42,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   static void serve(std::shared_ptr<Impl> self, std::shared_ptr<beast::tcp_stream> stream,
                     std::shared_ptr<beast::flat_buffer> buffer) {
     auto parser = std::make_shared<http::request_parser<http::string_body>>();
-    parser->body_limit(64 * 1024);
+    parser->body_limit(std::uint64_t{64} << 10);
     parser->header_limit(16 * 1024);
     stream->expires_after(std::chrono::seconds(10));
     http::async_read(*stream, *buffer, *parser,
@@ -82,7 +82,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 HttpServer::HttpServer(asio::io_context& io, HttpHandler handler)
     : impl_(std::make_shared<Impl>(io, std::move(handler))) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  try {
+    stop();
+  } catch (const std::exception&) {  // a timer that cannot be cancelled: the io_context is going away anyway
+  }
+}
 
 Status HttpServer::listen(const std::string& hostPort) {
   std::string host, port;

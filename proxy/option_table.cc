@@ -2,6 +2,7 @@
 // config path, help, default (the Options member's initial value), status — with the parser that
 // reads it. proxy/options.cc generates the command line, the config file, --write-config-to,
 // /configz, the FLAG: lines and --help from it.
+#include <array>
 #include <algorithm>
 #include <cerrno>
 #include <sstream>
@@ -14,7 +15,7 @@ namespace hnsproxy::proxy {
 
 namespace {
 
-const std::vector<std::string> kKnownGates = {"WinDSR", "WinOverlay"};
+constexpr std::array<std::string_view, 2> kKnownGates = {"WinDSR", "WinOverlay"};
 
 }  // namespace
 
@@ -124,7 +125,7 @@ Status setAccepted(Options& o, const OptionSpec& spec, const std::string& v) {
       break;
     case OptionKind::Float: {
       char* end = nullptr;
-      std::strtod(v.c_str(), &end);
+      (void)std::strtod(v.c_str(), &end);
       if (v.empty() || *end) return invalidOptionValue("not a number");
       break;
     }

@@ -287,9 +287,12 @@ namespace {
 
 // Sections and fields of KubeProxyConfiguration that have no option here and mean nothing on
 // Windows: read without a note (they are valid upstream), never applied.
-const std::set<std::string, std::less<>> kIgnoredConfig = {
+const std::set<std::string, std::less<>>& ignoredConfig() {
+  static const std::set<std::string, std::less<>> paths = {
     "apiVersion", "kind", "clientConnection.acceptContentTypes", "logging.options", "logging.vmodule",
     "ipvs", "nftables", "conntrack", "detectLocal", "linux", "windows", "portRange", "nodePortAddresses"};
+  return paths;
+}
 
 // The JSON at a dotted path; nullptr when absent (or null). An intermediate that is not a mapping
 // is an error naming it.
@@ -315,7 +318,7 @@ void unknownFields(const json& obj, const std::string& prefix, const std::set<st
                    std::vector<std::string>& out) {
   for (const auto& [k, v] : obj.items()) {
     std::string path = prefix.empty() ? k : prefix + "." + k;
-    if (known.count(path) || kIgnoredConfig.count(path)) continue;
+    if (known.count(path) || ignoredConfig().count(path)) continue;
     bool intermediate = std::any_of(known.begin(), known.end(),
                                     [&](const std::string& p) { return p.rfind(path + ".", 0) == 0; });
     if (intermediate && v.is_object()) unknownFields(v, path, known, out);

@@ -148,7 +148,8 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const Options& o, std::ostream&
   if (rt->nodeName.empty()) rt->nodeName = osHostname();
   rt->networkName = o.networkName;
   if (rt->networkName.empty())
-    if (const char* env = std::getenv("KUBE_NETWORK")) rt->networkName = env;
+    // Read at start-up, before any thread that could change the environment exists.
+    if (const char* env = std::getenv("KUBE_NETWORK")) rt->networkName = env;  // NOLINT(concurrency-mt-unsafe)
   if (rt->networkName.empty())
     return Error(ErrorCode::NotFound, "Environment variable KUBE_NETWORK and network-flag not initialized");
   auto backend = HnsBackend::create(o);
@@ -319,7 +320,12 @@ int runDaemon(Runtime& rt) {
   };
   using D = SyncScheduler::Duration;
   auto retry = std::min(std::max<Duration>(o.minSyncPeriod, std::chrono::seconds(1)), o.syncPeriod);
-  SyncRunner runner(SyncScheduler(std::chrono::duration_cast<D>(o.minSyncPeriod), std::chrono::duration_cast<D>(o.syncPeriod),
+  // The periodic run also carries verification: with --hns-verify-period shorter than the sync
+  // period, drift (objects deleted behind kube-proxy's back) is found on the verify period's
+  // schedule, not at the next --sync-period.
+  Duration periodic = o.syncPeriod;
+  if (o.hnsVerifyPeriod > Duration::zero()) periodic = std::min<Duration>(periodic, o.hnsVerifyPeriod);
+  SyncRunner runner(SyncScheduler(std::chrono::duration_cast<D>(o.minSyncPeriod), std::chrono::duration_cast<D>(periodic),
                                   std::chrono::duration_cast<D>(retry)),
                     [&] {
                       bool ok = rt.proxier->sync();

@@ -47,6 +47,7 @@ void Sources::poll() {
   if (!manifests_) return;
   auto r = manifests_->poll();
   for (const auto& e : r.errors) HLOG_ERROR("Manifest not applied; its previous objects are kept", "error", e.str());
+  for (const auto& what : r.removed) HLOG_WARN("Object removed from the manifest directory; deleting it", "object", what);
 }
 
 void Sources::stop() {

@@ -36,6 +36,9 @@ build/bench/soak --seconds 30 --build build --out build/soak-smoke.csv
 stage "the fuzz targets, 10 s each (tests/fuzz/run.sh 600 for the long run)"
 tests/fuzz/run.sh 10
 
+stage "clang-tidy (bugprone, cert, concurrency; files unchanged since they passed are not re-checked)"
+tests/lint/clang-tidy.sh build-fuzz
+
 stage "the benchmark suite, --quick (a smoke run; numbers are informational)"
 BENCH_BUILD_DIR=build BENCH_OUT=build/bench-smoke bench/run.sh --quick
 

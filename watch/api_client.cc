@@ -424,7 +424,7 @@ Result<int> ApiClient::stream(const std::string& target, const std::function<boo
   int status = static_cast<int>(parser->get().result_int());
   m.report(status, std::nullopt);
   LineSplitter lines(kMaxWatchLine);
-  std::vector<char> chunk(64 * 1024);
+  std::vector<char> chunk(std::size_t{64} << 10);
   bool wantMore = true;
   std::string body;
   while (!parser->is_done() && wantMore) {
@@ -441,7 +441,8 @@ Result<int> ApiClient::stream(const std::string& target, const std::function<boo
     if (!st) return st.error();
     std::size_t got = chunk.size() - parser->get().body().size;
     if (status != 200) {
-      if (body.size() < 64 * 1024) body.append(chunk.data(), std::min(got, 64 * 1024 - body.size()));
+      constexpr std::size_t kMaxErrorBody = std::size_t{64} << 10;
+      if (body.size() < kMaxErrorBody) body.append(chunk.data(), std::min(got, kMaxErrorBody - body.size()));
     } else {
       switch (lines.feed(std::string_view(chunk.data(), got), onLine)) {
         case LineSplitter::Result::More: break;

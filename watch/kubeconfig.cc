@@ -22,7 +22,10 @@ std::string stringAt(const json& obj, const std::string& key) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
 }
-const json kEmptyObject = json::object();
+const json& emptyObject() {
+  static const json empty = json::object();
+  return empty;
+}
 
 std::string readFile(const std::string& path, bool* ok) {
   std::ifstream in(path, std::ios::binary);
@@ -102,7 +105,7 @@ Result<ClientConfig> loadKubeconfig(const std::string& path, const std::string& 
   if (!userName.empty()) {
     const json* user = named(listOf("users"), userName);
     if (!user) return bad("user \"" + userName + "\" not found");
-    const json& u = user->contains("user") && (*user)["user"].is_object() ? (*user)["user"] : kEmptyObject;
+    const json& u = user->contains("user") && (*user)["user"].is_object() ? (*user)["user"] : emptyObject();
     if (u.contains("exec"))
       return bad("user \"" + userName + "\" uses an exec credential plugin, which hnsproxy does not run; use a token, "
                                         "tokenFile or client certificate");
@@ -128,8 +131,9 @@ Result<ClientConfig> loadKubeconfig(const std::string& path, const std::string& 
 }
 
 Result<ClientConfig> inClusterConfig(const std::string& root) {
-  const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
-  const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
+  // Read once at start-up, before any thread that could change the environment exists.
+  const char* host = std::getenv("KUBERNETES_SERVICE_HOST");  // NOLINT(concurrency-mt-unsafe)
+  const char* port = std::getenv("KUBERNETES_SERVICE_PORT");  // NOLINT(concurrency-mt-unsafe): as above
   if (!host || !port || !*host || !*port)
     return Error(ErrorCode::InvalidInput,
                  "no --kubeconfig or --master, and not in a cluster (KUBERNETES_SERVICE_HOST/PORT unset)");

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #ifndef _WIN32
 #include <fcntl.h>
@@ -37,7 +38,7 @@ bool isInteger(const std::string& s) {
 bool isFloat(const std::string& s) {
   if (s.empty()) return false;
   char* end = nullptr;
-  std::strtod(s.c_str(), &end);
+  (void)std::strtod(s.c_str(), &end);
   bool hasDigit = s.find_first_of("0123456789") != std::string::npos;
   return hasDigit && end == s.c_str() + s.size() && s.find_first_not_of("0123456789+-.eE") == std::string::npos;
 }
@@ -258,6 +259,10 @@ ManifestFile parseManifest(const std::string& text, const std::string& fileName)
       std::string msg = e.what();
       if (auto p = msg.find("parse error"); p != std::string::npos) msg = msg.substr(p);
       out.errors.push_back({fileName, lineOfOffset(text, e.byte > 0 ? e.byte - 1 : 0), "invalid JSON: " + msg});
+    } catch (const json::exception& e) {  // e.g. a number past double's range (out_of_range.406)
+      out.syntaxError = true;
+      out.objects.clear();
+      out.errors.push_back({fileName, 0, std::string("invalid JSON: ") + e.what()});
     }
     return out;
   }
@@ -306,6 +311,8 @@ Result<json> parseDocument(const std::string& text, const std::string& fileName)
     } catch (const json::parse_error& e) {
       return Error(ErrorCode::InvalidInput, fileName + ":" + std::to_string(lineOfOffset(text, e.byte > 0 ? e.byte - 1 : 0)) +
                                                 ": invalid JSON: " + e.what());
+    } catch (const json::exception& e) {  // e.g. a number past double's range (out_of_range.406)
+      return Error(ErrorCode::InvalidInput, fileName + ": invalid JSON: " + e.what());
     }
   }
   try {
@@ -336,7 +343,7 @@ Status readRegularFile(const std::filesystem::path& path, std::uintmax_t maxByte
 #else
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
   int fd = ::open(name.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return Error(ErrorCode::InvalidInput, name + ": cannot open: " + std::strerror(errno));
+  if (fd < 0) return Error(ErrorCode::InvalidInput, name + ": cannot open: " + std::generic_category().message(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -355,7 +362,7 @@ Status readRegularFile(const std::filesystem::path& path, std::uintmax_t maxByte
     if (n < 0) {
       int e = errno;
       ::close(fd);
-      return Error(ErrorCode::InvalidInput, name + ": cannot read: " + std::strerror(e));
+      return Error(ErrorCode::InvalidInput, name + ": cannot read: " + std::generic_category().message(e));
     }
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));

@@ -10,13 +10,19 @@ ManifestSource::ManifestSource(std::filesystem::path dir, EventSink& sink, Manif
   if (!opts_.clock) opts_.clock = [] { return std::chrono::steady_clock::now(); };
 }
 
-void ManifestSource::removeFile(const std::string& name, FileState& st) {
+std::string ManifestSource::describe(const Key& k) {
+  const auto& [kind, ns, name] = k;
+  return std::string(kind == 0 ? "Service " : kind == 1 ? "EndpointSlice " : "Node ") + (ns.empty() ? "" : ns + "/") + name;
+}
+
+void ManifestSource::removeFile(const std::string& name, FileState& st, PollResult& r) {
   for (const auto& [k, o] : st.objects) {
     auto& prov = providers_[k];
     prov.erase(name);
     if (prov.empty()) {
       providers_.erase(k);
       emitDelete(k);
+      r.removed.push_back(describe(k) + " (its file " + name + " was removed)");
     } else {
       // Another file still holds this object: re-deliver its version.
       for (const auto& f : prov)
@@ -114,6 +120,7 @@ ManifestSource::PollResult ManifestSource::poll() {
       if (prov.empty()) {
         providers_.erase(k);
         emitDelete(k);
+        r.removed.push_back(describe(k) + " (no longer in " + name + ")");
       }
     }
     for (const auto& [k, o] : now) {
@@ -135,7 +142,7 @@ ManifestSource::PollResult ManifestSource::poll() {
     }
     ++r.changedFiles;
     missingSince_.erase(it->first);
-    removeFile(it->first, it->second);
+    removeFile(it->first, it->second, r);
     it = files_.erase(it);
   }
   if (first_) {

@@ -35,6 +35,9 @@ class ManifestSource {
   struct PollResult {
     std::size_t changedFiles = 0;
     std::vector<ManifestError> errors;  // new problems found by this poll
+    // Objects this poll deleted, as "Service shop/web (no longer in services.yaml)": a file cut
+    // short while being written can still parse, and what it drops must not go unnoticed.
+    std::vector<std::string> removed;
     bool dirMissing = false;
   };
   // The first call delivers everything and signals synced for all resources.
@@ -53,7 +56,8 @@ class ManifestSource {
   void emitUpsert(const Object& o);
   void emitDelete(const Key& k);
 
-  void removeFile(const std::string& name, FileState& st);
+  void removeFile(const std::string& name, FileState& st, PollResult& r);
+  static std::string describe(const Key& k);
   enum class DirState { Ok, Missing, Empty };
 
   std::filesystem::path dir_;

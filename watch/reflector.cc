@@ -286,7 +286,7 @@ void Reflector::run() {
         if (stop_) break;
         if (log_) log_('W', "Failed to list " + spec_.path + "; retrying: " + st.error().message);
         std::uniform_real_distribution<double> jitter(0.5, 1.0);
-        sleepFor(std::chrono::milliseconds(static_cast<long>(backoff.count() * jitter(rng_))));
+        sleepFor(std::chrono::milliseconds(static_cast<long>(static_cast<double>(backoff.count()) * jitter(rng_))));
         backoff = std::min(backoff * 2, opts_.backoffMax);
         continue;
       }
@@ -302,7 +302,7 @@ void Reflector::run() {
       case WatchEnd::Stopped: return;
       case WatchEnd::Error: {
         std::uniform_real_distribution<double> jitter(0.5, 1.0);
-        sleepFor(std::chrono::milliseconds(static_cast<long>(backoff.count() * jitter(rng_))));
+        sleepFor(std::chrono::milliseconds(static_cast<long>(static_cast<double>(backoff.count()) * jitter(rng_))));
         backoff = std::min(backoff * 2, opts_.backoffMax);
         break;
       }

@@ -517,3 +517,48 @@ TEST_CASE("e2e: with its stderr pipe full (nobody reading), the daemon still hon
   CHECK(took < std::chrono::seconds(5));
   CHECK((WIFEXITED(st) && WEXITSTATUS(st) == 0));
 }
+
+TEST_CASE("e2e: planted credentials never reach any log level, /configz or /metrics") {
+  fs::path d = workspace("secrets");
+  const std::string token = "planted-Token-9f8e7d6c5b4a";
+  TestApiServer::Options so;
+  so.token = token;
+  TestApiServer server(so);
+  std::string kubeconfig = serveWorkspace(server, d);
+  std::ofstream(d / "pki" / "token", std::ios::trunc) << token << "\n";
+  std::ofstream(d / "pki" / "client.crt") << server.pki().client.pem.certPem;
+  std::ofstream(d / "pki" / "client.key") << server.pki().client.pem.keyPem;
+  std::ofstream(d / "kubeconfig", std::ios::trunc)
+      << "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: k, cluster: {server: \"" << server.url()
+      << "\", certificate-authority: pki/ca.crt}}]\n"
+         "users: [{name: u, user: {tokenFile: pki/token, client-certificate: pki/client.crt, client-key: pki/client.key}}]\n"
+         "contexts: [{name: c, context: {cluster: k, user: u}}]\n";
+  // A line from the middle of the private key: what would leak if key material were logged.
+  std::string keyPem = server.pki().client.pem.keyPem;
+  std::string keyLine = keyPem.substr(keyPem.find('\n') + 1, 40);
+  Daemon proxy({bin("proxy/kube-proxy"), "--kubeconfig=" + kubeconfig, "--hostname-override=win-node-1",
+                "--network-name=cbr0", "--hns-sim-state=" + (d / "state.json").string(), "--v=10",
+                "--log-file=" + (d / "kp.log").string(), "--alsologtostderr", "--healthz-bind-address=127.0.0.1:0",
+                "--metrics-bind-address=127.0.0.1:0"},
+               (d / "stderr.log").string());
+  unsigned short metrics = servedPort(proxy, "metrics");
+  REQUIRE(metrics != 0);
+  REQUIRE(eventually([&] { return httpGet(metrics, "/metrics").body.find("hnsproxy_load_balancers 16") != std::string::npos; }));
+  std::string exposed = httpGet(metrics, "/configz").body + httpGet(metrics, "/metrics").body;
+  CHECK(proxy.stop() == 0);
+  auto master = run(bin("proxy/kube-proxy") + " --master=https://admin:Pl4nted-Passw0rd@127.0.0.1:1 --v=10" +
+                    " --hostname-override=win-node-1 --network-name=cbr0 --hns-sim-state=" + (d / "state.json").string() +
+                    " --sync-once");
+  CHECK(master.status != 0);
+  CHECK(master.out.find("<redacted>@") != std::string::npos);
+  std::ifstream in(d / "kp.log");
+  std::string fileLog((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(fileLog.find("Syncing proxy rules complete") != std::string::npos);  // the log was written, at --v=10
+  for (const std::string& secret : {token, keyLine, std::string("Pl4nted-Passw0rd")}) {
+    INFO("secret: " << secret);
+    CHECK(fileLog.find(secret) == std::string::npos);
+    CHECK(proxy.log().find(secret) == std::string::npos);
+    CHECK(exposed.find(secret) == std::string::npos);
+    CHECK(master.out.find(secret) == std::string::npos);
+  }
+}

@@ -1,5 +1,6 @@
 #include "catch.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sys/stat.h>
@@ -163,5 +164,26 @@ TEST_CASE("a manifest swapped for a FIFO or grown past the limit is refused with
   auto big = readRegularFile(dir / "a.yaml", 10, text);
   REQUIRE_FALSE(big);
   CHECK(big.error().message.find("larger than") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a file cut short that still parses: what it drops is deleted and named in the poll's report") {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-trunc-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write(dir / "s.yaml", svc("a", 80) + "---\n" + svc("b", 81) + "---\n" + svc("c", 82));
+  write(dir / "gone.yaml", svc("z", 90));
+  Recorder rec;
+  ManifestSource src(dir, rec, {std::chrono::milliseconds(0), {}});
+  CHECK(src.poll().removed.empty());
+  write(dir / "s.yaml", svc("a", 80) + "---\n");  // truncated mid-write: valid YAML, two services fewer
+  std::filesystem::remove(dir / "gone.yaml");
+  auto r = src.poll();
+  CHECK(r.errors.empty());
+  std::sort(r.removed.begin(), r.removed.end());
+  const std::string s = (dir / "s.yaml").string(), gone = (dir / "gone.yaml").string();
+  CHECK(r.removed == std::vector<std::string>{"Service default/b (no longer in " + s + ")",
+                                              "Service default/c (no longer in " + s + ")",
+                                              "Service default/z (its file " + gone + " was removed)"});
   std::filesystem::remove_all(dir);
 }

@@ -164,3 +164,13 @@ TEST_CASE("input that makes yaml-cpp 0.7's LoadAll allocate forever is an error 
   CHECK(f.errors[0].line == 3);
   CHECK(f.objects.size() == 1);
 }
+
+TEST_CASE("a JSON number past double's range is a syntax error naming the file, not an exception (fuzzer finding)") {
+  auto f = watch::parseManifest("{\"kind\":\"Service\",\"spec\":{\"x\":3333e33333333333333333333}}", "big.json");
+  CHECK(f.syntaxError);
+  REQUIRE(f.errors.size() == 1);
+  CHECK(f.errors[0].message.find("invalid JSON") != std::string::npos);
+  auto d = watch::parseDocument("{\"syncPeriod\": 2e0795}", "config.json");
+  REQUIRE_FALSE(d);
+  CHECK(d.error().message.find("config.json: invalid JSON") != std::string::npos);
+}

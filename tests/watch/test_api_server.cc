@@ -173,6 +173,11 @@ void TestApiServer::compact() {
   history_.clear();
 }
 
+void TestApiServer::setDown(bool down) {
+  down_ = down;
+  if (down) dropWatches();
+}
+
 void TestApiServer::dropWatches(bool midObject) {
   std::lock_guard<std::mutex> lock(mu_);
   ++dropGeneration_;
@@ -228,6 +233,10 @@ void TestApiServer::acceptLoop() {
     if (stop_) break;
     if (ec) {  // an aborted connection, a momentary shortage: keep serving
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    if (down_) {  // the outage: refuse the conversation
+      sock->close(ec);
       continue;
     }
     sock->set_option(tcp::no_delay(true), ec);  // as Go's net/http: events are small writes

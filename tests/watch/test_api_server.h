@@ -37,6 +37,9 @@ class TestApiServer {
   std::string upsert(const std::string& resource, nlohmann::json obj);
   void remove(const std::string& resource, const std::string& ns, const std::string& name);
   void compact();                  // every version before now is expired (410 Gone)
+  // An outage: while down, every connection is closed as soon as it is accepted, and open watch
+  // streams are dropped. Objects can still be changed (the cluster moves on meanwhile).
+  void setDown(bool down);
   void dropWatches(bool midObject = false);
   void setToken(const std::string& t);
   void injectMalformed();          // the next event line of every watch is garbage
@@ -78,6 +81,7 @@ class TestApiServer {
   bool goneAsEvent_ = false;
   bool paused_ = false;
   std::string userAgent_;
+  std::atomic<bool> down_{false};
   std::atomic<int> watchRequests_{0}, listRequests_{0}, unauthorized_{0}, activeWatches_{0};
   std::atomic<bool> stop_{false};
   int listenFd_ = -1;
