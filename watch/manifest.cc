@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
@@ -35,12 +36,16 @@ bool isInteger(const std::string& s) {
   return true;
 }
 
-bool isFloat(const std::string& s) {
-  if (s.empty()) return false;
+// A plain scalar that is a finite float; one past double's range stays text (std::stod would throw).
+std::optional<double> parseFloat(const std::string& s) {
+  if (s.empty() || s.find_first_of("0123456789") == std::string::npos ||
+      s.find_first_not_of("0123456789+-.eE") != std::string::npos)
+    return std::nullopt;
   char* end = nullptr;
-  (void)std::strtod(s.c_str(), &end);
-  bool hasDigit = s.find_first_of("0123456789") != std::string::npos;
-  return hasDigit && end == s.c_str() + s.size() && s.find_first_not_of("0123456789+-.eE") == std::string::npos;
+  errno = 0;
+  double v = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size() || errno == ERANGE) return std::nullopt;
+  return v;
 }
 
 // Untrusted files (manifests, --config, kubeconfigs) go through here, so the conversion is bounded:
@@ -80,7 +85,7 @@ json toJsonBounded(const YAML::Node& n, Budget& b, int depth) {
       if (s == "false" || s == "False" || s == "FALSE") return false;
       if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty()) return nullptr;
       if (isInteger(s)) return std::stoll(s);
-      if (isFloat(s)) return std::stod(s);
+      if (auto f = parseFloat(s)) return *f;
       return s;
     }
     case YAML::NodeType::Sequence: {

@@ -5,6 +5,9 @@
 #   tests/fuzz/run.sh            10 s per target (what .ci/run does)
 #   tests/fuzz/run.sh 600        10 minutes per target (the long run; README "Fuzzing")
 #   tests/fuzz/run.sh 60 manifest http_request    only these targets
+#   FUZZ_SEED=1 FUZZ_RUNS=10000 tests/fuzz/run.sh   a fixed seed and number of inputs: the same run
+#       every time (what .ci/run does, so its result does not depend on luck or machine speed; new
+#       finds come from the long runs, and each becomes a file in the corpus)
 #
 # Prints, per target, the executions, coverage (edges) and features libFuzzer reached, and fails on
 # the first crash, leak, timeout or sanitizer report (the reproducer is kept in build-fuzz/crashes).
@@ -37,7 +40,7 @@ for t in "${targets[@]}"; do
   log=build-fuzz/logs/$t.log
   # -rss_limit_mb: the parsers' own limits must hold memory well below it.
   if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     build-fuzz/tests/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+     build-fuzz/tests/fuzz/fuzz_"$t" ${FUZZ_SEED:+-seed=$FUZZ_SEED} ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
        -print_final_stats=1 -artifact_prefix=build-fuzz/crashes/"$t"- "$work" >"$log" 2>&1; then
     result=ok
   else

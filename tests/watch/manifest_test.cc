@@ -174,3 +174,10 @@ TEST_CASE("a JSON number past double's range is a syntax error naming the file, 
   REQUIRE_FALSE(d);
   CHECK(d.error().message.find("config.json: invalid JSON") != std::string::npos);
 }
+
+TEST_CASE("a YAML number past double's range stays text instead of throwing (fuzzer finding)") {
+  auto d = watch::parseDocument("a: 033e333\nb: 1.5e3\n", "n.yaml");
+  REQUIRE(d);
+  CHECK((*d)["a"] == "033e333");
+  CHECK((*d)["b"] == 1500.0);
+}
