@@ -551,8 +551,7 @@ TEST_CASE("e2e: planted credentials never reach any log level, /configz or /metr
                     " --sync-once");
   CHECK(master.status != 0);
   CHECK(master.out.find("<redacted>@") != std::string::npos);
-  std::ifstream in(d / "kp.log");
-  std::string fileLog((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string fileLog = slurp(d / "kp.log");
   REQUIRE(fileLog.find("Syncing proxy rules complete") != std::string::npos);  // the log was written, at --v=10
   for (const std::string& secret : {token, keyLine, std::string("Pl4nted-Passw0rd")}) {
     INFO("secret: " << secret);

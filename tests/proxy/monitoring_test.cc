@@ -22,13 +22,6 @@ namespace {
 
 fs::path monitoringDir() { return fs::path(sourceDir()) / "packaging" / "monitoring"; }
 
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The scrape, taken once for the test cases below: the daemon programs the example cluster from
 // the API server into hnssim, is asked for /healthz, and is scraped.
 struct Scrape {
@@ -90,7 +83,7 @@ std::set<std::string> metricsIn(const std::string& expr) {
 
 // Every query of the dashboard, with Grafana's variables given values.
 std::vector<std::string> dashboardQueries() {
-  auto dash = json::parse(readFile(monitoringDir() / "hnsproxy-dashboard.json"));
+  auto dash = json::parse(slurp(monitoringDir() / "hnsproxy-dashboard.json"));
   std::vector<std::string> out;
   for (const auto& panel : dash["panels"])
     for (const auto& t : panel.value("targets", json::array())) {
@@ -103,7 +96,7 @@ std::vector<std::string> dashboardQueries() {
 }
 
 std::vector<std::string> ruleQueries() {
-  auto docs = watch::parseDocuments(readFile(monitoringDir() / "prometheus-rules.yaml"), "prometheus-rules.yaml");
+  auto docs = watch::parseDocuments(slurp(monitoringDir() / "prometheus-rules.yaml"), "prometheus-rules.yaml");
   REQUIRE(docs);
   std::vector<std::string> out;
   for (const auto& g : (*docs)[0]["groups"])
@@ -166,8 +159,8 @@ TEST_CASE("monitoring: the alerts parse, pass their unit tests, and the Operator
   auto unit = promtool("test rules " + (monitoringDir() / "rules-test.yaml").string());
   INFO(unit.out);
   CHECK(unit.status == 0);
-  auto plain = watch::parseDocuments(readFile(monitoringDir() / "prometheus-rules.yaml"), "prometheus-rules.yaml");
-  auto crd = watch::parseDocuments(readFile(monitoringDir() / "prometheusrule.yaml"), "prometheusrule.yaml");
+  auto plain = watch::parseDocuments(slurp(monitoringDir() / "prometheus-rules.yaml"), "prometheus-rules.yaml");
+  auto crd = watch::parseDocuments(slurp(monitoringDir() / "prometheusrule.yaml"), "prometheusrule.yaml");
   REQUIRE(plain);
   REQUIRE(crd);
   CHECK((*crd)[0]["kind"] == "PrometheusRule");

@@ -35,13 +35,6 @@ inline std::string q(const std::string& s) {
   return out + "'";
 }
 
-inline std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 inline std::string withoutCr(std::string s) {
   std::string out;
   out.reserve(s.size());
