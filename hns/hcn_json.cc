@@ -334,80 +334,112 @@ Result<HnsSnapshot> loadSnapshot(const std::string& path) {
   return r;
 }
 
-Status writeFileAtomically(const std::string& path, const std::string& content) {
+// POSIX: a temporary file of our own in the same folder — a fresh name, O_EXCL|O_NOFOLLOW and mode
+// 0600 — so that in a shared folder nobody can plant a link or a file under it for us to write
+// through; flushed before the rename, which must not publish a file the disk does not hold.
+// Windows: CREATE_NEW is O_EXCL there (it never opens an existing file or a link planted under the
+// name); the file inherits its folder's ACL (C:\k is writable by administrators only).
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  std::random_device rd;
 #ifndef _WIN32
-  // A temporary file of our own in the same folder: a fresh name, O_EXCL|O_NOFOLLOW and mode 0600,
-  // so that in a shared folder nobody can plant a link or a file under it for us to write through.
-  std::string tmp;
-  int fd = -1;
-  std::random_device rd;
-  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
-    tmp = fmt::format("{}.tmp.{}.{:08x}", path, ::getpid(), rd());
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 && errno != EEXIST) break;
+  for (int attempt = 0; attempt < 16 && fd_ < 0; ++attempt) {
+    tmp_ = fmt::format("{}.tmp.{}.{:08x}", path_, ::getpid(), rd());
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd_ < 0 && errno != EEXIST) break;
   }
-  if (fd < 0)
-    return Error(ErrorCode::Transient,
-                 "cannot create a temporary file beside " + path + ": " + std::generic_category().message(errno));
-  std::size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Error(ErrorCode::Transient, "cannot write " + tmp + ": " + std::generic_category().message(e));
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {  // the rename must not publish a file the disk does not hold
-    int e = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return Error(ErrorCode::Transient, "cannot flush " + tmp + ": " + std::generic_category().message(e));
-  }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    (void)std::remove(tmp.c_str());
-    return Error(ErrorCode::Transient, "cannot rename " + tmp + " to " + path);
-  }
-  return Ok{};
+  if (fd_ < 0)
+    error_ = Error(ErrorCode::Transient,
+                   "cannot create a temporary file beside " + path_ + ": " + std::generic_category().message(errno));
 #else
-  // CREATE_NEW is Windows' O_EXCL: it never opens an existing file or a link planted under the
-  // name. The file inherits its folder's ACL (C:\k is writable by administrators only).
-  auto lastError = [] { return fmt::format("Windows error {}", GetLastError()); };
-  std::string tmp;
   HANDLE file = INVALID_HANDLE_VALUE;
-  std::random_device rd;
   for (int attempt = 0; attempt < 16 && file == INVALID_HANDLE_VALUE; ++attempt) {
-    tmp = fmt::format("{}.tmp.{}.{:08x}", path, GetCurrentProcessId(), rd());
-    file = CreateFileW(widen(tmp).c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, nullptr);
+    tmp_ = fmt::format("{}.tmp.{}.{:08x}", path_, GetCurrentProcessId(), rd());
+    file = CreateFileW(widen(tmp_).c_str(), GENERIC_WRITE, 0, nullptr, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, nullptr);
     if (file == INVALID_HANDLE_VALUE && GetLastError() != ERROR_FILE_EXISTS) break;
   }
   if (file == INVALID_HANDLE_VALUE)
-    return Error(ErrorCode::Transient, "cannot create a temporary file beside " + path + ": " + lastError());
+    error_ = Error(ErrorCode::Transient, fmt::format("cannot create a temporary file beside {}: Windows error {}", path_, GetLastError()));
+  else
+    handle_ = file;
+#endif
+}
+
+AtomicFile::~AtomicFile() { discard(); }
+
+void AtomicFile::discard() {
+#ifndef _WIN32
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+    fd_ = -1;
+  }
+#else
+  if (handle_) {
+    CloseHandle(static_cast<HANDLE>(handle_));
+    DeleteFileW(widen(tmp_).c_str());
+    handle_ = nullptr;
+  }
+#endif
+}
+
+void AtomicFile::write(std::string_view data) {
+  if (error_) return;
   std::size_t off = 0;
-  while (off < content.size()) {
+  while (off < data.size()) {
+#ifndef _WIN32
+    ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error_ = Error(ErrorCode::Transient, "cannot write " + tmp_ + ": " + std::generic_category().message(errno));
+      discard();
+      return;
+    }
+    off += static_cast<std::size_t>(n);
+#else
     DWORD n = 0;
-    DWORD want = static_cast<DWORD>(std::min<std::size_t>(content.size() - off, 1u << 30));
-    if (!WriteFile(file, content.data() + off, want, &n, nullptr) || n == 0) {
-      std::string why = lastError();
-      CloseHandle(file);
-      DeleteFileW(widen(tmp).c_str());
-      return Error(ErrorCode::Transient, "cannot write " + tmp + ": " + why);
+    DWORD want = static_cast<DWORD>(std::min<std::size_t>(data.size() - off, 1u << 30));
+    if (!WriteFile(static_cast<HANDLE>(handle_), data.data() + off, want, &n, nullptr) || n == 0) {
+      error_ = Error(ErrorCode::Transient, fmt::format("cannot write {}: Windows error {}", tmp_, GetLastError()));
+      discard();
+      return;
     }
     off += n;
+#endif
   }
+}
+
+Status AtomicFile::commit() {
+  if (error_) return *error_;
+#ifndef _WIN32
+  if (::fsync(fd_) != 0) {
+    Error e(ErrorCode::Transient, "cannot flush " + tmp_ + ": " + std::generic_category().message(errno));
+    discard();
+    return e;
+  }
+  ::close(fd_);
+  fd_ = -1;
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    (void)std::remove(tmp_.c_str());
+    return Error(ErrorCode::Transient, "cannot rename " + tmp_ + " to " + path_);
+  }
+#else
+  HANDLE file = static_cast<HANDLE>(handle_);
   FlushFileBuffers(file);
   CloseHandle(file);
-  if (!MoveFileExW(widen(tmp).c_str(), widen(path).c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
-    std::string why = lastError();
-    DeleteFileW(widen(tmp).c_str());
-    return Error(ErrorCode::Transient, "cannot replace " + path + " with " + tmp + ": " + why);
+  handle_ = nullptr;
+  if (!MoveFileExW(widen(tmp_).c_str(), widen(path_).c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+    std::string why = fmt::format("Windows error {}", GetLastError());
+    DeleteFileW(widen(tmp_).c_str());
+    return Error(ErrorCode::Transient, "cannot replace " + path_ + " with " + tmp_ + ": " + why);
   }
-  return Ok{};
 #endif
+  return Ok{};
+}
+
+Status writeFileAtomically(const std::string& path, const std::string& content) {
+  AtomicFile f(path);
+  f.write(content);
+  return f.commit();
 }
 
 Status saveSnapshot(const HnsSnapshot& s, const std::string& path) {

@@ -103,6 +103,26 @@ Result<HnsSnapshot> loadSnapshot(const std::string& path);
 // Written atomically: a temporary file of our own beside it (a fresh name, O_EXCL|O_NOFOLLOW, mode
 // 0600), flushed, then renamed over the path. Also --write-config-to's writer.
 Status writeFileAtomically(const std::string& path, const std::string& content);
+
+// The same, written piece by piece (a large file need not be held in memory): write() as often as
+// needed, then commit() renames it into place; destroyed uncommitted, the temporary file goes.
+// The first failure is kept and returned by commit().
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void write(std::string_view data);
+  Status commit();
+
+ private:
+  void discard();
+  std::string path_, tmp_;
+  std::optional<Error> error_;
+  int fd_ = -1;              // POSIX
+  void* handle_ = nullptr;   // Windows HANDLE
+};
 Status saveSnapshot(const HnsSnapshot& s, const std::string& path);
 
 }  // namespace hnsproxy::hns

@@ -15,7 +15,42 @@ Result<std::vector<HcnLoadBalancer>> HnsReader::loadBalancers() {
   return listAll<HcnLoadBalancer>(api_, ObjectKind::LoadBalancer, loadBalancerFromJson, defaultQuery(), parallelism_);
 }
 
-Result<Listing> HnsReader::list() {
+namespace {
+
+// The IDs `enumerate` returned: documents from the cache where it holds them, the rest queried.
+template <typename T, typename Parse>
+Result<std::vector<T>> listWithCache(Api& api, ObjectKind kind, const std::string& query, Parse parse, int parallelism,
+                                     std::unordered_map<std::string, T>* cached, Listing& l) {
+  auto ids = api.enumerate(kind, query);
+  if (!ids) return ids.error();
+  std::vector<T> out;
+  std::vector<std::string> unknown;
+  if (cached && !cached->empty()) {
+    for (auto& id : *ids) {
+      auto it = cached->find(normalizeGuid(id));
+      if (it == cached->end()) {
+        unknown.push_back(std::move(id));
+        continue;
+      }
+      out.push_back(std::move(it->second));
+      out.back().id = std::move(id);
+      cached->erase(it);
+    }
+  } else {
+    unknown = std::move(*ids);
+  }
+  l.fromCache += out.size();
+  auto read = queryAll<T>(api, kind, unknown, parse, parallelism);
+  if (!read) return read.error();
+  l.queried += read->size();
+  if (out.empty()) return read;
+  out.insert(out.end(), std::make_move_iterator(read->begin()), std::make_move_iterator(read->end()));
+  return out;
+}
+
+}  // namespace
+
+Result<Listing> HnsReader::list(CachedDocs* cache) {
   Listing l;
   auto v = api_.version();
   if (!v) return v.error();
@@ -32,24 +67,26 @@ Result<Listing> HnsReader::list() {
                                           (names.empty() ? std::string("no networks") : names) + ")");
   }
   l.network = std::move(nets->front());
-  auto eps = listAll<HcnEndpoint>(api_, ObjectKind::Endpoint, endpointFromJson,
-                                  filterQuery({{"VirtualNetwork", l.network.id}}), parallelism_);
+  if (cache && cache->networkId != normalizeGuid(l.network.id)) cache = nullptr;  // another network's
+  auto eps = listWithCache<HcnEndpoint>(api_, ObjectKind::Endpoint, filterQuery({{"VirtualNetwork", l.network.id}}),
+                                        endpointFromJson, parallelism_, cache ? &cache->endpoints : nullptr, l);
   if (!eps) return eps.error();
   l.endpoints = std::move(*eps);
-  auto lbs = loadBalancers();
+  auto lbs = listWithCache<HcnLoadBalancer>(api_, ObjectKind::LoadBalancer, defaultQuery(), loadBalancerFromJson,
+                                            parallelism_, cache ? &cache->loadBalancers : nullptr, l);
   if (!lbs) return lbs.error();
   l.loadBalancers = std::move(*lbs);
   return l;
 }
 
-Result<Listing> HnsReader::listWaiting(const std::function<bool()>& stop,
+Result<Listing> HnsReader::listWaiting(CachedDocs* cache, const std::function<bool()>& stop,
                                       const std::function<void(const std::string&)>& log,
                                       std::chrono::milliseconds backoffInitial, std::chrono::milliseconds waitMax,
                                       std::chrono::milliseconds logEvery) {
   std::chrono::milliseconds delay = backoffInitial, sinceLog{0};
   bool logged = false;
   for (;;) {
-    auto l = list();
+    auto l = list(cache);
     if (l) {
       if (logged && log) log("HNS network '" + networkName_ + "' is available");
       return l;

@@ -12,6 +12,7 @@
 
 #include "hns/api.h"
 #include "hns/hcn_json.h"
+#include "hns/listing_cache.h"
 
 namespace hnsproxy::hns {
 
@@ -23,6 +24,8 @@ struct Listing {
   HcnNetwork network;
   std::vector<HcnEndpoint> endpoints;
   std::vector<HcnLoadBalancer> loadBalancers;
+  std::size_t fromCache = 0;  // documents taken from the listing cache instead of HNS
+  std::size_t queried = 0;    // documents read from HNS
 };
 
 // The endpoints now on the network: every ID, and the documents of those not known before.
@@ -36,14 +39,16 @@ class HnsReader {
   HnsReader(Api& api, std::string networkName, int parallelism = 1, Sleep sleep = {});
 
   // The version, the network by name (NotFound when absent), its endpoints, and every load
-  // balancer. 1 + 3 calls per object, as hcsshim lists (hcn-reference.md §1.7).
-  Result<Listing> list();
+  // balancer. 1 + 3 calls per object, as hcsshim lists (hcn-reference.md §1.7). With `cache` (of
+  // this network), an enumerated ID the cache holds is taken from it (moved out) instead of being
+  // opened and queried: 1 call per kind plus 3 per object the cache does not hold.
+  Result<Listing> list(CachedDocs* cache = nullptr);
 
   // list(), waiting while the network is missing or HNS is unreachable: retries with exponential
   // backoff (`backoffInitial` doubling up to `waitMax`), calling `log` on the first failure and
   // then at most once per `logEvery` of waiting (never silently, never flooding). Gives up when
   // `stop()` returns true, returning the last error.
-  Result<Listing> listWaiting(const std::function<bool()>& stop, const std::function<void(const std::string&)>& log,
+  Result<Listing> listWaiting(CachedDocs* cache, const std::function<bool()>& stop, const std::function<void(const std::string&)>& log,
                               std::chrono::milliseconds backoffInitial = std::chrono::milliseconds(50),
                               std::chrono::milliseconds waitMax = std::chrono::seconds(30),
                               std::chrono::milliseconds logEvery = std::chrono::seconds(60));

@@ -1,10 +1,12 @@
 #include "hns/reconciler.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <thread>
 
 #include "hns/adoption.h"
 #include "hns/host_view.h"
+#include "hns/listing_cache.h"
 #include "hns/translate.h"
 
 namespace hnsproxy::hns {
@@ -36,7 +38,17 @@ Reconciler::Reconciler(Api& api, ReconcilerOptions opts, Clock clock, Sleep slee
 
 Result<StartInfo> Reconciler::start(const std::function<bool()>& stop,
                                     const std::function<void(const std::string&)>& waitLog) {
-  auto l = reader_.listWaiting(stop, waitLog, opts_.waitInitial, opts_.waitMax, opts_.waitLogEvery);
+  CachedDocs cache;
+  std::optional<Error> cacheProblem;
+  if (!opts_.listingCache.empty()) {
+    auto c = loadListingCache(opts_.listingCache);
+    if (c)
+      cache = std::move(*c);
+    else
+      cacheProblem = c.error();
+  }
+  auto l = reader_.listWaiting(cache.empty() ? nullptr : &cache, stop, waitLog, opts_.waitInitial, opts_.waitMax,
+                               opts_.waitLogEvery);
   if (!l) return l.error();
   HostRead host = hostViewFrom(*l);
   const Capabilities& caps = host.view.caps;
@@ -57,7 +69,7 @@ Result<StartInfo> Reconciler::start(const std::function<bool()>& stop,
   if (opts_.node.rules.enableDsr && !caps.dsr)
     return Error(ErrorCode::InvalidInput,
                  "--enable-dsr: DSR is not supported by " + build + " (needs 9.3+ on Windows Server 2019, or 10.2+)");
-  StartInfo info{host.view, caps.dualStack && !overlay, host.problems};
+  StartInfo info{host.view, caps.dualStack && !overlay, host.problems, l->fromCache, l->queried, cache.modified, cacheProblem};
   view_ = std::move(host.view);
   startListing_ = std::move(*l);
   lastVerify_ = clock_();
@@ -194,13 +206,66 @@ void Reconciler::learnFromApply(const ApplyReport& a) {
   }
 }
 
+// Before a plan runs: the load balancers it modifies are marked in the cache file, so that a
+// restart after a crash mid-plan queries them instead of trusting their old documents.
+void Reconciler::cacheBeforeApply(const Plan& plan, SyncReport& r) {
+  if (opts_.listingCache.empty()) return;
+  std::vector<std::string> modified;
+  for (const auto& op : plan.ops)
+    if (op.kind == OpKind::ModifyLoadBalancer)
+      if (auto id = ids_.loadBalancer(op.lb.key)) modified.push_back(*id);
+  if (auto st = markModified(opts_.listingCache, modified); !st) {
+    r.listingCacheFailed = st.error();
+    // Unmarked, the cache could vouch for a changed object: it must not be read at a restart.
+    (void)std::remove(opts_.listingCache.c_str());
+  }
+}
+
+void Reconciler::cacheAfterApply(SyncReport& r) {
+  if (opts_.listingCache.empty()) return;
+  if (r.applied.succeeded > 0 || r.adoption) cacheDirty_ = true;
+  if (!cacheDirty_ || (lastCacheSave_ && clock_() - *lastCacheSave_ < opts_.listingCacheSavePeriod)) return;
+  auto saved = saveListingCache();
+  if (saved)
+    r.listingCacheSaved = *saved;
+  else
+    r.listingCacheFailed = saved.error();
+}
+
+Result<std::size_t> Reconciler::saveListingCache() {
+  if (opts_.listingCache.empty() || !view_ || !adopted_ || !cacheDirty_) return std::size_t{0};
+  lastCacheSave_ = clock_();  // a failure waits for the period too: never a write per sync against a full disk
+  ListingCacheWriter w(opts_.listingCache, view_->network.id);
+  const auto& applied = programmer_.applied();
+  for (const auto& [key, lb] : applied.loadBalancers) {
+    auto id = ids_.loadBalancer(key);
+    if (!id || lb.foreignSettings) continue;  // HNS holds settings the document would not show: queried
+    auto doc = toHcn(lb, [&](const IpAddress& ip) { return ids_.backend(ip); });
+    if (!doc) continue;
+    doc->id = *id;
+    w.add(*doc);
+  }
+  for (const auto& [ip, ep] : applied.endpoints) {
+    auto id = ids_.managedEndpoint(ip);
+    if (!id) continue;
+    HcnEndpoint doc = toHcn(ep, view_->network.id);
+    doc.id = *id;
+    w.add(doc);
+  }
+  if (auto st = w.commit(); !st) return st.error();
+  cacheDirty_ = false;
+  return w.objects();
+}
+
 SyncReport Reconciler::sync() {
   SyncReport r;
   prepare(r);
   if (r.error) return r;
   programmer_.clearPending();
+  cacheBeforeApply(r.plan, r);
   r.applied = programmer_.apply(r.plan);
   learnFromApply(r.applied);
+  cacheAfterApply(r);
   return r;
 }
 

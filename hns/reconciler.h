@@ -44,6 +44,11 @@ struct ReconcilerOptions {
   std::chrono::milliseconds waitInitial{50};
   std::chrono::milliseconds waitMax{30000};
   std::chrono::milliseconds waitLogEvery{60000};
+  // The listing cache (hns/listing_cache.h): read at start-up, so that only what it cannot vouch
+  // for is queried; written after a sync that changed HNS, at most once per `listingCacheSavePeriod`
+  // (and by saveListingCache()). Empty: no cache, the start-up listing reads every object.
+  std::string listingCache;
+  std::chrono::milliseconds listingCacheSavePeriod{10000};
 };
 
 // What start-up found.
@@ -51,6 +56,10 @@ struct StartInfo {
   policy::HostView view;
   bool dualStack = false;
   std::vector<std::string> problems;  // network policies that were ignored
+  std::size_t fromCache = 0;          // documents the listing cache supplied
+  std::size_t queried = 0;            // documents read from HNS
+  std::size_t cacheModified = 0;      // cached entries a modify may have changed (queried instead)
+  std::optional<Error> cacheProblem;  // a damaged cache file (ignored: every object was queried)
 };
 
 struct ReconcilerStats {
@@ -79,6 +88,8 @@ struct SyncReport {
   std::optional<std::pair<std::string, std::string>> networkChanged;  // old ID → new ID
   std::optional<Error> verificationFailed;
   std::optional<Error> localRefreshFailed;
+  std::optional<Error> listingCacheFailed;  // the cache could not be written or marked (the next sync retries)
+  std::size_t listingCacheSaved = 0;        // objects written to the listing cache by this sync
   policy::MissingLocalEndpoints missingLocalEndpoints;  // still not in HNS after this sync
   std::vector<std::string> hostProblems;
   bool assumedLoopback = false;
@@ -109,6 +120,9 @@ class Reconciler {
   SyncReport plan();
   // Removes every load balancer and remote endpoint of ours on the network (--cleanup).
   SyncReport cleanup();
+  // Writes the listing cache now if anything changed since it was last written (at shutdown).
+  // Returns how many objects were written.
+  Result<std::size_t> saveListingCache();
 
   const policy::HnsState& applied() const { return programmer_.applied(); }
   ProgrammerStats programmerStats() const { return programmer_.stats(); }
@@ -124,6 +138,8 @@ class Reconciler {
   void refreshLocalEndpoints(policy::Changes& changes, SyncReport& r);
   bool applyContext(SyncReport* r);  // the engine's context from the view, the Node and the config
   void learnFromApply(const ApplyReport& a);
+  void cacheBeforeApply(const policy::Plan& plan, SyncReport& r);
+  void cacheAfterApply(SyncReport& r);
 
   Api& api_;
   ReconcilerOptions opts_;
@@ -140,6 +156,8 @@ class Reconciler {
   bool assumedLoopback_ = false;
   std::chrono::steady_clock::time_point lastVerify_{};
   std::atomic<bool> verifyRequested_{false};
+  bool cacheDirty_ = false;
+  std::optional<std::chrono::steady_clock::time_point> lastCacheSave_;
   std::set<policy::IpAddress> askedAbout_;  // missing local endpoints HNS was asked about since the last listing
   ReconcilerStats stats_;
 };

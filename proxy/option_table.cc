@@ -454,6 +454,10 @@ std::vector<OptionSpec> buildTable() {
                                       "hnsproxy: simulator build profile (ws2019-early, ws2019, ws2004, ws2022, ws2025, "
                                       "ws2025-updated)")),
       hnsproxy(str<&O::hnsSimSocket>("hns-sim-socket", "hnsproxy: talk to a running hnssim on this Unix socket")),
+      hnsproxy(str<&O::hnsListingCache>("hns-listing-cache",
+                                        "hnsproxy: file where kube-proxy keeps the HNS documents of what it programmed, so "
+                                        "that a restart queries only what changed (e.g. C:\\k\\hns-listing-cache.jsonl); "
+                                        "empty: every object is queried at start-up")),
       hnsproxy(str<&O::hnsSimState>("hns-sim-state",
                                     "hnsproxy: simulator state file, loaded at start and written back after every sync")),
       hnsproxy(str<&O::manifestDir>("manifest-dir",

@@ -72,6 +72,7 @@ struct Options {
   std::string hnsBackend;  // "hcn" (Windows default) or "sim" (elsewhere)
   std::string hnsSimProfile;
   std::string hnsSimState;
+  std::string hnsListingCache;  // --hns-listing-cache: "" keeps none
   std::string hnsSimSocket;
   bool syncOnce = false;
   bool dryRun = false;

@@ -53,6 +53,10 @@ Status Proxier::initialize(const std::function<bool()>& stop) {
   if (!started) return started.error();
   const auto& v = started->view;
   for (const auto& p : started->problems) HLOG_WARN("HNS network policy ignored", "detail", p);
+  if (started->cacheProblem)
+    HLOG_WARN("HNS listing cache ignored; every object was read from HNS", "err", started->cacheProblem->message);
+  HLOG_INFO("HNS listed", "fromListingCache", started->fromCache, "queried", started->queried, "cachedButModified",
+            started->cacheModified);
   HLOG_INFO("Hns Network loaded", "name", v.network.name, "id", v.network.id, "type", networkTypeName(v.network.type),
             "hnsVersion", v.caps.version.str(), "dsr", v.caps.dsr, "dualStack", started->dualStack,
             "modifyLoadBalancer", v.caps.modifyLoadBalancer, "maxBackends", v.caps.maxBackends);
@@ -110,6 +114,9 @@ void Proxier::report(const hns::SyncReport& r) {
   if (r.verificationFailed) HLOG_WARN("HNS verification listing failed; will retry", "err", r.verificationFailed->str());
   if (r.localRefreshFailed)
     HLOG_WARN("Could not read the node's new HNS endpoints; will retry", "err", r.localRefreshFailed->str());
+  if (r.listingCacheFailed)
+    HLOG_WARN("Could not write the HNS listing cache; will retry", "err", r.listingCacheFailed->str());
+  if (r.listingCacheSaved > 0) HLOG_V(4, "HNS listing cache written", "objects", r.listingCacheSaved);
   for (const auto& ip : r.missingLocalEndpoints)
     if (loggedMissing_.insert(ip).second) HLOG_V(2, "Local endpoint not yet in HNS", "ip", ip.str());
   std::erase_if(loggedMissing_, [&](const IpAddress& ip) { return !r.missingLocalEndpoints.count(ip); });

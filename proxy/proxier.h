@@ -41,6 +41,7 @@ class Proxier {
   void requestVerification() { reconciler_.requestVerification(); }
 
   const hns::Reconciler& reconciler() const { return reconciler_; }
+  hns::Reconciler& reconciler() { return reconciler_; }
   const std::vector<std::string>& lastErrors() const { return lastErrors_; }
   // Whether every failure of the last sync was transient (HNS busy, restarting, hung): worth
   // another sync rather than giving up.

@@ -69,6 +69,7 @@ hns::ReconcilerOptions reconcilerOptions(const Runtime& rt, const Options& o, co
   r.programmer.stop = [&rt] { return rt.stopRequested(); };
   r.programmer.parallelism = o.hnsParallelism;
   r.verifyPeriod = o.hnsVerifyPeriod;
+  r.listingCache = o.hnsListingCache;
   return r;
 }
 
@@ -381,6 +382,8 @@ int runDaemon(Runtime& rt) {
   if (notifications) notifications->reset();  // no notification reaches the runner after this
   stopWatchingLateCalls(rt);
   runner.stop();  // finishes an in-flight sync; programmed state stays in place
+  if (auto saved = rt.proxier->reconciler().saveListingCache(); !saved)
+    HLOG_ERROR("Failed to write the HNS listing cache", "file", o.hnsListingCache, "err", saved.error().message);
   rt.persist();
   rt.stopIo([&] {
     status.stop();

@@ -17,7 +17,7 @@ $ErrorActionPreference = "Stop"
 $proxy = Join-Path $KubeDir "kube-proxy.exe"
 $args = @("--v=$Verbosity", "--proxy-mode=kernelspace", "--hostname-override=$Hostname",
           "--kubeconfig=$KubeDir\config", "--cluster-cidr=$ClusterCidr",
-          "--log-dir=$LogDir", "--logtostderr=false")
+          "--log-dir=$LogDir", "--logtostderr=false", "--hns-listing-cache=$KubeDir\hns-listing-cache.jsonl")
 if ($SourceVip) {
   $args += @("--feature-gates=`"WinOverlay=true`"", "--network-name=$NetworkName", "--source-vip=$SourceVip",
              "--enable-dsr=false")

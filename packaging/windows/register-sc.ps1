@@ -14,7 +14,7 @@ $ErrorActionPreference = "Stop"
 New-Item -ItemType Directory -Force "$KubeDir\logs" | Out-Null
 $bin = "`"$KubeDir\kube-proxy.exe`" --windows-service --proxy-mode=kernelspace --hostname-override=$Hostname " +
        "--kubeconfig=`"$KubeDir\config`" --network-name=$NetworkName --log-file=`"$KubeDir\logs\kube-proxy.log`" " +
-       "--logtostderr=false"
+       "--logtostderr=false --hns-listing-cache=`"$KubeDir\hns-listing-cache.jsonl`""
 if ($SourceVip) { $bin += " --feature-gates=WinOverlay=true --source-vip=$SourceVip --enable-dsr=false" }
 if ($ExtraArgs) { $bin += " $ExtraArgs" }
 sc.exe create kube-proxy binPath= "$bin" depend= "kubelet" start= auto DisplayName= "Kubernetes kube-proxy (hnsproxy)"

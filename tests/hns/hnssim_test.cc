@@ -4,7 +4,9 @@
 
 #include <csignal>
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <thread>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -148,17 +150,45 @@ TEST_CASE("the hnssim daemon persists its state file and stops cleanly on SIGTER
     if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   REQUIRE(up);
-  REQUIRE(api.create(ObjectKind::Network, "", R"({"Name":"vxlan0","Type":"Overlay"})", 0));
-  auto saved = loadSnapshot(state);
+  auto net = api.create(ObjectKind::Network, "", R"({"Name":"vxlan0","Type":"Overlay"})", 0);
+  REQUIRE(net);
+  // Written within --persist-delay-ms (200 ms by default) of the change, not at exit only.
+  std::optional<HnsSnapshot> saved;
+  for (int i = 0; i < 100 && !(saved && saved->networks.size() == 1); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (std::filesystem::exists(state))
+      if (auto l = loadSnapshot(state)) saved = std::move(*l);
+  }
   REQUIRE(saved);
   CHECK(saved->networks.size() == 1);
   CHECK(saved->version == policy::HnsVersion{9, 5});
+  // A burst right before SIGTERM: every change of it is in the file the daemon leaves.
+  for (int i = 0; i < 300; ++i) {
+    auto ep = api.create(ObjectKind::Endpoint, "", R"({"Name":"ep)" + std::to_string(i) + R"(","IpConfigurations":[{"IpAddress":"10.1.)" +
+                                                       std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) + R"("}]})",
+                         *net);
+    REQUIRE(ep);
+    api.close(*ep);
+  }
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK_FALSE(std::filesystem::exists(sock));
+  auto final = loadSnapshot(state);
+  REQUIRE(final);
+  CHECK(final->endpoints.size() == 300);
+}
+
+TEST_CASE("hnssim refuses a bad --persist-delay-ms") {
+  std::string bin = hnsproxy::test::binaryDir() + "/hns/hnssim";
+  std::string out = tempPath("persist-delay.out");
+  int rc = std::system((bin + " --socket " + tempPath("x.sock") + " --persist-delay-ms -5 >" + out + " 2>&1").c_str());
+  CHECK(WEXITSTATUS(rc) == 2);
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text.find("invalid --persist-delay-ms \"-5\"") != std::string::npos);
 }
 
 TEST_CASE("hnssim refuses a socket another hnssim serves, never deletes what is not a socket, replaces a stale one") {

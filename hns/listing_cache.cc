@@ -1,0 +1,137 @@
+#include "hns/listing_cache.h"
+
+#include <cerrno>
+#include <fstream>
+#include <system_error>
+
+#include <nlohmann/json.hpp>
+
+#ifdef _WIN32
+#include <windows.h>
+
+#include "hns/utf16.h"
+#else
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
+namespace hnsproxy::hns {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kMagic = "hnsproxyListingCache";
+
+Error damaged(const std::string& path, std::size_t line, const std::string& why) {
+  return Error(ErrorCode::InvalidInput, "listing cache " + path + " line " + std::to_string(line) + ": " + why);
+}
+
+}  // namespace
+
+Result<CachedDocs> loadListingCache(const std::string& path) {
+  CachedDocs out;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return out;  // no file yet: nothing cached
+  std::string line;
+  std::size_t n = 0;
+  std::vector<std::string> modified;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty()) continue;
+    auto j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return damaged(path, n, "not a JSON object");
+    if (n == 1) {
+      if (!j.contains(kMagic) || j[kMagic] != 1 || !j.contains("network") || !j["network"].is_string())
+        return damaged(path, n, "not an hnsproxy listing cache (version 1)");
+      out.networkId = normalizeGuid(j["network"].get<std::string>());
+      continue;
+    }
+    if (auto it = j.find("lb"); it != j.end()) {
+      auto lb = loadBalancerFromJson(*it);
+      if (!lb) return damaged(path, n, lb.error().message);
+      std::string id = normalizeGuid(lb->id);
+      out.loadBalancers.insert_or_assign(std::move(id), std::move(*lb));
+    } else if (auto ep = j.find("ep"); ep != j.end()) {
+      auto e = endpointFromJson(*ep);
+      if (!e) return damaged(path, n, e.error().message);
+      std::string id = normalizeGuid(e->id);
+      out.endpoints.insert_or_assign(std::move(id), std::move(*e));
+    } else if (auto m = j.find("modified"); m != j.end() && m->is_string()) {
+      modified.push_back(normalizeGuid(m->get<std::string>()));
+    } else {
+      return damaged(path, n, "unknown entry");
+    }
+  }
+  if (n == 0) return out;
+  // Marks apply to whatever line came before them: the file is written whole, then only marked.
+  for (const auto& id : modified) out.modified += out.loadBalancers.erase(id) + out.endpoints.erase(id);
+  return out;
+}
+
+ListingCacheWriter::ListingCacheWriter(const std::string& path, const std::string& networkId) : file_(path) {
+  line(json{{kMagic, 1}, {"network", networkId}});
+}
+
+void ListingCacheWriter::line(const json& j) {
+  buffer_ += j.dump();
+  buffer_ += '\n';
+  if (buffer_.size() >= 65536) {
+    file_.write(buffer_);
+    buffer_.clear();
+  }
+}
+
+void ListingCacheWriter::add(const HcnLoadBalancer& lb) {
+  line(json{{"lb", toJson(lb)}});
+  ++objects_;
+}
+
+void ListingCacheWriter::add(const HcnEndpoint& ep) {
+  line(json{{"ep", toJson(ep)}});
+  ++objects_;
+}
+
+Status ListingCacheWriter::commit() {
+  file_.write(buffer_);
+  buffer_.clear();
+  return file_.commit();
+}
+
+Status markModified(const std::string& path, const std::vector<std::string>& ids) {
+  if (ids.empty()) return Ok{};
+  std::string text;
+  for (const auto& id : ids) text += json{{"modified", id}}.dump() + "\n";
+#ifdef _WIN32
+  HANDLE f = CreateFileW(widen(path).c_str(), FILE_APPEND_DATA, 0, nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (f == INVALID_HANDLE_VALUE) {
+    if (GetLastError() == ERROR_FILE_NOT_FOUND) return Ok{};
+    return Error(ErrorCode::Transient, "cannot open " + path + " to append: Windows error " + std::to_string(GetLastError()));
+  }
+  DWORD written = 0;
+  bool ok = WriteFile(f, text.data(), static_cast<DWORD>(text.size()), &written, nullptr) && written == text.size();
+  CloseHandle(f);
+  if (!ok) return Error(ErrorCode::Transient, "cannot append to " + path);
+#else
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Ok{};
+    return Error(ErrorCode::Transient, "cannot open " + path + " to append: " + std::generic_category().message(errno));
+  }
+  std::size_t off = 0;
+  while (off < text.size()) {
+    ssize_t w = ::write(fd, text.data() + off, text.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      int e = errno;
+      ::close(fd);
+      return Error(ErrorCode::Transient, "cannot append to " + path + ": " + std::generic_category().message(e));
+    }
+    off += static_cast<std::size_t>(w);
+  }
+  ::close(fd);
+#endif
+  return Ok{};
+}
+
+}  // namespace hnsproxy::hns

@@ -1,0 +1,65 @@
+// The listing cache: the HCN documents of the objects hnsproxy programmed, kept in a file so that a
+// restarted kube-proxy reads from HNS only what it cannot vouch for. HNS has no call that returns
+// many objects' documents at once: a listing is one enumerate plus open/query/close per object
+// (hcn-reference.md §1.7) — about 230,000 calls on a node of a 1,000-node cluster, minutes when a
+// call takes 1 ms. With the cache, a restart enumerates the IDs (one call per kind) and queries
+// only the IDs the cache does not hold: objects created since the last save, the CNI's endpoints,
+// anyone else's objects.
+//
+// What the cache vouches for, and how a stale entry is ruled out:
+//  - existence: never. The enumerate decides; an ID the cache holds and HNS does not is gone.
+//  - the content of an object hnsproxy created: HNS changes it only through hnsproxy's modify.
+//    Before a plan's modifies run, their IDs are appended to the file as "modified"; such an ID is
+//    queried at the next restart, until the next full save (written from the applied record after
+//    the plan) clears the mark. Another process changing hnsproxy's object in place is drift:
+//    verification always reads HNS itself, never the cache.
+//  - the network: the cache belongs to one network ID; after the CNI re-created the network it
+//    is ignored.
+// A damaged or foreign file is reported and ignored: the full listing is the fallback.
+//
+// Format, one JSON document a line: {"hnsproxyListingCache":1,"network":"<ID>"}, then
+// {"lb":<HCN load balancer>}, {"ep":<HCN endpoint>} and {"modified":"<ID>"} lines.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "hns/hcn_json.h"
+#include "policy/result.h"
+
+namespace hnsproxy::hns {
+
+struct CachedDocs {
+  std::string networkId;                                           // normalised
+  std::unordered_map<std::string, HcnLoadBalancer> loadBalancers;  // by normalised ID
+  std::unordered_map<std::string, HcnEndpoint> endpoints;
+  std::size_t modified = 0;  // entries left out because a modify may have changed them
+  bool empty() const { return loadBalancers.empty() && endpoints.empty(); }
+};
+
+// A missing file is an empty cache (not an error).
+Result<CachedDocs> loadListingCache(const std::string& path);
+
+// Writes the file line by line (through a 64 KiB buffer, never the whole text in memory) to a
+// temporary file that commit() renames over the path (0600, a fresh name: hns/hcn_json.h).
+class ListingCacheWriter {
+ public:
+  ListingCacheWriter(const std::string& path, const std::string& networkId);
+  void add(const HcnLoadBalancer& lb);
+  void add(const HcnEndpoint& ep);
+  std::size_t objects() const { return objects_; }
+  Status commit();
+
+ private:
+  void line(const nlohmann::json& j);
+  AtomicFile file_;
+  std::string buffer_;
+  std::size_t objects_ = 0;
+};
+
+// Appends "modified" lines for these IDs to an existing cache file (none: nothing to mark).
+Status markModified(const std::string& path, const std::vector<std::string>& ids);
+
+}  // namespace hnsproxy::hns
