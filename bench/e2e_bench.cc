@@ -5,9 +5,9 @@
 // daemon of its own (--hns daemon, so the child's memory is kube-proxy's alone). CPU and RSS are
 // the child's own; event → programmed is measured from the driver's write to the child's end of
 // sync on the shared monotonic clock.
-//   e2e_bench [--quick] [--sizes 100,1000,10000] [--endpoints 10] [--nodes 100] [--changes 50]
+//   e2e_bench [--quick] [--sizes 100,1000,10000] [--endpoints 10] [--nodes 100] [--changes 50] [--roll-pods 10]
 //             [--repeat 3] [--latency-us 0] [--parallelism 1] [--hns inproc|daemon]
-//             [--json FILE] [--svg FILE]
+//             [--no-listing-cache] [--json FILE] [--svg FILE]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -103,6 +103,7 @@ std::string nodeName(int node) { return "node-" + std::to_string(node); }
 
 struct Cluster {
   int n, m, k;
+  int rollPods = 10;  // the deployment behind services 0-2
   bool dualStack(int s) const { return s % 100 == 50; }
   bool aboveCap(int s) const { return s % 2000 == 1999 || (n < 2000 && s == n - 1); }
   bool special(int s) const { return s < 3 || dualStack(s) || aboveCap(s); }
@@ -138,11 +139,13 @@ struct Cluster {
     return {{"addresses", {ip}}, {"nodeName", nodeName(node)},
             {"conditions", {{"ready", ready}, {"serving", true}, {"terminating", terminating}}}};
   }
-  // The deployment behind services 0-2: pod i of generation g.
-  static std::pair<std::string, int> deploymentPod(int i, int g) { return {podIp(2 + g % 2, 200 + i + 10 * (g / 2)), 2 + g % 2}; }
+  // The deployment behind services 0-2: pod i of generation g (addresses no other pod has).
+  static std::pair<std::string, int> deploymentPod(int i, int g) {
+    return {"10.127." + std::to_string(g * 4 + i / 250) + "." + std::to_string(i % 250 + 2), 2 + g % 2};
+  }
   static json deploymentSlice(int svc, const std::string& ns, const std::vector<int>& gens, int terminatingIdx) {
     json eps = json::array();
-    for (int i = 0; i < 10; ++i) {
+    for (int i = 0; i < static_cast<int>(gens.size()); ++i) {
       auto [ip, nd] = deploymentPod(i, gens[static_cast<std::size_t>(i)]);
       eps.push_back(endpoint(ip, nd, i != terminatingIdx, i == terminatingIdx));
     }
@@ -153,7 +156,7 @@ struct Cluster {
   std::vector<json> slices(int s, bool extra = false) const {
     std::vector<json> out;
     if (s < 3) {
-      out.push_back(deploymentSlice(s, ns(s), std::vector<int>(10, 0), -1));
+      out.push_back(deploymentSlice(s, ns(s), std::vector<int>(static_cast<std::size_t>(rollPods), 0), -1));
       return out;
     }
     int count = aboveCap(s) ? kAboveCap : m;
@@ -268,7 +271,7 @@ struct Pipeline {
   proxy::ProxyHealth health{std::chrono::seconds(60)};
   std::unique_ptr<watch::KubeSource> source;
   std::unique_ptr<proxy::Proxier> proxier;
-  Pipeline(const std::string& url, hns::Api& api, int parallelism) {
+  Pipeline(const std::string& url, hns::Api& api, int parallelism, const std::string& listingCache) {
     tracker.setOnChange([this] {
       std::lock_guard<std::mutex> l(mu);
       cv.notify_all();
@@ -282,6 +285,7 @@ struct Pipeline {
     o.networkName = "cbr0";
     o.programmer.parallelism = parallelism;
     o.verifyPeriod = std::chrono::hours(24);
+    o.listingCache = listingCache;
     proxier = std::make_unique<proxy::Proxier>(o, api, tracker, metrics, health);
   }
   ~Pipeline() { source->stop(); }
@@ -304,13 +308,15 @@ struct Pipeline {
     auto t2 = Clock::now();
     bool ok = proxier->sync();
     auto t3 = Clock::now();
-    return {{"sourcesMs", ms(synced - t0)}, {"listingMs", ms(t2 - t1)}, {"programMs", ms(t3 - t2)}, {"coldMs", ms(t3 - t1)},
+    const auto& st = proxier->startInfo();
+    return {{"fromCache", st.fromCache}, {"queried", st.queried}, {"sourcesMs", ms(synced - t0)}, {"listingMs", ms(t2 - t1)}, {"programMs", ms(t3 - t2)}, {"coldMs", ms(t3 - t1)},
             {"cpuMs", cpuMs() - c0}, {"ok", ok}, {"heapReadyKb", heapReady / 1024}, {"rssReadyKb", rssReady},
             {"hwmReadyKb", hwmReady}, {"heapProgrammedKb", mallinfo2().uordblks / 1024}};
   }
 };
 
-int childMain(const std::string& url, const std::string& hnsSocket, long latencyUs, int parallelism) {
+int childMain(const std::string& url, const std::string& hnsSocket, long latencyUs, int parallelism,
+              const std::string& listingCache) {
   std::unique_ptr<hns::Api> base;
   if (hnsSocket.empty()) {
     auto sim = std::make_unique<hns::SimulatedHns>(*hns::profileByName("ws2025-updated"));
@@ -346,7 +352,7 @@ int childMain(const std::string& url, const std::string& hnsSocket, long latency
       if (cmd == "start" || cmd == "restart") {
         pipe.reset();
         calls.reset();
-        json r = (pipe = std::make_unique<Pipeline>(url, calls, parallelism))->start();
+        json r = (pipe = std::make_unique<Pipeline>(url, calls, parallelism, listingCache))->start();
         json byKind = json::object();
         for (const auto& [k, st] : calls.stats()) byKind[k] = st.total();
         r["byKind"] = byKind;
@@ -448,7 +454,9 @@ class Process {
 struct Options {
   std::vector<int> sizes{100, 1000, 10000};
   int m = 10, k = 100, changes = 50, repeat = 3, parallelism = 1;
+  int rollPods = 10;  // the rolling update's deployment size
   long latencyUs = 0;
+  bool listingCache = true;  // kube-proxy keeps --hns-listing-cache (a file per size, removed after)
   bool daemon = false;
   bool memoryModel = true;
   std::string childLog = "e2e-bench-child.log";  // the children's klog output
@@ -483,11 +491,12 @@ std::vector<std::string> childWrapper() {
   return w;
 }
 
-std::unique_ptr<Process> spawnChild(const Options& o, const std::string& url, const Hns& h) {
+std::unique_ptr<Process> spawnChild(const Options& o, const std::string& url, const Hns& h, const std::string& cache = "") {
   std::vector<std::string> argv = childWrapper();
   std::vector<std::string> own{
       selfDir() + "/e2e_bench", "--proxy-child", url, "--hns-socket", h.socket.empty() ? "-" : h.socket, "--latency-us",
-      std::to_string(o.latencyUs), "--parallelism", std::to_string(o.parallelism), "--v", std::to_string(o.childVerbosity)};
+      std::to_string(o.latencyUs), "--parallelism", std::to_string(o.parallelism), "--v", std::to_string(o.childVerbosity),
+      "--listing-cache", cache.empty() ? "-" : cache};
   argv.insert(argv.end(), own.begin(), own.end());
   return std::make_unique<Process>(argv, o.childLog);
 }
@@ -519,19 +528,29 @@ struct Row {
   std::uint64_t rollMutating = 0;
   std::uint64_t idleCalls = 0;
   double idleCpuMs = 0;
-  std::uint64_t restartMutating = 0;
-  double restartReadyMs = 0;
+  std::uint64_t restartMutating = 0, restartCalls = 0, restartFromCache = 0, restartQueried = 0;
+  double restartReadyMs = 0, restartListingMs = 0, restartSourcesMs = 0, restartFirstChangeMs = 0;
+  std::uint64_t rollUpstreamCalls = 0;
   long rssKb = 0, hwmKb = 0, rssSyncedKb = 0, rssColdKb = 0, heapColdKb = 0, restartHwmKb = 0;
   bench::UpstreamCalls upCold, upIdle, upChange, upRestart;
+  // Upstream's calls one after another at the run's latency, seconds (the model's time).
+  double upstreamSeconds(const bench::UpstreamCalls& c, long latencyUs) const { return static_cast<double>(c.total) * latencyUs / 1e6; }
 };
 
 Row runSize(const Options& o, int n) {
   Row row;
   row.n = n;
-  Cluster cl{n, o.m, o.k};
+  Cluster cl{n, o.m, o.k, o.rollPods};
   test::TestApiServer api(test::TestApiServer::Options{false, "t0ken-v1"});
   cl.serve(api);
   std::fprintf(stderr, "[%d services] served\n", n);
+  const std::string cache =
+      o.listingCache ? (std::filesystem::temp_directory_path() / ("e2e-bench-" + std::to_string(getpid()) + "-" + std::to_string(n) + ".cache")).string()
+                     : "";
+  struct RemoveCache {
+    std::string path;
+    ~RemoveCache() { if (!path.empty()) std::filesystem::remove(path); }
+  } removeCache{cache};
 
   // 1. Cold start, repeated: each run a new kube-proxy over a new (empty) node.
   std::unique_ptr<Hns> hnsNode;
@@ -539,7 +558,8 @@ Row runSize(const Options& o, int n) {
   for (int r = 0; r < o.repeat; ++r) {
     child.reset();
     hnsNode = std::make_unique<Hns>(o, r);
-    child = spawnChild(o, api.url(), *hnsNode);
+    if (!cache.empty()) std::filesystem::remove(cache);  // a fresh node
+    child = spawnChild(o, api.url(), *hnsNode, cache);
     json s = child->cmd("start");
     row.sourcesMs.v.push_back(s["sourcesMs"]);
     row.listingMs.v.push_back(s["listingMs"]);
@@ -584,17 +604,17 @@ Row runSize(const Options& o, int n) {
 
   // 3. A rolling update of the deployment behind services 0-2: each pod terminating, then replaced.
   {
-    std::vector<int> gens(10, 0);
+    std::vector<int> gens(static_cast<std::size_t>(o.rollPods), 0);
     json first = child->cmd("stats");
     auto r0 = nowNs();
-    for (int i = 0; i < 10; ++i) {
+    for (int i = 0; i < o.rollPods; ++i) {
       for (int step = 0; step < 2; ++step) {
         if (step == 1) gens[static_cast<std::size_t>(i)] = 1;
         std::vector<json> sl;
         for (int svc = 0; svc < 3; ++svc) sl.push_back(Cluster::deploymentSlice(svc, cl.ns(svc), gens, step == 0 ? i : -1));
         auto [t, b, a] = publish(sl, {});
         row.roll.add(t, b, a);
-        if (i == 9 && step == 1) {
+        if (i == o.rollPods - 1 && step == 1) {
           row.rollTotalMs = static_cast<double>(a["doneNs"].get<std::int64_t>() - r0) / 1e6;
           row.rollMutating = a["mutating"].get<std::uint64_t>() - first["mutating"].get<std::uint64_t>();
         }
@@ -642,17 +662,34 @@ Row runSize(const Options& o, int n) {
 
   // 6. Restart over the unchanged cluster: a new kube-proxy process over the same HNS daemon; with
   //    the simulator in the child, a new proxy in the same process.
+  //    Then one endpoint change: restart → that change programmed is what an operator waits for
+  //    (the sources' list, HNS read back, the first sync, then the change).
   json rs;
+  auto restartAt = nowNs();
   if (o.daemon) {
     child.reset();
-    child = spawnChild(o, api.url(), *hnsNode);
+    restartAt = nowNs();
+    child = spawnChild(o, api.url(), *hnsNode, cache);
     rs = child->cmd("start");
-    row.restartHwmKb = child->cmd("stats")["hwmKb"];
   } else {
     rs = child->cmd("restart");
   }
   row.restartReadyMs = rs["sourcesMs"].get<double>() + rs["coldMs"].get<double>();
+  row.restartSourcesMs = rs["sourcesMs"];
+  row.restartListingMs = rs["listingMs"];
   row.restartMutating = rs["mutating"];
+  row.restartCalls = rs["calls"];
+  row.restartFromCache = rs["fromCache"];
+  row.restartQueried = rs["queried"];
+  {
+    int s = 7;
+    while (cl.special(s)) s = (s + 1) % n;
+    auto [t, b, a] = publish({cl.slices(s, true).front()}, {});
+    (void)t;
+    (void)b;
+    row.restartFirstChangeMs = static_cast<double>(a["doneNs"].get<std::int64_t>() - restartAt) / 1e6;
+  }
+  if (o.daemon) row.restartHwmKb = child->cmd("stats")["hwmKb"];
   child.reset();
   hnsNode.reset();
 
@@ -661,6 +698,8 @@ Row runSize(const Options& o, int n) {
   row.upIdle = bench::idleSync(e, row.lbs);
   row.upChange = bench::endpointAdded(e, row.lbs, 1, true);
   row.upRestart = bench::restart(e, row.lbs);
+  // Each step of the rolling update is an endpoint change to the 3 services' load balancers.
+  row.rollUpstreamCalls = static_cast<std::uint64_t>(2 * o.rollPods) * bench::endpointAdded(e, row.lbs, 3, true).total;
   return row;
 }
 
@@ -745,7 +784,7 @@ std::string pp(const Dist& d, std::string (*f)(double)) { return f(d.pct(0.5)) +
 
 int main(int argc, char** argv) {
   Options o;
-  std::string jsonPath = "e2e-bench.json", svgPath = "e2e-bench.svg", childUrl, childSocket;
+  std::string jsonPath = "e2e-bench.json", svgPath = "e2e-bench.svg", childUrl, childSocket, childCache = "-";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -768,6 +807,9 @@ int main(int argc, char** argv) {
       else if (a == "--repeat") o.repeat = std::max(1, std::stoi(next()));
       else if (a == "--latency-us") o.latencyUs = std::stol(next());
       else if (a == "--parallelism") o.parallelism = std::stoi(next());
+      else if (a == "--roll-pods") o.rollPods = std::max(1, std::min(500, std::stoi(next())));
+      else if (a == "--no-listing-cache") o.listingCache = false;
+      else if (a == "--listing-cache") childCache = next();
       else if (a == "--hns") {
         std::string h = next();
         if (h != "inproc" && h != "daemon") throw std::invalid_argument("--hns is inproc or daemon, not " + h);
@@ -787,7 +829,7 @@ int main(int argc, char** argv) {
   }
   if (!childUrl.empty()) {
     proxy::log::init({o.childVerbosity, true, "", 0, 0});
-    return childMain(childUrl, childSocket == "-" ? "" : childSocket, o.latencyUs, o.parallelism);
+    return childMain(childUrl, childSocket == "-" ? "" : childSocket, o.latencyUs, o.parallelism, childCache == "-" ? "" : childCache);
   }
   proxy::log::init({-1, true, "", 0, 0});  // quiet: errors only
   std::ofstream(o.childLog, std::ios::trunc);
@@ -825,14 +867,22 @@ int main(int argc, char** argv) {
   if (!o.daemon) line("  CPU without the simulated HNS's own (ms)", [&](const Row& r) { return pp(r.coldOwnCpuMs, d1); });
   line("  HNS calls (mutating)", [&](const Row& r) { return u(r.coldCalls) + " (" + u(r.coldMutating) + ")"; });
   line("  upstream model calls (mutating)*", [&](const Row& r) { return u(r.upCold.total) + " (" + u(r.upCold.mutating) + ")"; });
+  if (o.latencyUs > 0)
+    line("  upstream model at this latency (s)*", [&](const Row& r) { return d1(r.upstreamSeconds(r.upCold, o.latencyUs)); });
   line("2 endpoint +1/-1: event->programmed (ms)", [&](const Row& r) { return pp(r.endpoint.latencyMs, d3); });
   line("  CPU per change, median (ms)", [&](const Row& r) { return d3(r.endpoint.cpuMs.pct(0.5)); });
   if (!o.daemon) line("  without the simulated HNS's own (ms)", [&](const Row& r) { return d3(r.endpoint.ownCpuMs.pct(0.5)); });
   line("  HNS calls per change (mutating)", [&](const Row& r) { return d1(r.endpoint.calls.mean()) + " (" + d1(r.endpoint.mutating.mean()) + ")"; });
   line("  upstream model calls per change*", [&](const Row& r) { return u(r.upChange.total); });
-  line("3 rolling update, 10 pods x 3 svcs (ms)", [&](const Row& r) { return d1(r.rollTotalMs); });
+  const std::string rollTitle = "3 rolling update, " + std::to_string(o.rollPods) + " pods x 3 svcs (ms)";
+  line(rollTitle.c_str(), [&](const Row& r) { return d1(r.rollTotalMs); });
   line("  per step event->programmed (ms)", [&](const Row& r) { return pp(r.roll.latencyMs, d3); });
   line("  HNS mutating calls", [&](const Row& r) { return u(r.rollMutating); });
+  line("  upstream model calls*", [&](const Row& r) { return u(r.rollUpstreamCalls); });
+  if (o.latencyUs > 0)
+    line("  upstream model at this latency (s)*", [&](const Row& r) {
+      return d1(static_cast<double>(r.rollUpstreamCalls) * static_cast<double>(o.latencyUs) / 1e6);
+    });
   line("  service added: event->programmed (ms)", [&](const Row& r) { return pp(r.svcAdd.latencyMs, d3); });
   line("    HNS calls (mutating)", [&](const Row& r) { return d1(r.svcAdd.calls.mean()) + " (" + d1(r.svcAdd.mutating.mean()) + ")"; });
   line("  service removed: event->programmed (ms)", [&](const Row& r) { return pp(r.svcRemove.latencyMs, d3); });
@@ -843,7 +893,16 @@ int main(int argc, char** argv) {
   line("  CPU (ms)", [&](const Row& r) { return d3(r.idleCpuMs); });
   line("  upstream model calls*", [&](const Row& r) { return u(r.upIdle.total); });
   line("5 restart: mutating HNS calls", [&](const Row& r) { return u(r.restartMutating); });
+  line("  HNS calls (from the listing cache / queried)", [&](const Row& r) {
+    return u(r.restartCalls) + " (" + u(r.restartFromCache) + "/" + u(r.restartQueried) + ")";
+  });
+  line("  sources synced (ms)", [&](const Row& r) { return d1(r.restartSourcesMs); });
+  line("  HNS read back (ms)", [&](const Row& r) { return d1(r.restartListingMs); });
   line("  time until ready (ms)", [&](const Row& r) { return d1(r.restartReadyMs); });
+  line("  restart -> first change programmed (ms)", [&](const Row& r) { return d1(r.restartFirstChangeMs); });
+  line("  upstream model calls*", [&](const Row& r) { return u(r.upRestart.total); });
+  if (o.latencyUs > 0)
+    line("  upstream model at this latency (s)*", [&](const Row& r) { return d1(r.upstreamSeconds(r.upRestart, o.latencyUs)); });
   line("  upstream model mutating calls*", [&](const Row& r) { return u(r.upRestart.mutating); });
   std::printf("6 memory of the kube-proxy process%s\n", o.daemon ? "" : " (the HNS simulator's objects included)");
   line("  RSS when sources synced (MB)", [&](const Row& r) { return d1(r.rssSyncedKb / 1024.0); });
@@ -876,10 +935,14 @@ int main(int argc, char** argv) {
                                   {"cpuMs", r.coldCpuMs.j()}, {"kubeProxyCpuMs", r.coldOwnCpuMs.j()}, {"hnsCalls", r.coldCalls}, {"mutating", r.coldMutating},
                                   {"byFunction", r.coldByKind}, {"upstreamModelCalls", r.upCold.total}}},
                    {"endpointChange", r.endpoint.j()}, {"endpointChangeUpstreamModelCalls", r.upChange.total},
-                   {"rollingUpdate", {{"totalMs", r.rollTotalMs}, {"mutating", r.rollMutating}, {"steps", r.roll.j()}}},
+                   {"rollingUpdate", {{"pods", o.rollPods}, {"totalMs", r.rollTotalMs}, {"mutating", r.rollMutating}, {"steps", r.roll.j()},
+                                      {"upstreamModelCalls", r.rollUpstreamCalls}}},
                    {"serviceAdded", r.svcAdd.j()}, {"serviceRemoved", r.svcRemove.j()}, {"specChange", r.spec.j()},
                    {"idleSync", {{"hnsCalls", r.idleCalls}, {"cpuMs", r.idleCpuMs}, {"upstreamModelCalls", r.upIdle.total}}},
-                   {"restart", {{"mutating", r.restartMutating}, {"readyMs", r.restartReadyMs}, {"upstreamModelMutating", r.upRestart.mutating}}},
+                   {"restart", {{"mutating", r.restartMutating}, {"calls", r.restartCalls}, {"fromListingCache", r.restartFromCache},
+                                {"queried", r.restartQueried}, {"sourcesMs", r.restartSourcesMs}, {"listingMs", r.restartListingMs},
+                                {"readyMs", r.restartReadyMs}, {"firstChangeMs", r.restartFirstChangeMs},
+                                {"upstreamModelCalls", r.upRestart.total}, {"upstreamModelMutating", r.upRestart.mutating}}},
                    {"memory", {{"rssSyncedMb", r.rssSyncedKb / 1024.0}, {"rssColdStartMb", r.rssColdKb / 1024.0},
                                {"heapColdStartMb", r.heapColdKb / 1024.0}, {"rssAfterChurnMb", r.rssKb / 1024.0},
                                {"peakRssMb", r.hwmKb / 1024.0}, {"restartPeakRssMb", r.restartHwmKb / 1024.0}}}});

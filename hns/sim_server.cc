@@ -14,19 +14,26 @@ namespace {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(local::socket s, SimulatedHns& sim, std::function<void()>& onMutation)
-      : socket_(std::move(s)), sim_(sim), onMutation_(onMutation), buf_(kMaxLine) {}
+  Connection(local::socket s, SimulatedHns& sim, std::function<void()>& onMutation, asio::thread_pool& pool)
+      : socket_(std::move(s)), sim_(sim), onMutation_(onMutation), pool_(pool), buf_(kMaxLine) {}
   void read() {
     auto self = shared_from_this();
     asio::async_read_until(socket_, buf_, '\n', [self](boost::system::error_code ec, std::size_t n) {
       if (ec) return;  // closed, or a line longer than kMaxLine: drop the connection
       std::string line(asio::buffers_begin(self->buf_.data()), asio::buffers_begin(self->buf_.data()) + static_cast<std::ptrdiff_t>(n));
       self->buf_.consume(n);
-      bool mutated = false;
-      self->out_ = handleSimRequest(self->sim_, line, &mutated) + "\n";
-      if (mutated && self->onMutation_) self->onMutation_();
-      asio::async_write(self->socket_, asio::buffer(self->out_), [self](boost::system::error_code wec, std::size_t) {
-        if (!wec) self->read();
+      // Handled on the worker pool, so that a call sleeping out its latency holds up only its own
+      // connection (HNS serves its clients' calls concurrently); the socket stays on the io thread.
+      asio::post(self->pool_, [self, line = std::move(line)] {
+        bool mutated = false;
+        std::string out = handleSimRequest(self->sim_, line, &mutated) + "\n";
+        if (mutated && self->onMutation_) self->onMutation_();
+        asio::post(self->socket_.get_executor(), [self, out = std::move(out)]() mutable {
+          self->out_ = std::move(out);
+          asio::async_write(self->socket_, asio::buffer(self->out_), [self](boost::system::error_code wec, std::size_t) {
+            if (!wec) self->read();
+          });
+        });
       });
     });
   }
@@ -36,6 +43,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   local::socket socket_;
   SimulatedHns& sim_;
   std::function<void()>& onMutation_;
+  asio::thread_pool& pool_;
   asio::streambuf buf_;
   std::string out_;
 };
@@ -90,7 +98,7 @@ void SimServer::stop() {
 void SimServer::accept() {
   acceptor_->async_accept([this](boost::system::error_code ec, local::socket s) {
     if (ec) return;  // stopped
-    std::make_shared<Connection>(std::move(s), sim_, onMutation_)->read();
+    std::make_shared<Connection>(std::move(s), sim_, onMutation_, pool_)->read();
     accept();
   });
 }

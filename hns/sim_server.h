@@ -1,5 +1,6 @@
 // hnssim's server side: serves a SimulatedHns on a Unix-domain socket (sim_protocol.h), one
-// request line at a time per connection, on the caller's io_context thread.
+// request line at a time per connection; sockets on the caller's io_context thread, requests on a
+// pool of 16 workers (connections are served concurrently, as HNS serves its clients).
 #pragma once
 
 #include <functional>
@@ -30,6 +31,9 @@ class SimServer {
   std::function<void()> onMutation_;
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
   unsigned long long inode_ = 0, device_ = 0;  // the socket file this server bound
+  // Where requests are handled (a sleeping --latency-us call blocks one worker, not the server).
+  // Declared last: destroyed (joined) first, while everything a request uses still exists.
+  boost::asio::thread_pool pool_{16};
 };
 
 }  // namespace hnsproxy::hns

@@ -30,26 +30,38 @@ SocketApi::SocketApi(std::string socketPath) : path_(std::move(socketPath)) {}
 SocketApi::~SocketApi() = default;
 
 Result<json> SocketApi::call(const json& request) {
-  std::lock_guard<std::mutex> lock(mu_);
-  boost::system::error_code ec;
-  if (!conn_) {
-    conn_ = std::make_unique<Conn>();
-    conn_->socket.connect(local::endpoint(path_), ec);
-    if (ec) {
-      conn_.reset();
-      return Error(ErrorCode::Transient, "hnssim at " + path_ + " is unreachable: " + ec.message(), hcn::kRpcServerUnavailable);
+  // A connection per concurrent caller (kept for reuse): the programmer's and the reader's
+  // parallel calls reach hnssim at once, as they reach HNS.
+  std::unique_ptr<Conn> conn;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      conn = std::move(idle_.back());
+      idle_.pop_back();
     }
   }
+  boost::system::error_code ec;
+  if (!conn) {
+    conn = std::make_unique<Conn>();
+    conn->socket.connect(local::endpoint(path_), ec);
+    if (ec) return Error(ErrorCode::Transient, "hnssim at " + path_ + " is unreachable: " + ec.message(), hcn::kRpcServerUnavailable);
+  }
   std::string line = request.dump() + "\n";
-  asio::write(conn_->socket, asio::buffer(line), ec);
+  asio::write(conn->socket, asio::buffer(line), ec);
   std::size_t n = 0;
-  if (!ec) n = asio::read_until(conn_->socket, conn_->buf, '\n', ec);
+  if (!ec) n = asio::read_until(conn->socket, conn->buf, '\n', ec);
   if (ec) {
-    conn_.reset();
+    // This connection is gone, and so are the idle ones (the daemon went away): the next calls reconnect.
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_.clear();
     return Error(ErrorCode::Transient, "hnssim connection lost: " + ec.message(), hcn::kRpcServerUnavailable);
   }
-  std::string text(asio::buffers_begin(conn_->buf.data()), asio::buffers_begin(conn_->buf.data()) + static_cast<std::ptrdiff_t>(n));
-  conn_->buf.consume(n);
+  std::string text(asio::buffers_begin(conn->buf.data()), asio::buffers_begin(conn->buf.data()) + static_cast<std::ptrdiff_t>(n));
+  conn->buf.consume(n);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_.push_back(std::move(conn));
+  }
   json resp = json::parse(text, nullptr, false);
   if (resp.is_discarded() || !resp.is_object()) return Error(ErrorCode::Transient, "hnssim sent an invalid reply");
   if (!resp.value("ok", false)) {

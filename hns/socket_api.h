@@ -1,10 +1,12 @@
-// hns::Api as a client of the hnssim daemon over its Unix-domain socket. Thread-safe (one
-// request at a time). A lost connection is a Transient error; the next call reconnects.
+// hns::Api as a client of the hnssim daemon over its Unix-domain socket. Thread-safe: concurrent
+// calls use connections of their own (opened on demand, kept for reuse). A lost connection is a
+// Transient error; the next call reconnects.
 #pragma once
 
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,7 +33,7 @@ class SocketApi final : public Api {
   struct Conn;
   std::string path_;
   std::mutex mu_;
-  std::unique_ptr<Conn> conn_;
+  std::vector<std::unique_ptr<Conn>> idle_;
 };
 
 #endif

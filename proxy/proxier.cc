@@ -51,6 +51,7 @@ Status Proxier::initialize(const std::function<bool()>& stop) {
     HLOG_WARN("Unable to find HNS Network specified, please check network name and CNI deployment", "detail", m);
   });
   if (!started) return started.error();
+  started_ = *started;
   const auto& v = started->view;
   for (const auto& p : started->problems) HLOG_WARN("HNS network policy ignored", "detail", p);
   if (started->cacheProblem)

@@ -29,6 +29,8 @@ class Proxier {
   // Waits for the HNS network (logging while it does), then checks what this node's HNS must
   // support for the configuration. An error here is fatal (the upstream start-up errors).
   Status initialize(const std::function<bool()>& stop);
+  // What the start-up listing found (after initialize()).
+  const hns::StartInfo& startInfo() const { return started_; }
 
   // One sync. Returns false when something could not be programmed (it is retried).
   bool sync();
@@ -64,6 +66,7 @@ class Proxier {
   std::map<policy::ServiceName, std::set<std::string>> loggedWarnings_;
   policy::MissingLocalEndpoints loggedMissing_;
   bool loopbackLogged_ = false;
+  hns::StartInfo started_;
 };
 
 }  // namespace hnsproxy::proxy
