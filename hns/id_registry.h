@@ -4,11 +4,15 @@
 // every method takes the registry's lock, so any thread may call any of them.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -17,9 +21,39 @@
 
 namespace hnsproxy::hns {
 
+// An HNS object ID, held compactly: a GUID in its canonical text form (36 characters, hex digits
+// of one case) as its 16 bytes — every ID HNS and hnsproxy make — anything else as text. str()
+// gives back exactly the text it was made from. One per managed endpoint and load balancer:
+// 100,000 IDs as strings were 8 MB of heap on a node of a 1,000-node cluster.
+class HnsId {
+ public:
+  HnsId() = default;
+  HnsId(std::string_view s);  // NOLINT(google-explicit-constructor)
+  HnsId(const std::string& s) : HnsId(std::string_view(s)) {}  // NOLINT(google-explicit-constructor)
+  HnsId(const char* s) : HnsId(std::string_view(s)) {}          // NOLINT(google-explicit-constructor)
+  HnsId(const HnsId& o) : bytes_(o.bytes_), form_(o.form_), text_(o.text_ ? std::make_unique<std::string>(*o.text_) : nullptr) {}
+  HnsId(HnsId&&) noexcept = default;
+  HnsId& operator=(const HnsId& o) {
+    if (this != &o) *this = HnsId(o);
+    return *this;
+  }
+  HnsId& operator=(HnsId&&) noexcept = default;
+  ~HnsId() = default;
+  std::string str() const;
+  friend bool operator==(const HnsId& a, const HnsId& b) {
+    if (a.text_ || b.text_) return a.text_ && b.text_ && *a.text_ == *b.text_;
+    return a.bytes_ == b.bytes_ && a.form_ == b.form_;
+  }
+
+ private:
+  std::array<std::uint8_t, 16> bytes_{};
+  std::uint8_t form_ = 0;  // 0: empty, 1: GUID in upper case, 2: GUID in lower case
+  std::unique_ptr<std::string> text_;
+};
+
 struct IdMaps {
-  std::map<policy::LbKey, std::string> loadBalancers;
-  std::unordered_map<policy::IpAddress, std::string> managedEndpoints;  // remote, service-VIP, source-VIP
+  std::map<policy::LbKey, HnsId> loadBalancers;
+  std::unordered_map<policy::IpAddress, HnsId> managedEndpoints;  // remote, service-VIP, source-VIP
   std::unordered_map<policy::IpAddress, std::string> localEndpoints;    // the CNI's (and the root endpoint)
   std::set<std::string> foreignEndpoints;  // remote endpoints on the network that are not hnsproxy's
 };

@@ -250,9 +250,9 @@ Status Programmer::dispatch(const Op& op) {
   switch (op.kind) {
     case OpKind::CreateEndpoint: return createEndpoint(op.endpoint);
     case OpKind::DeleteEndpoint: return deleteEndpoint(op.endpoint);
-    case OpKind::CreateLoadBalancer: return createLoadBalancer(op.lb);
-    case OpKind::ModifyLoadBalancer: return modifyLoadBalancer(op.lb);
-    case OpKind::DeleteLoadBalancer: return deleteLoadBalancer(op.lb);
+    case OpKind::CreateLoadBalancer: return createLoadBalancer(*op.lb);
+    case OpKind::ModifyLoadBalancer: return modifyLoadBalancer(*op.lb);
+    case OpKind::DeleteLoadBalancer: return deleteLoadBalancer(*op.lb);
   }
   return Error(ErrorCode::Internal, "unknown operation");
 }
@@ -311,7 +311,7 @@ ApplyReport Programmer::apply(const Plan& plan) {
         if (op.kind == OpKind::CreateEndpoint || op.kind == OpKind::DeleteEndpoint)
           pending_.endpoints.insert(op.endpoint.ip);
         else
-          pending_.loadBalancers.insert(op.lb.key);
+          pending_.loadBalancers.insert(op.lb->key);
       }
     }
     i = end;

@@ -70,6 +70,11 @@ Result<StartInfo> Reconciler::start(const std::function<bool()>& stop,
     return Error(ErrorCode::InvalidInput,
                  "--enable-dsr: DSR is not supported by " + build + " (needs 9.3+ on Windows Server 2019, or 10.2+)");
   StartInfo info{host.view, caps.dualStack && !overlay, host.problems, l->fromCache, l->queried, cache.modified, cacheProblem};
+  // The first write of the cache waits a save period: at start-up (a cold start programming
+  // everything, a restart adopting from the cache) it would hold up the first sync, the one that
+  // matters most. A process that dies before then leaves the previous cache, which is still safe
+  // (existence from the enumerate, marked modifies queried).
+  lastCacheSave_ = clock_();
   view_ = std::move(host.view);
   startListing_ = std::move(*l);
   lastVerify_ = clock_();
@@ -213,7 +218,7 @@ void Reconciler::cacheBeforeApply(const Plan& plan, SyncReport& r) {
   std::vector<std::string> modified;
   for (const auto& op : plan.ops)
     if (op.kind == OpKind::ModifyLoadBalancer)
-      if (auto id = ids_.loadBalancer(op.lb.key)) modified.push_back(*id);
+      if (auto id = ids_.loadBalancer(op.lb->key)) modified.push_back(*id);
   if (auto st = markModified(opts_.listingCache, modified); !st) {
     r.listingCacheFailed = st.error();
     // Unmarked, the cache could vouch for a changed object: it must not be read at a restart.

@@ -97,7 +97,7 @@ HcnEndpoint toHcn(const ManagedEndpoint& ep, const std::string& networkId) {
   HcnEndpoint h;
   h.network = networkId;
   h.ipConfigurations = {{ep.ip.str(), 0}};
-  h.macAddress = ep.mac;
+  h.macAddress = ep.mac.str();
   h.flags = ep.isRemote() ? hcn::kEndpointFlagRemote : 0;
   if (ep.providerAddress) {
     HcnPolicy p;

@@ -82,7 +82,7 @@ std::string LoadBalancer::str() const {
 }
 
 std::string ManagedEndpoint::str() const {
-  return fmt::format("{} {} mac={} pa={}", ip.str(), toString(kind), mac,
+  return fmt::format("{} {} mac={} pa={}", ip.str(), toString(kind), mac.view(),
                      providerAddress ? providerAddress->str() : "-");
 }
 

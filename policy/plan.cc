@@ -20,7 +20,7 @@ std::string_view toString(OpKind k) {
 
 std::string Op::str() const {
   bool isEp = kind == OpKind::CreateEndpoint || kind == OpKind::DeleteEndpoint;
-  return fmt::format("[{}] {} {}{}", phase, toString(kind), isEp ? endpoint.str() : lb.str(),
+  return fmt::format("[{}] {} {}{}", phase, toString(kind), isEp ? endpoint.str() : lb->str(),
                      reason.empty() ? "" : " # " + reason);
 }
 
@@ -47,7 +47,7 @@ std::string Plan::textByService() const {
   std::vector<const Op*> endpointOps;
   for (const auto& op : ops) {
     if (op.kind == OpKind::CreateEndpoint || op.kind == OpKind::DeleteEndpoint) endpointOps.push_back(&op);
-    else groups[op.lb.service.name.empty() ? std::string("(no service: adopted from HNS)") : op.lb.service.str()].push_back(&op);
+    else groups[op.lb->service.name.empty() ? std::string("(no service: adopted from HNS)") : op.lb->service.str()].push_back(&op);
   }
   auto tally = [](const std::vector<const Op*>& g) {
     std::map<std::string_view, int> n;
@@ -185,8 +185,8 @@ void applyOp(HnsState& state, const Op& op) {
     case OpKind::CreateEndpoint: state.endpoints[op.endpoint.ip] = op.endpoint; break;
     case OpKind::DeleteEndpoint: state.endpoints.erase(op.endpoint.ip); break;
     case OpKind::CreateLoadBalancer:
-    case OpKind::ModifyLoadBalancer: state.loadBalancers[op.lb.key] = op.lb; break;
-    case OpKind::DeleteLoadBalancer: state.loadBalancers.erase(op.lb.key); break;
+    case OpKind::ModifyLoadBalancer: state.loadBalancers[op.lb->key] = *op.lb; break;
+    case OpKind::DeleteLoadBalancer: state.loadBalancers.erase(op.lb->key); break;
   }
 }
 

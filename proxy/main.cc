@@ -6,9 +6,11 @@
 #include "proxy/app.h"
 #include "proxy/logging.h"
 #include "proxy/options.h"
+#include "proxy/process_metrics.h"
 #include "proxy/windows_service.h"
 
 int main(int argc, char** argv) {
+  hnsproxy::proxy::tuneAllocator();
 #ifdef _WIN32
   if (hnsproxy::proxy::runsAsWindowsService(argc, argv)) return hnsproxy::proxy::runAsWindowsService(argc, argv);
 #endif

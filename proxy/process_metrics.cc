@@ -1,5 +1,9 @@
 #include "proxy/process_metrics.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -124,6 +128,12 @@ std::string buildInfoMetric() {
       "msvc",
 #endif
       v, major, minor, platform());
+}
+
+void tuneAllocator() {
+#ifdef __GLIBC__
+  (void)mallopt(M_ARENA_MAX, 2);
+#endif
 }
 
 }  // namespace hnsproxy::proxy

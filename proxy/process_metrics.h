@@ -26,4 +26,9 @@ ProcessStats readProcessStats();
 std::string processMetrics();
 std::string buildInfoMetric();
 
+// The allocator, for a long-running daemon with a few busy threads (glibc; elsewhere nothing):
+// at most two malloc arenas — the reflectors, the sync loop and the programmer's workers would each
+// get one, and memory freed in one arena is not reused by the others — set once at start.
+void tuneAllocator();
+
 }  // namespace hnsproxy::proxy

@@ -88,7 +88,7 @@ void printPlan(const policy::Plan& plan, const policy::HnsState* desired, const 
     bool endpoint = op.kind == policy::OpKind::CreateEndpoint || op.kind == policy::OpKind::DeleteEndpoint;
     j["operations"].push_back({{"phase", op.phase},
                                {"op", std::string(policy::toString(op.kind))},
-                               {"object", endpoint ? op.endpoint.str() : op.lb.str()},
+                               {"object", endpoint ? op.endpoint.str() : op.lb->str()},
                                {"reason", op.reason}});
   }
   j["desired"] = {{"loadBalancers", desired ? desired->loadBalancers.size() : 0},

@@ -381,6 +381,7 @@ Result<EndpointSlice> decodeEndpointSlice(const json& j) {
       es.ports.push_back(std::move(ep));
     }
     const json& eps = arrayAt(j, "endpoints", "endpoints");
+    es.endpoints.reserve(eps.size());  // exactly: a slice of 100 would otherwise hold room for 128
     for (std::size_t i = 0; i < eps.size(); ++i) {
       std::string p = fmt::format("endpoints[{}]", i);
       if (!eps[i].is_object()) fail(p, eps[i], "must be an object");

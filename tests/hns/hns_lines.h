@@ -61,7 +61,7 @@ inline std::set<std::string> hnsHolds(const HnsSnapshot& s) {
 inline std::set<std::string> expectedHolds(const policy::HnsState& d) {
   std::set<std::string> out;
   for (const auto& [ip, e] : d.endpoints)
-    out.insert(fmt::format("{} {} mac={} pa={}", ip.str(), e.isRemote() ? "remote" : "local", e.mac,
+    out.insert(fmt::format("{} {} mac={} pa={}", ip.str(), e.isRemote() ? "remote" : "local", e.mac.view(),
                            e.providerAddress ? e.providerAddress->str() : ""));
   for (const auto& [key, lb] : d.loadBalancers) {
     std::vector<std::string> backends;

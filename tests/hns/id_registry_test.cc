@@ -33,3 +33,34 @@ TEST_CASE("id registry: endpoint addresses by ID for reading load balancers back
   CHECK_FALSE(ids.loadBalancer(k));
   CHECK(ids.knownEndpointIds() == std::unordered_set<std::string>{"R1", "L1", "F1"});
 }
+
+TEST_CASE("HnsId keeps a GUID in 16 bytes and gives back exactly the text it was made from") {
+  const std::vector<std::string> texts = {
+      "5EAD11E5-0000-4000-8000-000000000001",  // HNS's form
+      "5ead11e5-0000-4000-8000-00000000000a",  // lower case
+      "5Ead11e5-0000-4000-8000-000000000001",  // mixed: kept as text
+      "{5EAD11E5-0000-4000-8000-000000000001}",
+      "5EAD11E5-0000-4000-8000-00000000000",   // one digit short
+      "5EAD11E5-0000-4000-8000-00000000000G",
+      "5EAD11E50000-4000-8000-0000000000001",  // a dash moved
+      "L-1",
+      "",
+  };
+  for (const auto& t : texts) {
+    INFO(t);
+    HnsId id(t);
+    CHECK(id.str() == t);
+    HnsId copy = id;
+    CHECK(copy == id);
+    CHECK(copy.str() == t);
+  }
+  CHECK_FALSE(HnsId("5EAD11E5-0000-4000-8000-000000000001") == HnsId("5ead11e5-0000-4000-8000-000000000001"));
+  CHECK_FALSE(HnsId("5EAD11E5-0000-4000-8000-000000000001") == HnsId("5EAD11E5-0000-4000-8000-000000000002"));
+  CHECK_FALSE(HnsId("L-1") == HnsId("L-2"));
+  CHECK_FALSE(HnsId("") == HnsId("L-1"));
+  // Through the registry: what goes in comes out.
+  IdRegistry r;
+  r.setManagedEndpoint(policy::IpAddress::v4(10, 244, 2, 5), "abcdef01-2345-6789-abcd-ef0123456789");
+  CHECK(r.managedEndpoint(policy::IpAddress::v4(10, 244, 2, 5)) == std::string("abcdef01-2345-6789-abcd-ef0123456789"));
+  CHECK(r.backend(policy::IpAddress::v4(10, 244, 2, 5)) == std::string("abcdef01-2345-6789-abcd-ef0123456789"));
+}

@@ -98,7 +98,7 @@ TEST_CASE("programmer: deleting what HNS no longer holds succeeds and leaves the
   CHECK(r.complete());
   CHECK(x.prog.applied().loadBalancers.empty());
   CHECK(x.prog.applied().endpoints.empty());
-  CHECK(x.ids.loadBalancer(del.ops[0].lb.key) == std::nullopt);
+  CHECK(x.ids.loadBalancer(del.ops[0].lb->key) == std::nullopt);
 }
 
 TEST_CASE("programmer: a frontend held by an identical load balancer is adopted; by a different one, replaced") {
@@ -119,7 +119,7 @@ TEST_CASE("programmer: a frontend held by an identical load balancer is adopted;
   x.api.reset();
   REQUIRE(x.prog.apply(plan).complete());
   CHECK(x.api.calls("delete LoadBalancer") == 0);
-  CHECK(x.ids.loadBalancer(plan.ops[0].lb.key) == sameId);
+  CHECK(x.ids.loadBalancer(plan.ops[0].lb->key) == sameId);
 
   auto other = x.sim->create(ObjectKind::LoadBalancer, "", [&] {
     auto j = json::parse(doc(9999));

@@ -219,7 +219,7 @@ TEST_CASE("property: incremental equals from-scratch, and the plans converge HNS
         for (const auto& [key, l] : desired.loadBalancers)
           if (std::binary_search(l.backends.begin(), l.backends.end(), r) && applied.loadBalancers.count(key)) {
             bool touched = std::any_of(plan.ops.begin(), plan.ops.end(), [&](const Op& op) {
-              return (op.kind == OpKind::ModifyLoadBalancer || op.kind == OpKind::CreateLoadBalancer) && op.lb.key == key;
+              return (op.kind == OpKind::ModifyLoadBalancer || op.kind == OpKind::CreateLoadBalancer) && op.lb->key == key;
             });
             INFO(key.str() << " uses re-pointed " << r.str());
             CHECK(touched);

@@ -37,7 +37,7 @@ bool touches(const Plan& p, const LbKey& k) {
   return std::any_of(p.ops.begin(), p.ops.end(), [&](const Op& op) {
     return (op.kind == OpKind::CreateLoadBalancer || op.kind == OpKind::ModifyLoadBalancer ||
             op.kind == OpKind::DeleteLoadBalancer) &&
-           op.lb.key == k;
+           op.lb->key == k;
   });
 }
 bool deletesEndpoint(const Plan& p, const std::string& addr) {
