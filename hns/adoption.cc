@@ -54,6 +54,21 @@ Adoption adopt(const Listing& l, const NodeContext& ctx, const HnsState& desired
   return a;
 }
 
+void annotate(Adoption& a, const HnsState& desired) {
+  for (auto& [ip, m] : a.applied.endpoints) {
+    if (m.kind == EndpointKind::SourceVip) continue;
+    if (auto d = desired.endpoints.find(ip); d != desired.endpoints.end()) m.kind = d->second.kind;
+  }
+  for (auto& [key, lb] : a.applied.loadBalancers) {
+    auto d = desired.loadBalancers.find(key);
+    if (d == desired.loadBalancers.end()) continue;
+    lb.service = d->second.service;
+    lb.portName = d->second.portName;
+    lb.kind = d->second.kind;
+    lb.allowModify = d->second.allowModify;
+  }
+}
+
 std::size_t driftBetween(const HnsState& before, const HnsState& after) {
   std::size_t drift = 0;
   for (const auto& [key, lb] : before.loadBalancers) {

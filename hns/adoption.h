@@ -31,6 +31,12 @@ struct Adoption {
 // frontend matches; endpoint kinds likewise (a service-VIP endpoint looks like a remote one).
 Adoption adopt(const Listing& listing, const policy::NodeContext& ctx, const policy::HnsState& desired);
 
+// adopt() in two steps, so that the listing's documents can go as soon as it is read: what only the
+// listing decides (with no desired state: every load balancer without provenance, every managed
+// endpoint Remote unless it is the source VIP), then `annotate` with the desired state once it is
+// known. annotate(adopt(l, ctx, {}), desired) equals adopt(l, ctx, desired).
+void annotate(Adoption& a, const policy::HnsState& desired);
+
 // How many objects of `before` HNS no longer holds as such in `after` (missing or changed).
 std::size_t driftBetween(const policy::HnsState& before, const policy::HnsState& after);
 

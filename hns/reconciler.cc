@@ -76,9 +76,13 @@ Result<StartInfo> Reconciler::start(const std::function<bool()>& stop,
   // (existence from the enumerate, marked modifies queried).
   lastCacheSave_ = clock_();
   view_ = std::move(host.view);
-  startListing_ = std::move(*l);
+  startHostProblems_ = std::move(host.problems);
+  startNetworkId_ = l->network.id;
   lastVerify_ = clock_();
   applyContext(nullptr);
+  // Read what is ours now, without the desired state (annotated at the first sync); the listing
+  // goes when this returns.
+  startAdoption_ = adopt(*l, engine_.context(), HnsState{});
   return info;
 }
 
@@ -115,6 +119,23 @@ void Reconciler::adoptListing(Listing listing, bool first, SyncReport& r) {
   stats_.adoptedEndpoints += a.adoptedEndpoints;
   stats_.driftRepaired += drift;
   r.adoption = SyncReport::Adoption{first, a.adoptedLoadBalancers, a.adoptedEndpoints, drift};
+  r.fullDiff = true;
+  adopted_ = true;
+}
+
+void Reconciler::adoptStart(SyncReport& r) {
+  r.hostProblems = std::move(startHostProblems_);
+  applyContext(&r);
+  r.warnings = engine_.recompute().warnings;  // adoption needs the desired state of every service
+  askedAbout_ = engine_.missingLocalEndpoints();  // the listing showed every endpoint there is
+  Adoption a = std::move(*startAdoption_);
+  startAdoption_.reset();
+  annotate(a, engine_.desired());
+  ids_.reset(std::move(a.ids));
+  programmer_.reset(std::move(a.applied), std::move(a.duplicateLoadBalancers), startNetworkId_);
+  stats_.adoptedLoadBalancers += a.adoptedLoadBalancers;
+  stats_.adoptedEndpoints += a.adoptedEndpoints;
+  r.adoption = SyncReport::Adoption{true, a.adoptedLoadBalancers, a.adoptedEndpoints, 0};
   r.fullDiff = true;
   adopted_ = true;
 }
@@ -175,13 +196,11 @@ void Reconciler::refreshLocalEndpoints(Changes& changes, SyncReport& r) {
 void Reconciler::prepare(SyncReport& r) {
   r.assumedLoopback = assumedLoopback_;
   if (!adopted_) {
-    if (!startListing_) {
+    if (!startAdoption_) {
       r.error = Error(ErrorCode::Internal, "the reconciler was not started");
       return;
     }
-    Listing l = std::move(*startListing_);
-    startListing_.reset();
-    adoptListing(std::move(l), true, r);
+    adoptStart(r);
   } else {
     verifyIfDue(r);
   }
@@ -282,16 +301,15 @@ SyncReport Reconciler::plan() {
 
 SyncReport Reconciler::cleanup() {
   SyncReport r;
-  if (!startListing_ || !view_) {
+  if (!startAdoption_ || !view_) {
     r.error = Error(ErrorCode::Internal, "the reconciler was not started");
     return r;
   }
-  Listing l = std::move(*startListing_);
-  startListing_.reset();
   auto ctx = makeNodeContext(*view_, node_, opts_.node).context;
-  Adoption a = adopt(l, ctx, HnsState{});
+  Adoption a = std::move(*startAdoption_);  // adopted with no desired state, as cleanup wants
+  startAdoption_.reset();
   ids_.reset(std::move(a.ids));
-  programmer_.reset(std::move(a.applied), std::move(a.duplicateLoadBalancers), l.network.id);
+  programmer_.reset(std::move(a.applied), std::move(a.duplicateLoadBalancers), startNetworkId_);
   r.plan = diff(programmer_.applied(), HnsState{}, ctx.caps);
   r.fullDiff = true;
   r.applied = programmer_.apply(r.plan);

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "hns/adoption.h"
 #include "hns/api.h"
 #include "hns/id_registry.h"
 #include "hns/programmer.h"
@@ -134,6 +135,7 @@ class Reconciler {
   // Everything up to the plan; `apply` false for a dry run.
   void prepare(SyncReport& r);
   void adoptListing(Listing listing, bool first, SyncReport& r);
+  void adoptStart(SyncReport& r);
   void verifyIfDue(SyncReport& r);
   void refreshLocalEndpoints(policy::Changes& changes, SyncReport& r);
   bool applyContext(SyncReport* r);  // the engine's context from the view, the Node and the config
@@ -149,7 +151,12 @@ class Reconciler {
   Programmer programmer_;
   policy::Engine engine_;
 
-  std::optional<Listing> startListing_;  // from start() until the first sync adopts it
+  // What the start-up listing holds of ours, read at start() (the listing's documents are gone by
+  // then: at 100,000 endpoints they were most of a restart's peak memory), annotated with the
+  // desired state and adopted by the first sync.
+  std::optional<Adoption> startAdoption_;
+  std::string startNetworkId_;
+  std::vector<std::string> startHostProblems_;
   std::optional<policy::HostView> view_;
   std::optional<policy::Node> node_;
   bool adopted_ = false;

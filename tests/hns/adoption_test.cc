@@ -62,6 +62,20 @@ TEST_CASE("adoption reads ours from a listing: remote endpoints, the source VIP,
   CHECK(a.duplicateLoadBalancers == std::vector<std::string>{"L-DUP"});
   CHECK(a.adoptedLoadBalancers == 1);
   CHECK(a.adoptedEndpoints == 2);
+
+  // In two steps (start-up reads the listing before the desired state is known): the same.
+  desired.endpoints[ip("10.244.2.5")] = ManagedEndpoint{ip("10.244.2.5"), EndpointKind::ServiceVip, "00-15-5D-00-00-04", {}};
+  Adoption whole = adopt(l, ctx, desired);
+  Adoption early = adopt(l, ctx, HnsState{});
+  CHECK(early.applied.loadBalancers.at(want.key).service.name.empty());
+  CHECK(early.applied.endpoints.at(ip("10.244.2.5")).kind == EndpointKind::Remote);
+  annotate(early, desired);
+  CHECK(early.applied == whole.applied);
+  CHECK(early.applied.endpoints.at(ip("10.244.2.5")).kind == EndpointKind::ServiceVip);
+  CHECK(early.applied.endpoints.at(ip("10.244.1.250")).kind == EndpointKind::SourceVip);
+  CHECK(early.duplicateLoadBalancers == whole.duplicateLoadBalancers);
+  CHECK(early.ids.loadBalancers == whole.ids.loadBalancers);
+  CHECK(early.ids.managedEndpoints == whole.ids.managedEndpoints);
 }
 
 TEST_CASE("drift counts what HNS no longer holds as it was applied") {
