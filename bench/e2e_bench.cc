@@ -7,7 +7,8 @@
 // sync on the shared monotonic clock.
 //   e2e_bench [--quick] [--sizes 100,1000,10000] [--endpoints 10] [--nodes 100] [--changes 50] [--roll-pods 10]
 //             [--repeat 3] [--latency-us 0] [--parallelism 1] [--hns inproc|daemon]
-//             [--no-listing-cache] [--json FILE] [--svg FILE]
+//             [--no-listing-cache] [--restart-latency-us N (daemon: HNS latency from the restart on)]
+//             [--json FILE] [--svg FILE]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -294,7 +295,10 @@ struct Pipeline {
     o.listingCache = listingCache;
     proxier = std::make_unique<proxy::Proxier>(o, api, tracker, metrics, health);
   }
-  ~Pipeline() { source->stop(); }
+  ~Pipeline() {
+    (void)proxier->reconciler().saveListingCache();  // as the daemon does when it stops
+    source->stop();
+  }
   template <typename Pred>
   void waitFor(Pred p) {
     std::unique_lock<std::mutex> l(mu);
@@ -468,6 +472,7 @@ struct Options {
   int m = 10, k = 100, changes = 50, repeat = 3, parallelism = 1;
   int rollPods = 10;  // the rolling update's deployment size
   long latencyUs = 0;
+  long restartLatencyUs = -1;  // >= 0: the hnssim daemon's latency from the restart on
   bool listingCache = true;  // kube-proxy keeps --hns-listing-cache (a file per size, removed after)
   bool daemon = false;
   bool memoryModel = true;
@@ -680,6 +685,10 @@ Row runSize(const Options& o, int n) {
   auto restartAt = nowNs();
   if (o.daemon) {
     child.reset();
+    if (o.restartLatencyUs >= 0) {
+      hns::SocketApi ctl(hnsNode->socket);
+      if (!ctl.call(json{{"op", "latency"}, {"micros", o.restartLatencyUs}})) throw std::runtime_error("cannot set hnssim's latency");
+    }
     restartAt = nowNs();
     child = spawnChild(o, api.url(), *hnsNode, cache);
     rs = child->cmd("start");
@@ -821,6 +830,7 @@ int main(int argc, char** argv) {
       else if (a == "--parallelism") o.parallelism = std::stoi(next());
       else if (a == "--roll-pods") o.rollPods = std::max(1, std::min(500, std::stoi(next())));
       else if (a == "--no-listing-cache") o.listingCache = false;
+      else if (a == "--restart-latency-us") o.restartLatencyUs = std::stol(next());
       else if (a == "--listing-cache") childCache = next();
       else if (a == "--hns") {
         std::string h = next();

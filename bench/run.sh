@@ -3,7 +3,7 @@
 # comparison, and the end-to-end benchmark (test API server → watch → policy → programmer → HNS
 # simulator; kube-proxy's side in a process of its own) at 100, 1,000 and 10,000 services.
 # Writes bench-results/: a table per run (*.txt), JSON for tooling and SVG charts.
-#   bench/run.sh            the standard suite (a few minutes on 2 cores)
+#   bench/run.sh            the standard suite (about 15 minutes on 2 cores)
 #   bench/run.sh --quick    under a minute: smaller sizes, fewer repetitions
 # BENCH_BUILD_DIR=DIR uses an already configured build tree instead (tests/run-all.sh passes its own).
 set -euo pipefail
@@ -14,7 +14,7 @@ if [ -z "$build" ]; then
   build=build-bench
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
-cmake --build "$build" -j "$(nproc)" --target policy_bench hns_calls_bench e2e_bench hnssim >/dev/null
+cmake --build "$build" -j "$(nproc)" --target policy_bench hns_calls_bench e2e_bench hnssim hnssim_bench >/dev/null
 out=${BENCH_OUT:-bench-results}
 mkdir -p "$out"
 : >"$out/e2e-progress.log"
@@ -42,5 +42,18 @@ else
   # With a simulated 5 ms per HNS call and 4 calls at once: the programmer should add no time of its own.
   e2e --sizes 100 --changes 20 --repeat 3 --latency-us 5000 --parallelism 4 --no-memory-model \
     --json "$out/e2e-latency.json" --svg "$out/e2e-latency.svg" | tee "$out/e2e-latency.txt"
+  # The largest clusters: 10,000 services on 1,000 nodes, every endpoint its own pod (~100,000
+  # remote endpoints on this node), HNS in a daemon; a 100-pod rolling update; then the same with
+  # 1 ms and 5 ms per HNS call (8 at once): cold start, restart until the first change is
+  # programmed (with the listing cache), upstream's model beside each.
+  e2e --sizes 10000 --nodes 1000 --changes 20 --repeat 1 --roll-pods 100 --hns daemon --no-memory-model \
+    --json "$out/e2e-1000-nodes.json" --svg "$out/e2e-1000-nodes.svg" | tee "$out/e2e-1000-nodes.txt"
+  # hnssim itself at 100,000 objects (the daemon the runs above use): time per call, durability.
+  "$build/bench/hnssim_bench" 100000 --json "$out/hnssim.json" | tee "$out/hnssim.txt"
+  for lat in 1000 5000; do
+    e2e --sizes 10000 --nodes 1000 --changes 10 --repeat 1 --roll-pods 100 --hns daemon --no-memory-model \
+      --latency-us "$lat" --parallelism 8 --json "$out/e2e-1000-nodes-${lat}us.json" \
+      --svg "$out/e2e-1000-nodes-${lat}us.svg" | tee "$out/e2e-1000-nodes-${lat}us.txt"
+  done
 fi
 echo "results in $out/"

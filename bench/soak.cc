@@ -25,29 +25,15 @@
 #include <nlohmann/json.hpp>
 
 #include "hns/hcn_json.h"
+#include "bench/spawn.h"
 #include "hns/socket_api.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
+using hnsproxy::bench::spawn;
 
 namespace {
-
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    for (int other = 3; other < 1024; ++other) ::close(other);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
-}
 
 long rssKb(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

@@ -2,20 +2,26 @@
 
 #include "hns/translate.h"
 
+#include <string_view>
+#include <unordered_map>
+
 namespace hnsproxy::hns {
 
 using namespace hnsproxy::policy;
 
 Adoption adopt(const Listing& l, const NodeContext& ctx, const HnsState& desired) {
   Adoption a;
-  std::map<std::string, std::vector<IpAddress>> ipsOfId;
+  // Each endpoint ID's addresses, keyed by views of the listing's own IDs (alive until this returns):
+  // 100,000 endpoints at restart.
+  std::unordered_map<std::string_view, std::vector<IpAddress>> ipsOfId;
+  ipsOfId.reserve(l.endpoints.size());
   for (const auto& e : l.endpoints) {
     auto ips = addressesOf(e);
     if (ips.empty()) continue;
     const bool sourceVip = !e.isRemote() && ips.size() == 1 && ctx.isSourceVip(ips[0]);
     if (!e.isRemote() && !sourceVip) {  // the CNI's: referenced, never changed
       for (const auto& ip : ips) a.ids.localEndpoints.emplace(ip, e.id);
-      ipsOfId[e.id] = std::move(ips);
+      ipsOfId[std::string_view(e.id)] = std::move(ips);
       continue;
     }
     auto d = desired.endpoints.find(ips[0]);
@@ -31,11 +37,14 @@ Adoption adopt(const Listing& l, const NodeContext& ctx, const HnsState& desired
     }
     a.ids.managedEndpoints[m->ip] = e.id;
     a.applied.endpoints[m->ip] = *m;
-    ipsOfId[e.id] = {m->ip};
+    ipsOfId[std::string_view(e.id)] = {m->ip};
     ++a.adoptedEndpoints;
   }
   for (const auto& h : l.loadBalancers) {
-    auto lb = fromHcn(h, ipsOfId);
+    auto lb = fromHcn(h, [&](const std::string& id) -> const std::vector<IpAddress>* {
+      auto it = ipsOfId.find(id);
+      return it == ipsOfId.end() ? nullptr : &it->second;
+    });
     if (!lb || lb->backends.empty()) continue;  // not built on this network's endpoints: not ours
     if (auto d = desired.loadBalancers.find(lb->key); d != desired.loadBalancers.end()) {
       lb->service = d->second.service;

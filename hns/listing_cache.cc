@@ -55,6 +55,8 @@ Result<CachedDocs> loadListingCache(const std::string& path) {
     } else if (auto ep = j.find("ep"); ep != j.end()) {
       auto e = endpointFromJson(*ep);
       if (!e) return damaged(path, n, e.error().message);
+      // The listing is of one network already (the header's): no need to hold its ID 100,000 times.
+      e->network = std::string();
       std::string id = normalizeGuid(e->id);
       out.endpoints.insert_or_assign(std::move(id), std::move(*e));
     } else if (auto m = j.find("modified"); m != j.end() && m->is_string()) {

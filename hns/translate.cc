@@ -110,6 +110,13 @@ HcnEndpoint toHcn(const ManagedEndpoint& ep, const std::string& networkId) {
 
 std::optional<LoadBalancer> fromHcn(const HcnLoadBalancer& h,
                                     const std::map<std::string, std::vector<IpAddress>>& endpointIps) {
+  return fromHcn(h, [&](const std::string& id) -> const std::vector<IpAddress>* {
+    auto it = endpointIps.find(id);
+    return it == endpointIps.end() ? nullptr : &it->second;
+  });
+}
+
+std::optional<LoadBalancer> fromHcn(const HcnLoadBalancer& h, const EndpointIpsLookup& ipsOf) {
   if (h.portMappings.size() != 1 || h.frontendVips.size() > 1) return std::nullopt;
   const auto& pm = h.portMappings[0];
   LoadBalancer lb;
@@ -142,11 +149,10 @@ std::optional<LoadBalancer> fromHcn(const HcnLoadBalancer& h,
   }
   lb.backends.reserve(h.endpoints.size());
   for (const auto& id : h.endpoints) {
-    auto it = endpointIps.find(normalizeGuid(id));
-    if (it == endpointIps.end()) return std::nullopt;
-    auto pick = std::find_if(it->second.begin(), it->second.end(),
-                             [&](const IpAddress& ip) { return ip.family() == lb.key.family; });
-    if (pick == it->second.end()) return std::nullopt;
+    const std::vector<IpAddress>* ips = ipsOf(normalizeGuid(id));
+    if (!ips) return std::nullopt;
+    auto pick = std::find_if(ips->begin(), ips->end(), [&](const IpAddress& ip) { return ip.family() == lb.key.family; });
+    if (pick == ips->end()) return std::nullopt;
     lb.backends.push_back(*pick);
   }
   std::sort(lb.backends.begin(), lb.backends.end());

@@ -39,6 +39,9 @@ HcnEndpoint toHcn(const policy::ManagedEndpoint& ep, const std::string& networkI
 // the backend address is the one of the load balancer's family.
 std::optional<policy::LoadBalancer> fromHcn(const HcnLoadBalancer& lb,
                                             const std::map<std::string, std::vector<policy::IpAddress>>& endpointIps);
+// The same with any index: the addresses of a (normalised) endpoint ID, or nullptr.
+using EndpointIpsLookup = std::function<const std::vector<policy::IpAddress>*(const std::string& normalizedId)>;
+std::optional<policy::LoadBalancer> fromHcn(const HcnLoadBalancer& lb, const EndpointIpsLookup& ipsOf);
 // A remote (or source-VIP) endpoint in policy terms; nullopt when it has no single parseable IP.
 std::optional<policy::ManagedEndpoint> fromHcn(const HcnEndpoint& ep, policy::EndpointKind kind);
 

@@ -52,6 +52,8 @@ Status Proxier::initialize(const std::function<bool()>& stop) {
   });
   if (!started) return started.error();
   started_ = *started;
+  // The start-up listing (its documents freed by now) was the largest allocation of a restart.
+  if (started->fromCache + started->queried > kLargeSync) releaseFreedMemory();
   const auto& v = started->view;
   for (const auto& p : started->problems) HLOG_WARN("HNS network policy ignored", "detail", p);
   if (started->cacheProblem)

@@ -276,6 +276,8 @@ int runSyncOnce(Runtime& rt) {
     if (rt.stopRequested()) break;
     ok = rt.proxier->sync();
   }
+  if (auto saved = rt.proxier->reconciler().saveListingCache(); !saved)
+    HLOG_ERROR("Failed to write the HNS listing cache", "file", rt.opts.hnsListingCache, "err", saved.error().message);
   rt.persist();
   (*sources)->stop();
   const auto& applied = rt.proxier->reconciler().applied();

@@ -101,6 +101,45 @@ TEST_CASE("e2e: a restart over an unchanged cluster makes no mutating HNS call (
   CHECK(sim.stop() == 0);
 }
 
+TEST_CASE("e2e: with --hns-listing-cache a restart queries only the CNI's endpoints, and the daemon writes the cache at stop") {
+  fs::path d = workspace("listing-cache");
+  std::string sock = (d / "hns.sock").string(), cache = (d / "hns-cache.jsonl").string();
+  Daemon sim({bin("hns/hnssim"), "--socket", sock, "--state", (d / "state.json").string()}, (d / "hnssim.log").string());
+  hns::SocketApi api(sock);
+  REQUIRE(eventually([&] { return api.version().ok(); }));
+  const std::string args = baseArgs(d) + " --hns-sim-socket=" + sock + " --hns-listing-cache=" + cache;
+  auto first = run(bin("proxy/kube-proxy") + args + " --sync-once");
+  INFO(first.out);
+  REQUIRE(first.status == 0);
+  REQUIRE(fs::exists(cache));
+  CHECK((fs::status(cache).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+  REQUIRE(api.call(json{{"op", "reset-log"}}));
+  auto second = run(bin("proxy/kube-proxy") + args + " --sync-once --v=2");
+  INFO(second.out);
+  REQUIRE(second.status == 0);
+  // 16 load balancers and 9 remote endpoints from the cache; only the network and the CNI's pods queried.
+  CHECK(second.out.find("\"HNS listed\" fromListingCache=25") != std::string::npos);
+  auto calls = api.call(json{{"op", "calls"}});
+  REQUIRE(calls);
+  CHECK(calls->value("HcnOpenLoadBalancer", 0) == 0);
+  CHECK(calls->value("HcnCreateLoadBalancer", 0) == 0);
+
+  // The daemon, started without a cache file, leaves one at SIGTERM.
+  fs::remove(cache);
+  {
+    Daemon proxy({bin("proxy/kube-proxy"), "--manifest-dir=" + (d / "manifests").string(), "--hostname-override=win-node-1",
+                  "--network-name=cbr0", "--hns-sim-socket=" + sock, "--hns-listing-cache=" + cache,
+                  "--healthz-bind-address=127.0.0.1:0", "--metrics-bind-address=127.0.0.1:0"},
+                 (d / "daemon.log").string());
+    REQUIRE(eventually([&] { return hnsproxy::test::slurp(d / "daemon.log").find("Adopted existing HNS objects") != std::string::npos; }));
+    CHECK(proxy.stop() == 0);
+  }
+  REQUIRE(fs::exists(cache));
+  auto text = hnsproxy::test::slurp(cache);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 1 + 25);  // the header and every object of ours
+  CHECK(sim.stop() == 0);
+}
+
 TEST_CASE("e2e: the daemon follows manifest edits, ignores a broken file, serves health and metrics, stops cleanly") {
   fs::path d = workspace("daemon");
   // The example's health-check node port, moved to one free on this machine.
