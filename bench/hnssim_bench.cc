@@ -43,17 +43,20 @@ std::string endpointDoc(std::size_t i) {
 int main(int argc, char** argv) {
   std::size_t objects = 100000;
   std::string jsonPath = "hnssim-bench.json";
+  bool withState = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--json" && i + 1 < argc) jsonPath = argv[++i];
+    else if (a == "--no-state") withState = false;
     else objects = std::max<std::size_t>(2000, std::stoul(a));
   }
   const fs::path dir = fs::temp_directory_path() / ("hnssim-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string sock = (dir / "hns.sock").string(), state = (dir / "state.json").string();
   const std::string self = fs::read_symlink("/proc/self/exe").parent_path().string();
-  pid_t sim = bench::spawn({self + "/../hns/hnssim", "--socket", sock, "--state", state, "--profile", "ws2025-updated"},
-                           (dir / "hnssim.log").string());
+  std::vector<std::string> args{self + "/../hns/hnssim", "--socket", sock, "--profile", "ws2025-updated"};
+  if (withState) args.insert(args.end(), {"--state", state});
+  pid_t sim = bench::spawn(args, (dir / "hnssim.log").string());
   hns::SocketApi api(sock);
   for (int i = 0; i < 200 && !api.version(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
   auto net = api.create(hns::ObjectKind::Network, "", R"({"Name":"cbr0","Type":"L2Bridge"})", 0);
@@ -80,35 +83,42 @@ int main(int argc, char** argv) {
   // Durability: the last change is in the file within --persist-delay-ms (plus one write).
   auto lastChange = Clock::now();
   double durableMs = -1;
-  std::error_code ec;
-  auto seen = fs::last_write_time(state, ec);
-  for (int i = 0; i < 3000 && durableMs < 0; ++i) {  // polled every 5 ms, for 15 s at most
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    auto now = fs::last_write_time(state, ec);
-    if (ec || now == seen) continue;
-    seen = now;
-    double at = usSince(lastChange) / 1e3;  // a write finished: does it hold the last change?
-    auto snap = hns::loadSnapshot(state);
-    if (snap && snap->endpoints.size() == objects) durableMs = at;
+  if (withState) {
+    std::error_code ec;
+    auto seen = fs::last_write_time(state, ec);
+    for (int i = 0; i < 3000 && durableMs < 0; ++i) {  // polled every 5 ms, for 15 s at most
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      auto now = fs::last_write_time(state, ec);
+      if (ec || now == seen) continue;
+      seen = now;
+      double at = usSince(lastChange) / 1e3;  // a write finished: does it hold the last change?
+      auto snap = hns::loadSnapshot(state);
+      if (snap && snap->endpoints.size() == objects) durableMs = at;
+    }
   }
   ::kill(sim, SIGTERM);
   int st = 0;
   ::waitpid(sim, &st, 0);
-  auto final = hns::loadSnapshot(state);
-  const bool complete = final && final->endpoints.size() == objects;
-  double fileMb = static_cast<double>(fs::file_size(state)) / 1048576.0;
+  bool complete = true;
+  double fileMb = 0;
+  if (withState) {
+    auto final = hns::loadSnapshot(state);
+    complete = final && final->endpoints.size() == objects;
+    fileMb = static_cast<double>(fs::file_size(state)) / 1048576.0;
+  }
   fs::remove_all(dir);
 
-  std::printf("\nhnssim with a state file: time per create+close (socket round trips included)\n\n");
+  std::printf("\nhnssim %s: time per create+close (socket round trips included)\n\n", withState ? "with a state file" : "without a state file");
   std::printf("  with %7zu objects: %8.1f us per call\n", std::size_t{1000}, small);
   std::printf("  with %7zu objects: %8.1f us per call (%.2fx)\n", objects, large, large / small);
   std::printf("  all %zu created in %.1f s; state file %.1f MB\n", objects, fillSeconds + (small + large) * 1000 / 1e6, fileMb);
-  std::printf("  last change on disk after %.0f ms (--persist-delay-ms 200); after SIGTERM: %s\n", durableMs,
-              complete ? "every object in the file" : "OBJECTS MISSING");
-  std::ofstream(jsonPath) << nlohmann::json{{"objects", objects}, {"usPerCallAt1000", small}, {"usPerCallAtN", large},
+  if (withState)
+    std::printf("  last change on disk after %.0f ms (--persist-delay-ms 200); after SIGTERM: %s\n", durableMs,
+                complete ? "every object in the file" : "OBJECTS MISSING");
+  std::ofstream(jsonPath) << nlohmann::json{{"stateFile", withState}, {"objects", objects}, {"usPerCallAt1000", small}, {"usPerCallAtN", large},
                                             {"ratio", large / small}, {"durableMs", durableMs}, {"stateFileMb", fileMb},
                                             {"completeAfterSigterm", complete}}
                                  .dump(2)
                           << "\n";
-  return complete && durableMs >= 0 ? 0 : 1;
+  return complete && (durableMs >= 0 || !withState) ? 0 : 1;
 }

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
 shift || true
-all=(manifest watch_stream kubeconfig proxy_config command_line hcn_json hnssim_request http_request)
+all=(manifest watch_stream kubeconfig proxy_config command_line hcn_json hnssim_request http_request listing_cache)
 targets=("${@:-${all[@]}}")
 [ $# -gt 0 ] || targets=("${all[@]}")
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
