@@ -70,7 +70,7 @@ std::optional<std::string> IdRegistry::loadBalancer(const LbKey& key) const {
   return it == maps_.loadBalancers.end() ? std::nullopt : std::optional<std::string>(it->second.str());
 }
 
-void IdRegistry::setLoadBalancer(const LbKey& key, std::string id) {
+void IdRegistry::setLoadBalancer(const LbKey& key, const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   maps_.loadBalancers[key] = HnsId(id);
 }
@@ -86,7 +86,7 @@ std::optional<std::string> IdRegistry::managedEndpoint(const IpAddress& ip) cons
   return it == maps_.managedEndpoints.end() ? std::nullopt : std::optional<std::string>(it->second.str());
 }
 
-void IdRegistry::setManagedEndpoint(const IpAddress& ip, std::string id) {
+void IdRegistry::setManagedEndpoint(const IpAddress& ip, const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   maps_.managedEndpoints[ip] = HnsId(id);
 }

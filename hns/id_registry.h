@@ -63,11 +63,11 @@ class IdRegistry {
   void reset(IdMaps maps);
 
   std::optional<std::string> loadBalancer(const policy::LbKey& key) const;
-  void setLoadBalancer(const policy::LbKey& key, std::string id);
+  void setLoadBalancer(const policy::LbKey& key, const std::string& id);
   void eraseLoadBalancer(const policy::LbKey& key);
 
   std::optional<std::string> managedEndpoint(const policy::IpAddress& ip) const;
-  void setManagedEndpoint(const policy::IpAddress& ip, std::string id);
+  void setManagedEndpoint(const policy::IpAddress& ip, const std::string& id);
   void eraseManagedEndpoint(const policy::IpAddress& ip);
 
   // The endpoint a load balancer uses for a backend IP. A local endpoint wins over a remote one
