@@ -120,8 +120,11 @@ class AtomicFile {
   void discard();
   std::string path_, tmp_;
   std::optional<Error> error_;
-  int fd_ = -1;              // POSIX
-  void* handle_ = nullptr;   // Windows HANDLE
+#ifdef _WIN32
+  void* handle_ = nullptr;  // HANDLE
+#else
+  int fd_ = -1;
+#endif
 };
 Status saveSnapshot(const HnsSnapshot& s, const std::string& path);
 

@@ -132,7 +132,8 @@ std::string buildInfoMetric() {
 
 void tuneAllocator() {
 #ifdef __GLIBC__
-  (void)mallopt(M_ARENA_MAX, 2);
+  // Called once from main() before any other thread exists.
+  (void)mallopt(M_ARENA_MAX, 2);  // NOLINT(concurrency-mt-unsafe)
 #endif
 }
 
