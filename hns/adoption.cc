@@ -24,11 +24,7 @@ Adoption adopt(const Listing& l, const NodeContext& ctx, const HnsState& desired
       ipsOfId[std::string_view(e.id)] = std::move(ips);
       continue;
     }
-    auto d = desired.endpoints.find(ips[0]);
-    EndpointKind kind = sourceVip ? EndpointKind::SourceVip
-                        : d != desired.endpoints.end() ? d->second.kind
-                                                       : EndpointKind::Remote;
-    auto m = fromHcn(e, kind);
+    auto m = fromHcn(e, sourceVip ? EndpointKind::SourceVip : EndpointKind::Remote);  // kinds: annotate()
     if (!m) continue;
     if (a.ids.managedEndpoints.count(m->ip)) {
       // Two remote endpoints with one IP: keep the first, leave the other for the operator.
@@ -46,12 +42,6 @@ Adoption adopt(const Listing& l, const NodeContext& ctx, const HnsState& desired
       return it == ipsOfId.end() ? nullptr : &it->second;
     });
     if (!lb || lb->backends.empty()) continue;  // not built on this network's endpoints: not ours
-    if (auto d = desired.loadBalancers.find(lb->key); d != desired.loadBalancers.end()) {
-      lb->service = d->second.service;
-      lb->portName = d->second.portName;
-      lb->kind = d->second.kind;
-      lb->allowModify = d->second.allowModify;
-    }
     if (a.ids.loadBalancers.count(lb->key)) {
       a.duplicateLoadBalancers.push_back(h.id);
       continue;
@@ -60,6 +50,7 @@ Adoption adopt(const Listing& l, const NodeContext& ctx, const HnsState& desired
     a.applied.loadBalancers[lb->key] = std::move(*lb);
     ++a.adoptedLoadBalancers;
   }
+  annotate(a, desired);  // provenance and endpoint kinds: the desired state's
   return a;
 }
 

@@ -31,10 +31,9 @@ struct Adoption {
 // frontend matches; endpoint kinds likewise (a service-VIP endpoint looks like a remote one).
 Adoption adopt(const Listing& listing, const policy::NodeContext& ctx, const policy::HnsState& desired);
 
-// adopt() in two steps, so that the listing's documents can go as soon as it is read: what only the
-// listing decides (with no desired state: every load balancer without provenance, every managed
-// endpoint Remote unless it is the source VIP), then `annotate` with the desired state once it is
-// known. annotate(adopt(l, ctx, {}), desired) equals adopt(l, ctx, desired).
+// What adopt() takes from `desired`: load balancers' provenance and managed endpoints' kinds. adopt()
+// reads the listing, then annotates; start-up adopts with no desired state (the listing's documents
+// go as soon as it is read) and annotates once the desired state is known, which gives the same.
 void annotate(Adoption& a, const policy::HnsState& desired);
 
 // How many objects of `before` HNS no longer holds as such in `after` (missing or changed).

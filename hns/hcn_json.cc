@@ -382,30 +382,68 @@ void AtomicFile::discard() {
 #endif
 }
 
-void AtomicFile::write(std::string_view data) {
-  if (error_) return;
+namespace {
+
+// Writes all of `data` to an open file; the error's text when it cannot.
+#ifndef _WIN32
+std::optional<std::string> writeAll(int fd, std::string_view data) {
   std::size_t off = 0;
   while (off < data.size()) {
-#ifndef _WIN32
-    ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      error_ = Error(ErrorCode::Transient, "cannot write " + tmp_ + ": " + std::generic_category().message(errno));
-      discard();
-      return;
-    }
+    if (n <= 0) return std::generic_category().message(errno);
     off += static_cast<std::size_t>(n);
+  }
+  return std::nullopt;
+}
 #else
+std::optional<std::string> writeAll(HANDLE file, std::string_view data) {
+  std::size_t off = 0;
+  while (off < data.size()) {
     DWORD n = 0;
     DWORD want = static_cast<DWORD>(std::min<std::size_t>(data.size() - off, 1u << 30));
-    if (!WriteFile(static_cast<HANDLE>(handle_), data.data() + off, want, &n, nullptr) || n == 0) {
-      error_ = Error(ErrorCode::Transient, fmt::format("cannot write {}: Windows error {}", tmp_, GetLastError()));
-      discard();
-      return;
-    }
+    if (!WriteFile(file, data.data() + off, want, &n, nullptr) || n == 0) return fmt::format("Windows error {}", GetLastError());
     off += n;
-#endif
   }
+  return std::nullopt;
+}
+#endif
+
+}  // namespace
+
+void AtomicFile::write(std::string_view data) {
+  if (error_) return;
+#ifndef _WIN32
+  auto failed = writeAll(fd_, data);
+#else
+  auto failed = writeAll(static_cast<HANDLE>(handle_), data);
+#endif
+  if (failed) {
+    error_ = Error(ErrorCode::Transient, "cannot write " + tmp_ + ": " + *failed);
+    discard();
+  }
+}
+
+Status appendToFile(const std::string& path, std::string_view text) {
+#ifndef _WIN32
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Ok{};
+    return Error(ErrorCode::Transient, "cannot open " + path + " to append: " + std::generic_category().message(errno));
+  }
+  auto failed = writeAll(fd, text);
+  ::close(fd);
+#else
+  HANDLE f = CreateFileW(widen(path).c_str(), FILE_APPEND_DATA, 0, nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (f == INVALID_HANDLE_VALUE) {
+    if (GetLastError() == ERROR_FILE_NOT_FOUND) return Ok{};
+    return Error(ErrorCode::Transient, fmt::format("cannot open {} to append: Windows error {}", path, GetLastError()));
+  }
+  auto failed = writeAll(f, text);
+  CloseHandle(f);
+#endif
+  if (failed) return Error(ErrorCode::Transient, "cannot append to " + path + ": " + *failed);
+  return Ok{};
 }
 
 Status AtomicFile::commit() {

@@ -104,7 +104,10 @@ Result<HnsSnapshot> loadSnapshot(const std::string& path);
 // 0600), flushed, then renamed over the path. Also --write-config-to's writer.
 Status writeFileAtomically(const std::string& path, const std::string& content);
 
-// The same, written piece by piece (a large file need not be held in memory): write() as often as
+// Appends to an existing file (O_APPEND, never following a link); a missing file stays missing.
+Status appendToFile(const std::string& path, std::string_view text);
+
+// The same as writeFileAtomically, written piece by piece (a large file need not be held in memory): write() as often as
 // needed, then commit() renames it into place; destroyed uncommitted, the temporary file goes.
 // The first failure is kept and returned by commit().
 class AtomicFile {

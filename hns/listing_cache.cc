@@ -1,19 +1,8 @@
 #include "hns/listing_cache.h"
 
-#include <cerrno>
 #include <fstream>
-#include <system_error>
 
 #include <nlohmann/json.hpp>
-
-#ifdef _WIN32
-#include <windows.h>
-
-#include "hns/utf16.h"
-#else
-#include <fcntl.h>
-#include <unistd.h>
-#endif
 
 namespace hnsproxy::hns {
 
@@ -104,36 +93,7 @@ Status markModified(const std::string& path, const std::vector<std::string>& ids
   if (ids.empty()) return Ok{};
   std::string text;
   for (const auto& id : ids) text += json{{"modified", id}}.dump() + "\n";
-#ifdef _WIN32
-  HANDLE f = CreateFileW(widen(path).c_str(), FILE_APPEND_DATA, 0, nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
-  if (f == INVALID_HANDLE_VALUE) {
-    if (GetLastError() == ERROR_FILE_NOT_FOUND) return Ok{};
-    return Error(ErrorCode::Transient, "cannot open " + path + " to append: Windows error " + std::to_string(GetLastError()));
-  }
-  DWORD written = 0;
-  bool ok = WriteFile(f, text.data(), static_cast<DWORD>(text.size()), &written, nullptr) && written == text.size();
-  CloseHandle(f);
-  if (!ok) return Error(ErrorCode::Transient, "cannot append to " + path);
-#else
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Ok{};
-    return Error(ErrorCode::Transient, "cannot open " + path + " to append: " + std::generic_category().message(errno));
-  }
-  std::size_t off = 0;
-  while (off < text.size()) {
-    ssize_t w = ::write(fd, text.data() + off, text.size() - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      int e = errno;
-      ::close(fd);
-      return Error(ErrorCode::Transient, "cannot append to " + path + ": " + std::generic_category().message(e));
-    }
-    off += static_cast<std::size_t>(w);
-  }
-  ::close(fd);
-#endif
-  return Ok{};
+  return appendToFile(path, text);
 }
 
 }  // namespace hnsproxy::hns

@@ -99,22 +99,15 @@ void Reconciler::setNode(std::optional<Node> node) {
   applyContext(nullptr);
 }
 
-void Reconciler::adoptListing(Listing listing, bool first, SyncReport& r) {
-  HostRead host = hostViewFrom(listing);
-  if (view_ && !sameGuid(view_->network.id, host.view.network.id))
-    r.networkChanged = std::make_pair(view_->network.id, host.view.network.id);
-  // What this process learned of HNS outlives a re-read of it.
-  if (!programmer_.modifySupported()) host.view.caps.modifyLoadBalancer = false;
-  view_ = std::move(host.view);
-  r.hostProblems = std::move(host.problems);
-  applyContext(&r);
-  r.warnings = engine_.recompute().warnings;  // adoption needs the desired state of every service
-  askedAbout_ = engine_.missingLocalEndpoints();  // the listing just showed every endpoint there is
-
-  Adoption a = adopt(listing, engine_.context(), engine_.desired());
+// What a listing holds of ours becomes the record: the desired state of every service first
+// (adoption takes provenance and endpoint kinds from it), then the IDs and the applied state.
+void Reconciler::install(Adoption a, const std::string& networkId, bool first, SyncReport& r) {
+  r.warnings = engine_.recompute().warnings;
+  askedAbout_ = engine_.missingLocalEndpoints();  // the listing showed every endpoint there is
+  annotate(a, engine_.desired());
   std::size_t drift = first || r.networkChanged ? 0 : driftBetween(programmer_.applied(), a.applied);
   ids_.reset(std::move(a.ids));
-  programmer_.reset(std::move(a.applied), std::move(a.duplicateLoadBalancers), listing.network.id);
+  programmer_.reset(std::move(a.applied), std::move(a.duplicateLoadBalancers), networkId);
   stats_.adoptedLoadBalancers += a.adoptedLoadBalancers;
   stats_.adoptedEndpoints += a.adoptedEndpoints;
   stats_.driftRepaired += drift;
@@ -123,21 +116,26 @@ void Reconciler::adoptListing(Listing listing, bool first, SyncReport& r) {
   adopted_ = true;
 }
 
+// Verification: HNS read again.
+void Reconciler::adoptListing(const Listing& listing, SyncReport& r) {
+  HostRead host = hostViewFrom(listing);
+  if (view_ && !sameGuid(view_->network.id, host.view.network.id))
+    r.networkChanged = std::make_pair(view_->network.id, host.view.network.id);
+  // What this process learned of HNS outlives a re-read of it.
+  if (!programmer_.modifySupported()) host.view.caps.modifyLoadBalancer = false;
+  view_ = std::move(host.view);
+  r.hostProblems = std::move(host.problems);
+  applyContext(&r);
+  install(adopt(listing, engine_.context(), HnsState{}), listing.network.id, false, r);
+}
+
+// The first sync: what start() read of the listing.
 void Reconciler::adoptStart(SyncReport& r) {
   r.hostProblems = std::move(startHostProblems_);
   applyContext(&r);
-  r.warnings = engine_.recompute().warnings;  // adoption needs the desired state of every service
-  askedAbout_ = engine_.missingLocalEndpoints();  // the listing showed every endpoint there is
   Adoption a = std::move(*startAdoption_);
   startAdoption_.reset();
-  annotate(a, engine_.desired());
-  ids_.reset(std::move(a.ids));
-  programmer_.reset(std::move(a.applied), std::move(a.duplicateLoadBalancers), startNetworkId_);
-  stats_.adoptedLoadBalancers += a.adoptedLoadBalancers;
-  stats_.adoptedEndpoints += a.adoptedEndpoints;
-  r.adoption = SyncReport::Adoption{true, a.adoptedLoadBalancers, a.adoptedEndpoints, 0};
-  r.fullDiff = true;
-  adopted_ = true;
+  install(std::move(a), startNetworkId_, true, r);
 }
 
 void Reconciler::verifyIfDue(SyncReport& r) {
@@ -152,7 +150,7 @@ void Reconciler::verifyIfDue(SyncReport& r) {
     return;
   }
   verifyRequested_ = false;
-  adoptListing(std::move(*l), false, r);
+  adoptListing(*l, r);
 }
 
 // Pods started on this node since HNS was last read: the rules left their endpoints out. Ask HNS
@@ -248,7 +246,7 @@ void Reconciler::cacheBeforeApply(const Plan& plan, SyncReport& r) {
 void Reconciler::cacheAfterApply(SyncReport& r) {
   if (opts_.listingCache.empty()) return;
   if (r.applied.succeeded > 0 || r.adoption) cacheDirty_ = true;
-  if (!cacheDirty_ || (lastCacheSave_ && clock_() - *lastCacheSave_ < opts_.listingCacheSavePeriod)) return;
+  if (!cacheDirty_ || clock_() - lastCacheSave_ < opts_.listingCacheSavePeriod) return;
   auto saved = saveListingCache();
   if (saved)
     r.listingCacheSaved = *saved;

@@ -134,7 +134,8 @@ class Reconciler {
  private:
   // Everything up to the plan; `apply` false for a dry run.
   void prepare(SyncReport& r);
-  void adoptListing(Listing listing, bool first, SyncReport& r);
+  void install(Adoption a, const std::string& networkId, bool first, SyncReport& r);
+  void adoptListing(const Listing& listing, SyncReport& r);
   void adoptStart(SyncReport& r);
   void verifyIfDue(SyncReport& r);
   void refreshLocalEndpoints(policy::Changes& changes, SyncReport& r);
@@ -164,7 +165,7 @@ class Reconciler {
   std::chrono::steady_clock::time_point lastVerify_{};
   std::atomic<bool> verifyRequested_{false};
   bool cacheDirty_ = false;
-  std::optional<std::chrono::steady_clock::time_point> lastCacheSave_;
+  std::chrono::steady_clock::time_point lastCacheSave_{};  // set by start(): the first write waits a period
   std::set<policy::IpAddress> askedAbout_;  // missing local endpoints HNS was asked about since the last listing
   ReconcilerStats stats_;
 };

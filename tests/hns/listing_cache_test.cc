@@ -54,6 +54,19 @@ std::size_t saveNow(Process& p) {
   return rep.listingCacheSaved;
 }
 
+// What a first process programmed (`services` of fill()) and left in the cache.
+struct Programmed {
+  std::size_t loadBalancers = 0, remotes = 0;
+  std::size_t objects() const { return loadBalancers + remotes; }
+};
+Programmed programAndSave(SimulatedHns& sim, const std::string& path, int services) {
+  Process first(sim, withCache(path));
+  fill(first.r.engine(), services);
+  REQUIRE(first.r.sync().ok());
+  REQUIRE(saveNow(first) > 0);
+  return {first.r.applied().loadBalancers.size(), first.r.applied().endpoints.size()};
+}
+
 // Load balancers whose backends are endpoint IDs: compare the applied records of two processes by
 // HNS content and by the IDs each object has.
 void sameRecord(const Process& a, const Process& b) {
@@ -141,14 +154,7 @@ TEST_CASE("listing cache: a load balancer modified after the last save is querie
 TEST_CASE("listing cache: objects gone from HNS while kube-proxy was down are re-created; the cache never vouches for existence") {
   const std::string path = cachePath("gone.jsonl");
   auto sim = makeNode("ws2025-updated");
-  std::size_t remotes = 0;
-  {
-    Process first(*sim, withCache(path));
-    fill(first.r.engine(), 12);
-    REQUIRE(first.r.sync().ok());
-    REQUIRE(saveNow(first) > 0);
-    remotes = first.r.applied().endpoints.size();
-  }
+  const std::size_t remotes = programAndSave(*sim, path, 12).remotes;
   // Someone deletes every load balancer (an HNS reset, hnsdiag delete).
   auto ids = sim->enumerate(ObjectKind::LoadBalancer, "");
   REQUIRE(ids);
@@ -166,14 +172,7 @@ TEST_CASE("listing cache: objects gone from HNS while kube-proxy was down are re
 TEST_CASE("listing cache: a damaged file, or one of another network, is ignored and every object is queried") {
   const std::string path = cachePath("damaged.jsonl");
   auto sim = makeNode("ws2025-updated");
-  std::size_t objects = 0;
-  {
-    Process first(*sim, withCache(path));
-    fill(first.r.engine(), 6);
-    REQUIRE(first.r.sync().ok());
-    REQUIRE(saveNow(first) > 0);
-    objects = first.r.applied().loadBalancers.size() + first.r.applied().endpoints.size();
-  }
+  const std::size_t objects = programAndSave(*sim, path, 6).objects();
   std::string good = hnsproxy::test::slurp(path);
   SECTION("truncated mid-line") {
     std::ofstream(path, std::ios::trunc) << good.substr(0, good.size() / 2);
