@@ -8,11 +8,17 @@
 #include <sstream>
 
 #include <utility>  // before Asio: Boost 1.74 awaitable.hpp uses std::exchange without it
-#include <boost/asio.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -57,20 +63,32 @@ fs::file_time_type mtimeOf(const std::string& p) {
   return ec ? fs::file_time_type{} : t;
 }
 
-struct Conn {
-  std::unique_ptr<beast::tcp_stream> plain;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
-  beast::flat_buffer buf;
-  beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
-  void close() {
-    beast::error_code ec;
-    lowest().socket().close(ec);
-  }
-};
-
 }  // namespace
 
 struct ApiClient::Impl {
+  // One connection: TCP, or TLS over TCP. The HTTP exchange is written once, over readSome() and
+  // writeAll(): Beast's parser is fed by hand instead of through its composed stream operations,
+  // which are instantiated per stream type and made this file the slowest of the build (84 s).
+  struct Conn {
+    std::unique_ptr<tcp::socket> plain;
+    std::unique_ptr<ssl::stream<tcp::socket>> secure;
+    beast::flat_buffer buf;
+    using Done = std::function<void(beast::error_code, std::size_t)>;
+    tcp::socket& socket() { return secure ? secure->next_layer() : *plain; }
+    void readSome(asio::mutable_buffer b, Done done) {
+      if (secure) secure->async_read_some(b, std::move(done));
+      else plain->async_read_some(b, std::move(done));
+    }
+    void writeAll(asio::const_buffer b, Done done) {
+      if (secure) asio::async_write(*secure, b, std::move(done));
+      else asio::async_write(*plain, b, std::move(done));
+    }
+    void close() {
+      beast::error_code ec;
+      socket().close(ec);
+    }
+  };
+
   ClientConfig cfg;
   std::string userAgent;
   bool tls = false;
@@ -187,8 +205,8 @@ struct ApiClient::Impl {
   Result<std::shared_ptr<Conn>> connect(Clock::time_point deadline) {
     if (auto st = refreshCredentials(); !st) return st.error();
     auto c = std::make_shared<Conn>();
-    c->plain = tls ? nullptr : std::make_unique<beast::tcp_stream>(io);
-    if (tls) c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, *sslCtx);
+    if (tls) c->secure = std::make_unique<ssl::stream<tcp::socket>>(io, *sslCtx);
+    else c->plain = std::make_unique<tcp::socket>(io);
     {
       std::lock_guard<std::mutex> lock(connMu);
       active = c;
@@ -205,13 +223,13 @@ struct ApiClient::Impl {
     if (auto st = drive(c, [&] { return done; }, deadline, "resolving"); !st) return st.error();
     if (ec) return Error(ErrorCode::Transient, "cannot resolve " + host + ": " + ec.message());
     done = false;
-    c->lowest().async_connect(results, [&](beast::error_code e, const tcp::endpoint&) {
+    asio::async_connect(c->socket(), results, [&](beast::error_code e, const tcp::endpoint&) {
       ec = e;
       done = true;
     });
     if (auto st = drive(c, [&] { return done; }, deadline, "connecting"); !st) return st.error();
     if (ec) return Error(ErrorCode::Transient, "cannot connect to " + cfg.server + ": " + ec.message());
-    c->lowest().socket().set_option(tcp::no_delay(true), ec);
+    c->socket().set_option(tcp::no_delay(true), ec);
     if (tls) {
       SSL* s = c->secure->native_handle();
       std::string name = cfg.tlsServerName.empty() ? host : cfg.tlsServerName;
@@ -240,21 +258,73 @@ struct ApiClient::Impl {
     return c;
   }
 
-  http::request<http::empty_body> request(const std::string& target, bool forceToken) {
-    http::request<http::empty_body> req{http::verb::get, target, 11};
-    req.set(http::field::host, host);
-    req.set(http::field::user_agent, userAgent);
-    req.set(http::field::accept, "application/json");
-    req.keep_alive(true);
+  // The request's text: a GET with the headers client-go sends. Header values come from the
+  // kubeconfig and the token file: a line break there would split the request, so it is refused.
+  Result<std::string> request(const std::string& target, bool forceToken, bool reuse) {
     std::string t = bearer(forceToken);
-    if (!t.empty()) req.set(http::field::authorization, "Bearer " + t);
+    for (std::string_view v : {std::string_view(target), std::string_view(host), std::string_view(userAgent), std::string_view(t)})
+      if (v.find_first_of("\r\n") != std::string_view::npos)
+        return Error(ErrorCode::InvalidInput, "a request header holds a line break (the token file, user agent or URL)");
+    std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: " + userAgent +
+                      "\r\nAccept: application/json\r\n";
+    if (!t.empty()) req += "Authorization: Bearer " + t + "\r\n";
+    req += reuse ? "\r\n" : "Connection: close\r\n\r\n";
     return req;
   }
 
-  template <typename Fn>
-  void withStream(Conn& c, Fn&& f) {
-    if (c.secure) f(*c.secure);
-    else f(*c.plain);
+  Status send(const std::shared_ptr<Conn>& c, const std::string& text, Clock::time_point deadline,
+              beast::error_code& ec) {
+    bool done = false;
+    c->writeAll(asio::buffer(text), [&](beast::error_code e, std::size_t) {
+      ec = e;
+      done = true;
+    });
+    return drive(c, [&] { return done; }, deadline, "sending the request");
+  }
+
+  // Feeds the connection's bytes to `parser` — what is buffered first, then reads — until
+  // `enough()` (checked after each feed) or the message is complete. HTTP errors and the end of the
+  // connection come back in `ec`, as Beast's own read operations report them (end_of_stream when
+  // the connection closed before a byte of the message, partial_message mid-message); a deadline
+  // or stop in the Status.
+  template <typename Parser>
+  Status feed(const std::shared_ptr<Conn>& c, Parser& parser, const std::function<bool()>& enough,
+              Clock::time_point deadline, const char* what, beast::error_code& ec) {
+    ec = {};
+    for (;;) {
+      if (c->buf.size() > 0) {
+        std::size_t used = parser.put(c->buf.data(), ec);
+        c->buf.consume(used);
+        if (ec == http::error::need_more) ec = {};
+        if (ec || parser.is_done() || enough()) return Ok{};
+        if (used > 0 && c->buf.size() > 0) continue;
+      } else if (parser.is_done() || enough()) {
+        return Ok{};
+      }
+      bool done = false;
+      std::size_t got = 0;
+      beast::error_code readEc;
+      c->readSome(c->buf.prepare(std::size_t{64} << 10), [&](beast::error_code e, std::size_t n) {
+        readEc = e;
+        got = n;
+        done = true;
+      });
+      if (auto st = drive(c, [&] { return done; }, deadline, what); !st) return st;
+      c->buf.commit(got);
+      if (readEc == asio::error::eof || readEc == ssl::error::stream_truncated) {
+        if (got > 0) continue;
+        if (!parser.got_some()) {
+          ec = http::error::end_of_stream;
+          return Ok{};
+        }
+        parser.put_eof(ec);  // a body that runs to the end of the connection ends here
+        return Ok{};
+      }
+      if (readEc) {
+        ec = readEc;
+        return Ok{};
+      }
+    }
   }
 };
 
@@ -316,7 +386,7 @@ Result<HttpReply> ApiClient::get(const std::string& target, std::chrono::millise
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto started = Clock::now();
     auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
-    std::shared_ptr<Conn> c = m.keepAlive;
+    std::shared_ptr<Impl::Conn> c = m.keepAlive;
     m.keepAlive.reset();
     if (!c) {
       auto fresh = m.connect(deadline);
@@ -326,35 +396,26 @@ Result<HttpReply> ApiClient::get(const std::string& target, std::chrono::millise
       }
       c = *fresh;
     }
-    auto req = std::make_shared<http::request<http::empty_body>>(m.request(target, attempt > 0));
+    auto req = m.request(target, attempt > 0, true);
+    if (!req) return req.error();
     auto res = std::make_shared<http::response_parser<http::string_body>>();
     res->body_limit(maxBody);
-    bool done = false;
     beast::error_code ec;
-    m.withStream(*c, [&](auto& stream) {
-      http::async_write(stream, *req, [&, req, c](beast::error_code e, std::size_t) {
-        if (e) {
-          ec = e;
-          done = true;
-          return;
-        }
-        // The header first: Boost 1.74's parser does not hold a Content-Length body to body_limit
-        // (it does for chunked bodies), so that is checked here before any of the body is read.
-        http::async_read_header(stream, c->buf, *res, [&, res, c](beast::error_code e2, std::size_t) {
-          if (!e2 && res->content_length() && *res->content_length() > maxBody) e2 = http::error::body_limit;
-          if (e2) {
-            ec = e2;
-            done = true;
-            return;
-          }
-          http::async_read(stream, c->buf, *res, [&, res, c](beast::error_code e3, std::size_t) {
-            ec = e3;
-            done = true;
-          });
-        });
-      });
-    });
-    if (auto st = m.drive(c, [&] { return done; }, deadline, "waiting for the API server"); !st) {
+    auto exchange = [&]() -> Status {
+      if (auto st = m.send(c, *req, deadline, ec); !st || ec) return st;
+      // The header first: Boost 1.74's parser does not hold a Content-Length body to body_limit
+      // (it does for chunked bodies), so that is checked here before any of the body is read.
+      res->eager(false);
+      auto st = m.feed(c, *res, [&] { return res->is_header_done(); }, deadline, "waiting for the API server", ec);
+      if (!st || ec) return st;
+      if (res->content_length() && *res->content_length() > maxBody) {
+        ec = http::error::body_limit;
+        return Ok{};
+      }
+      res->eager(true);
+      return m.feed(c, *res, [] { return false; }, deadline, "waiting for the API server", ec);
+    };
+    if (auto st = exchange(); !st) {
       m.report(0, seconds());
       return st.error();
     }
@@ -393,27 +454,17 @@ Result<int> ApiClient::stream(const std::string& target, const std::function<boo
     return fresh.error();
   }
   auto c = *fresh;
-  auto req = std::make_shared<http::request<http::empty_body>>(m.request(target, false));
-  req->keep_alive(false);
+  auto req = m.request(target, false, false);
+  if (!req) return req.error();
   auto parser = std::make_shared<http::response_parser<http::buffer_body>>();
   parser->body_limit(std::numeric_limits<std::uint64_t>::max());
-  bool done = false;
+  parser->eager(false);
   beast::error_code ec;
-  m.withStream(*c, [&](auto& stream) {
-    http::async_write(stream, *req, [&, req, c, parser](beast::error_code e, std::size_t) {
-      if (e) {
-        ec = e;
-        done = true;
-        return;
-      }
-      http::async_read_header(stream, c->buf, *parser, [&, parser, c](beast::error_code e2, std::size_t) {
-        ec = e2;
-        done = true;
-      });
-    });
-  });
-  if (auto st = m.drive(c, [&] { return done; }, Clock::now() + std::chrono::seconds(30), "waiting for the watch");
-      !st) {
+  const auto headerDeadline = Clock::now() + std::chrono::seconds(30);
+  auto st = m.send(c, *req, headerDeadline, ec);
+  if (st && !ec)
+    st = m.feed(c, *parser, [&] { return parser->is_header_done(); }, headerDeadline, "waiting for the watch", ec);
+  if (!st) {
     m.report(0, std::nullopt);
     return st.error();
   }
@@ -430,15 +481,13 @@ Result<int> ApiClient::stream(const std::string& target, const std::function<boo
   while (!parser->is_done() && wantMore) {
     parser->get().body().data = chunk.data();
     parser->get().body().size = chunk.size();
-    done = false;
-    m.withStream(*c, [&](auto& stream) {
-      http::async_read_some(stream, c->buf, *parser, [&, parser, c](beast::error_code e, std::size_t) {
-        ec = e == http::error::need_buffer ? beast::error_code{} : e;
-        done = true;
-      });
-    });
-    auto st = m.drive(c, [&] { return done; }, Clock::now() + idle, "reading the watch stream");
-    if (!st) return st.error();
+    parser->eager(true);
+    // Until some of the body arrived (a chunk header alone delivers none), the chunk is full, or
+    // the message ended.
+    auto read = m.feed(c, *parser, [&] { return parser->get().body().size < chunk.size(); }, Clock::now() + idle,
+                       "reading the watch stream", ec);
+    if (!read) return read.error();
+    if (ec == http::error::need_buffer) ec = {};
     std::size_t got = chunk.size() - parser->get().body().size;
     if (status != 200) {
       constexpr std::size_t kMaxErrorBody = std::size_t{64} << 10;

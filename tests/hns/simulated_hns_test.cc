@@ -10,11 +10,11 @@ using nlohmann::json;
 
 namespace {
 
-struct Node {
+struct SimNode {
   SimulatedHns hns;
   Handle net = 0;
   std::vector<std::string> eps;
-  explicit Node(const std::string& profile, int endpoints = 3) : hns(*profileByName(profile)) {
+  explicit SimNode(const std::string& profile, int endpoints = 3) : hns(*profileByName(profile)) {
     auto n = hns.create(ObjectKind::Network, "", R"({"Name":"cbr0","Type":"L2Bridge"})", 0);
     REQUIRE(n);
     net = *n;
@@ -41,7 +41,7 @@ struct Node {
 }  // namespace
 
 TEST_CASE("simulator: unique GUIDs, enumerate with filters, query by handle") {
-  Node n("ws2022");
+  SimNode n("ws2022");
   std::set<std::string> ids(n.eps.begin(), n.eps.end());
   CHECK(ids.size() == 3);
   for (const auto& id : ids) CHECK(isGuid(id));
@@ -62,8 +62,8 @@ TEST_CASE("simulator: unique GUIDs, enumerate with filters, query by handle") {
 }
 
 TEST_CASE("simulator: each misuse gets HNS's HRESULT and classification") {
-  Node n("ws2022");
-  auto lb = n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0]}), 0);
+  SimNode n("ws2022");
+  auto lb = n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb({n.eps[0]}), 0);
   REQUIRE(lb);
   struct Case {
     const char* what;
@@ -78,19 +78,19 @@ TEST_CASE("simulator: each misuse gets HNS's HRESULT and classification") {
   std::vector<Case> cases;
   cases.push_back({"open missing", asStatus(n.hns.open(ObjectKind::LoadBalancer, "AAAAAAAA-0000-4000-8000-000000000000")),
                    hcn::kErrorNotFound, ErrorCode::NotFound});
-  cases.push_back({"duplicate LB", asStatus(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0]}), 0)),
+  cases.push_back({"duplicate LB", asStatus(n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb({n.eps[0]}), 0)),
                    hcn::kErrorAlreadyExists, ErrorCode::AlreadyExists});
-  cases.push_back({"port in use", asStatus(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[1]}), 0)),
+  cases.push_back({"port in use", asStatus(n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb({n.eps[1]}), 0)),
                    hcn::kHcnPortAlreadyExists, ErrorCode::PortInUse});
   cases.push_back({"missing endpoint",
                    asStatus(n.hns.create(ObjectKind::LoadBalancer, "",
-                                         Node::lb({"AAAAAAAA-0000-4000-8000-000000000001"}, "10.96.0.11"), 0)),
+                                         SimNode::lb({"AAAAAAAA-0000-4000-8000-000000000001"}, "10.96.0.11"), 0)),
                    hcn::kHcnInvalidJsonReference, ErrorCode::InvalidArgument});
-  cases.push_back({"no backends", asStatus(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({}, "10.96.0.12"), 0)),
+  cases.push_back({"no backends", asStatus(n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb({}, "10.96.0.12"), 0)),
                    hcn::kEInvalidArg, ErrorCode::InvalidArgument});
-  cases.push_back({"invalid VIP", asStatus(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0]}, "10.96.0.999"), 0)),
+  cases.push_back({"invalid VIP", asStatus(n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb({n.eps[0]}, "10.96.0.999"), 0)),
                    hcn::kHcnInvalidIp, ErrorCode::InvalidArgument});
-  cases.push_back({"modify not implemented", n.hns.modify(*lb, Node::lb({n.eps[1]})), hcn::kENotImpl,
+  cases.push_back({"modify not implemented", n.hns.modify(*lb, SimNode::lb({n.eps[1]})), hcn::kENotImpl,
                    ErrorCode::NotImplemented});
   cases.push_back({"delete referenced endpoint", n.hns.remove(ObjectKind::Endpoint, n.eps[0]), hcn::kHcnEntityHasReferences,
                    ErrorCode::InvalidArgument});
@@ -109,27 +109,27 @@ TEST_CASE("simulator: each misuse gets HNS's HRESULT and classification") {
 
 TEST_CASE("simulator profiles: backend limit, DSR, and modify per Windows build") {
   SECTION("ws2019-early: 64 destinations, no DSR") {
-    Node n("ws2019-early", 65);
-    auto too = n.hns.create(ObjectKind::LoadBalancer, "", Node::lb(n.eps), 0);
+    SimNode n("ws2019-early", 65);
+    auto too = n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb(n.eps), 0);
     REQUIRE_FALSE(too);
     CHECK(too.error().hresult == hcn::kEInvalidArg);
     CHECK(too.error().message.find("invalid number of destinations") != std::string::npos);
     std::vector<std::string> first64(n.eps.begin(), n.eps.begin() + 64);
-    CHECK(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb(first64), 0));
-    CHECK_FALSE(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0]}, "10.96.0.20", 80, 1), 0));
+    CHECK(n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb(first64), 0));
+    CHECK_FALSE(n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb({n.eps[0]}, "10.96.0.20", 80, 1), 0));
   }
   SECTION("ws2025 (15.4): modify succeeds but keeps the old backends") {
-    Node n("ws2025");
-    auto lb = n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0]}), 0);
+    SimNode n("ws2025");
+    auto lb = n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb({n.eps[0]}), 0);
     REQUIRE(lb);
-    REQUIRE(n.hns.modify(*lb, Node::lb({n.eps[0], n.eps[1]})));
+    REQUIRE(n.hns.modify(*lb, SimNode::lb({n.eps[0], n.eps[1]})));
     CHECK(json::parse(*n.hns.query(*lb, ""))["HostComputeEndpoints"].size() == 1);
   }
   SECTION("ws2025-updated: modify works") {
-    Node n("ws2025-updated");
-    auto lb = n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0]}), 0);
+    SimNode n("ws2025-updated");
+    auto lb = n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb({n.eps[0]}), 0);
     REQUIRE(lb);
-    REQUIRE(n.hns.modify(*lb, Node::lb({n.eps[0], n.eps[1]})));
+    REQUIRE(n.hns.modify(*lb, SimNode::lb({n.eps[0], n.eps[1]})));
     CHECK(json::parse(*n.hns.query(*lb, ""))["HostComputeEndpoints"].size() == 2);
   }
   CHECK(profileForVersion({15, 4}).modify == ModifyBehaviour::IgnoresBackends);
@@ -137,7 +137,7 @@ TEST_CASE("simulator profiles: backend limit, DSR, and modify per Windows build"
 }
 
 TEST_CASE("simulator faults: nth call, service restart, and a call log") {
-  Node n("ws2022");
+  SimNode n("ws2022");
   n.hns.resetCallLog();
   n.hns.failNthCall(2, hcn::kHcnManagerStopped);
   CHECK(n.hns.enumerate(ObjectKind::Endpoint, ""));
@@ -147,7 +147,7 @@ TEST_CASE("simulator faults: nth call, service restart, and a call log") {
   CHECK(n.hns.enumerate(ObjectKind::Endpoint, ""));
   CHECK(n.hns.callCounts().at("HcnEnumerateEndpoints") == 3);
 
-  auto lb = n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0]}), 0);
+  auto lb = n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb({n.eps[0]}), 0);
   REQUIRE(lb);
   CHECK(n.hns.mutatingCalls() == 1);
   n.hns.restartService(2);
@@ -160,8 +160,8 @@ TEST_CASE("simulator faults: nth call, service restart, and a call log") {
 }
 
 TEST_CASE("simulator service notifications: a restart is announced to each subscriber until it unsubscribes") {
-  Node n("ws2022");
-  REQUIRE(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0]}), 0));
+  SimNode n("ws2022");
+  REQUIRE(n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb({n.eps[0]}), 0));
   std::vector<std::uint32_t> first, second;
   auto a = n.hns.subscribe([&](const ServiceNotification& e) { first.push_back(e.type); });
   auto b = n.hns.subscribe([&](const ServiceNotification& e) { second.push_back(e.type); });
@@ -181,8 +181,8 @@ TEST_CASE("simulator service notifications: a restart is announced to each subsc
 }
 
 TEST_CASE("simulator state survives a snapshot round trip") {
-  Node n("ws2022");
-  REQUIRE(n.hns.create(ObjectKind::LoadBalancer, "", Node::lb({n.eps[0], n.eps[2]}), 0));
+  SimNode n("ws2022");
+  REQUIRE(n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb({n.eps[0], n.eps[2]}), 0));
   auto snap = n.hns.snapshot();
   SimulatedHns copy(snapshotFromJson(toJson(snap)).value());
   CHECK(copy.profile().version == policy::HnsVersion{13, 2});

@@ -15,7 +15,7 @@ using namespace hnsproxy::watch;
 
 namespace {
 
-struct Recorder : EventSink {
+struct SourceEvents : EventSink {
   std::vector<std::string> events;
   int syncedCount = 0;
   void upsertService(Service s) override { events.push_back("svc+" + s.id.str() + ":" + std::to_string(s.ports[0].port)); }
@@ -46,7 +46,7 @@ TEST_CASE("the manifest source delivers, follows changes, and keeps objects of a
   std::filesystem::create_directories(dir);
   write(dir / "a.yaml", svc("a", 80) + "---\n" + svc("b", 81));
   write(dir / "n.yaml", "kind: Node\nmetadata: {name: n1}\n");
-  Recorder rec;
+  SourceEvents rec;
   ManifestSource src(dir, rec, {std::chrono::milliseconds(0), {}});  // removals take effect at once here
   auto r = src.poll();
   CHECK(r.errors.empty());
@@ -94,7 +94,7 @@ TEST_CASE("an object in two files survives the removal of one of them") {
   std::filesystem::create_directories(dir);
   write(dir / "1.yaml", svc("a", 80));
   write(dir / "2.yaml", svc("a", 81));
-  Recorder rec;
+  SourceEvents rec;
   ManifestSource src(dir, rec, {std::chrono::milliseconds(0), {}});
   src.poll();
   rec.events.clear();
@@ -111,7 +111,7 @@ TEST_CASE("a directory replaced and refilled, emptied or removed deletes nothing
   write(dir / "a.yaml", svc("a", 80));
   write(dir / "b.yaml", svc("b", 81));
   write(dir / "c.yaml", svc("c", 82));
-  Recorder rec;
+  SourceEvents rec;
   auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
   ManifestSource src(dir, rec, {std::chrono::seconds(2), [&] { return now; }});
   src.poll();
@@ -173,7 +173,7 @@ TEST_CASE("a file cut short that still parses: what it drops is deleted and name
   std::filesystem::create_directories(dir);
   write(dir / "s.yaml", svc("a", 80) + "---\n" + svc("b", 81) + "---\n" + svc("c", 82));
   write(dir / "gone.yaml", svc("z", 90));
-  Recorder rec;
+  SourceEvents rec;
   ManifestSource src(dir, rec, {std::chrono::milliseconds(0), {}});
   CHECK(src.poll().removed.empty());
   write(dir / "s.yaml", svc("a", 80) + "---\n");  // truncated mid-write: valid YAML, two services fewer

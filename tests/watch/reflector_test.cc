@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Recorder : EventSink {
+struct ReflectorEvents : EventSink {
   mutable std::mutex mu;
   std::vector<std::string> events;
   std::set<Resource> synced_;
@@ -100,7 +100,7 @@ TEST_CASE("reflector: initial sync with kube-proxy's selectors, then every event
   server.upsert("services", service("a", "10.96.0.1"));
   server.upsert("services", service("mesh", "10.96.0.2", 80, {{"service.kubernetes.io/service-proxy-name", "x"}}));
   server.upsert("services", service("headless", "None"));
-  Recorder rec;
+  ReflectorEvents rec;
   Running run(configFor(server), servicesSpec(), rec);
   REQUIRE(eventually([&] { return rec.isSynced(Resource::Services); }));
   auto initial = rec.take();
@@ -132,7 +132,7 @@ TEST_CASE("reflector: after 410 Gone the relist delivers exactly the missing cha
     server.upsert("services", service("keep", "10.96.0.1"));
     server.upsert("services", service("change", "10.96.0.2"));
     server.upsert("services", service("gone", "10.96.0.3"));
-    Recorder rec;
+    ReflectorEvents rec;
     Running run(configFor(server), servicesSpec(), rec);
     REQUIRE(eventually([&] { return rec.isSynced(Resource::Services) && server.activeWatches() == 1; }));
     rec.take();
@@ -168,7 +168,7 @@ TEST_CASE("reflector: after 410 Gone the relist delivers exactly the missing cha
 TEST_CASE("reflector: reconnects after the server drops the stream mid-stream and mid-object; split chunks") {
   TestApiServer server;
   server.setChunkSize(7);  // every event arrives in 7-byte pieces
-  Recorder rec;
+  ReflectorEvents rec;
   Running run(configFor(server), servicesSpec(), rec);
   REQUIRE(eventually([&] { return server.activeWatches() == 1; }));
   server.upsert("services", service("a", "10.96.0.1"));
@@ -192,7 +192,7 @@ TEST_CASE("reflector: reconnects after the server drops the stream mid-stream an
 
 TEST_CASE("reflector: a malformed event is skipped with a log line and the stream continues") {
   TestApiServer server;
-  Recorder rec;
+  ReflectorEvents rec;
   Running run(configFor(server), servicesSpec(), rec);
   REQUIRE(eventually([&] { return server.activeWatches() == 1; }));
   server.injectMalformed();
@@ -221,7 +221,7 @@ TEST_CASE("reflector: paginated list of many objects; EndpointSlices and this No
                                        {"metadata", {{"name", "s0-x"}, {"namespace", "default"},
                                                      {"labels", {{"kubernetes.io/service-name", "s0"}}}}},
                                        {"endpoints", {{{"addresses", {"10.244.1.5"}}}}}});
-  Recorder rec;
+  ReflectorEvents rec;
   Running svcs(configFor(server), servicesSpec(), rec);
   Running nodes(configFor(server), nodeSpec("win-node-1"), rec);
   Running eps(configFor(server), endpointSlicesSpec(), rec);
@@ -248,7 +248,7 @@ TEST_CASE("reflector: a list page past the size limit is listed again with small
   TestApiServer server;
   for (int i = 0; i < 300; ++i)
     server.upsert("services", service("s" + std::to_string(i), "10.96.1." + std::to_string(i % 250 + 1), 1000 + i));
-  Recorder rec;
+  ReflectorEvents rec;
   ReflectorOptions o;
   o.maxPageBytes = 16 << 10;
   Running svcs(configFor(server), servicesSpec(), rec, o);
