@@ -30,8 +30,7 @@ void mergeInto(Changes& into, Changes&& more) {
 }  // namespace
 
 Reconciler::Reconciler(Api& api, ReconcilerOptions opts, Clock clock, Sleep sleep)
-    : api_(api),
-      opts_(std::move(opts)),
+    : opts_(std::move(opts)),
       clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
       reader_(api, opts_.networkName, opts_.programmer.parallelism, sleep),
       programmer_(api, ids_, opts_.programmer, sleep) {}

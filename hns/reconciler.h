@@ -144,7 +144,6 @@ class Reconciler {
   void cacheBeforeApply(const policy::Plan& plan, SyncReport& r);
   void cacheAfterApply(SyncReport& r);
 
-  Api& api_;
   ReconcilerOptions opts_;
   Clock clock_;
   HnsReader reader_;

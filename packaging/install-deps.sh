@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs hnsproxy's build and test dependencies from Debian packages, by profile:
-#   packaging/install-deps.sh example   what building and running the example needs (examples/run.sh)
+#   packaging/install-deps.sh example   what building and running the example needs (examples/run.sh),
+#                                       and ccache, so the test command reuses the example's objects
 #   packaging/install-deps.sh test      everything the test command uses (tests/run-all.sh): the
-#                                       example's packages plus Catch2, ccache, the MinGW-w64 cross
+#                                       example's packages plus Catch2, the MinGW-w64 cross
 #                                       compiler, wine, clang-16 (sanitizers, libFuzzer, clang-tidy),
 #                                       cppcheck, prometheus (promtool), dpkg-dev and zip
 # Idempotent: packages already present are left alone (no apt call at all when none is missing).
@@ -11,7 +12,7 @@ set -euo pipefail
 
 profile="${1:-test}"
 example=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config ccache
   libboost-dev libboost-program-options-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev libssl-dev libyaml-cpp-dev
 )
@@ -19,7 +20,7 @@ case "$profile" in
   example) packages=("${example[@]}") ;;
   test)
     packages=("${example[@]}"
-      ccache catch2
+      catch2
       g++-mingw-w64-x86-64-posix wine wine64 dpkg-dev zip
       prometheus clang-16 libclang-rt-16-dev clang-tidy-16 cppcheck)
     ;;

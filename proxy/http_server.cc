@@ -119,11 +119,14 @@ Status HttpServer::listen(const std::string& hostPort) {
   return Ok{};
 }
 
-void HttpServer::stop() {
+void HttpServer::stop() noexcept {
   if (!impl_) return;
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
-  impl_->retry.cancel();
+  try {
+    impl_->retry.cancel();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a timer that cannot be cancelled has nothing pending to fire
+  }
 }
 
 unsigned short HttpServer::port() const {

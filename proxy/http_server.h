@@ -30,7 +30,7 @@ class HttpServer {
   ~HttpServer();
   // "0.0.0.0:10256", "[::]:10256", "127.0.0.1:0" (port 0 picks one; see port()).
   Status listen(const std::string& hostPort);
-  void stop();
+  void stop() noexcept;
   unsigned short port() const;
   bool listening() const;
 

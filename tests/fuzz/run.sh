@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (ASan+UBSan, build-fuzz/) and runs each for a while on a
+# Builds the libFuzzer targets with clang (ASan+UBSan, build-clang/: tests/builds.sh) and runs each for a while on a
 # working copy of its seed corpus (tests/fuzz/corpus/<target>, plus the example cluster's files).
 #
 #   tests/fuzz/run.sh            10 s per target (what .ci/run does)
@@ -10,7 +10,7 @@
 #       finds come from the long runs, and each becomes a file in the corpus)
 #
 # Prints, per target, the executions, coverage (edges) and features libFuzzer reached, and fails on
-# the first crash, leak, timeout or sanitizer report (the reproducer is kept in build-fuzz/crashes).
+# the first crash, leak, timeout or sanitizer report (the reproducer is kept in build-clang/fuzz/crashes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
@@ -18,30 +18,27 @@ shift || true
 all=(manifest watch_stream kubeconfig proxy_config command_line hcn_json hnssim_request http_request listing_cache)
 targets=("${@:-${all[@]}}")
 [ $# -gt 0 ] || targets=("${all[@]}")
-export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
-cxx=$(command -v clang++-16 || true)
-[ -n "$cxx" ] || { echo "fuzz: clang++-16 is missing (packaging/install-deps.sh installs it)"; exit 1; }
-cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHNSPROXY_FUZZ=ON -DHNSPROXY_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j "$(nproc)" --target fuzz_all
+source tests/builds.sh
+configure_clang
+cmake --build build-clang -j "$(nproc)" --target fuzz_all
 export HNSPROXY_SOURCE_DIR="$PWD"
-mkdir -p build-fuzz/crashes build-fuzz/logs
-report=build-fuzz/report.txt
+mkdir -p build-clang/fuzz/crashes build-clang/fuzz/logs
+report=build-clang/fuzz/report.txt
 printf '%-16s %10s %8s %8s %8s %s\n' target seconds execs cov ft corpus > "$report"
 status=0
 for t in "${targets[@]}"; do
-  work=build-fuzz/corpus/$t
+  work=build-clang/fuzz/corpus/$t
   mkdir -p "$work"
   cp -n tests/fuzz/corpus/"$t"/* "$work"/ 2>/dev/null || true
   case $t in
     manifest) cp -n examples/cluster/*.yaml "$work"/ 2>/dev/null || true ;;
     hcn_json) cp -n examples/cluster/hns/*.json "$work"/ 2>/dev/null || true ;;
   esac
-  log=build-fuzz/logs/$t.log
+  log=build-clang/fuzz/logs/$t.log
   # -rss_limit_mb: the parsers' own limits must hold memory well below it.
   if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     build-fuzz/tests/fuzz/fuzz_"$t" ${FUZZ_SEED:+-seed=$FUZZ_SEED} ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-       -print_final_stats=1 -artifact_prefix=build-fuzz/crashes/"$t"- "$work" >"$log" 2>&1; then
+     build-clang/tests/fuzz/fuzz_"$t" ${FUZZ_SEED:+-seed=$FUZZ_SEED} ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+       -print_final_stats=1 -artifact_prefix=build-clang/fuzz/crashes/"$t"- "$work" >"$log" 2>&1; then
     result=ok
   else
     result=FAILED
