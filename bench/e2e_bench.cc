@@ -278,6 +278,11 @@ struct Pipeline {
   proxy::ProxyHealth health{std::chrono::seconds(60)};
   std::unique_ptr<watch::KubeSource> source;
   std::unique_ptr<proxy::Proxier> proxier;
+  // The reconciler's clock: steady time plus an offset the driver moves (a verification period is
+  // measured without waiting it out).
+  std::atomic<std::int64_t> offsetNs{0};
+  // A sync waits for the verification slice in progress, as in the daemon's sync runner.
+  std::mutex reconcilerMu;
   Pipeline(const std::string& url, hns::Api& api, int parallelism, const std::string& listingCache) {
     tracker.setOnChange([this] {
       std::lock_guard<std::mutex> l(mu);
@@ -291,9 +296,11 @@ struct Pipeline {
     o.node.nodeName = "node-0";
     o.networkName = "cbr0";
     o.programmer.parallelism = parallelism;
-    o.verifyPeriod = std::chrono::hours(24);
+    o.verifyPeriod = std::chrono::minutes(5);  // the default; the driver moves the clock
     o.listingCache = listingCache;
-    proxier = std::make_unique<proxy::Proxier>(o, api, tracker, metrics, health);
+    proxier = std::make_unique<proxy::Proxier>(o, api, tracker, metrics, health, [this] {
+      return std::chrono::steady_clock::now() + std::chrono::nanoseconds(offsetNs.load());
+    });
   }
   ~Pipeline() {
     (void)proxier->reconciler().saveListingCache();  // as the daemon does when it stops
@@ -358,6 +365,14 @@ int childMain(const std::string& url, const std::string& hnsSocket, long latency
     j["doneNs"] = nowNs();
     return j;
   };
+  std::thread background;
+  std::atomic<bool> backgroundStop{false};
+  std::atomic<std::uint64_t> backgroundSlices{0};
+  auto stopBackground = [&] {
+    backgroundStop = true;
+    if (background.joinable()) background.join();
+    backgroundStop = false;
+  };
   std::string line;
   while (std::getline(std::cin, line)) {
     std::istringstream in(line);
@@ -366,6 +381,7 @@ int childMain(const std::string& url, const std::string& hnsSocket, long latency
     json reply;
     try {
       if (cmd == "start" || cmd == "restart") {
+        stopBackground();
         pipe.reset();
         calls.reset();
         json r = (pipe = std::make_unique<Pipeline>(url, calls, parallelism, listingCache))->start();
@@ -380,14 +396,54 @@ int childMain(const std::string& url, const std::string& hnsSocket, long latency
         std::size_t e = 0, s = 0;
         in >> e >> s;
         pipe->waitFor([&] { return pipe->tracker.pendingEndpoints() >= e && pipe->tracker.pendingServices() >= s; });
+        std::lock_guard<std::mutex> lock(pipe->reconcilerMu);
         bool ok = pipe->proxier->sync();
         reply = counters({{"ok", ok}});
+      } else if (cmd == "verify-bg") {  // verify-bg on|off: full re-reads, slice after slice, between syncs
+        std::string on;
+        in >> on;
+        stopBackground();
+        if (on == "on") {
+          background = std::thread([&, p = pipe.get()] {
+            while (!backgroundStop) {
+              std::lock_guard<std::mutex> lock(p->reconcilerMu);
+              if (p->proxier->verificationDue() > std::chrono::steady_clock::now() + std::chrono::nanoseconds(p->offsetNs.load()))
+                p->proxier->requestVerification();  // one re-read done: start the next
+              p->proxier->verify();
+              ++backgroundSlices;
+            }
+          });
+        }
+        reply = counters({{"slices", backgroundSlices.load()}});
+      } else if (cmd == "verify-full") {  // a re-read of the whole node, slice after slice
+        std::lock_guard<std::mutex> lock(pipe->reconcilerMu);
+        auto t0 = Clock::now();
+        auto c0 = calls.totalCalls();
+        pipe->proxier->requestVerification();
+        std::size_t slices = 0;
+        while (pipe->proxier->verificationDue() <= std::chrono::steady_clock::now() + std::chrono::nanoseconds(pipe->offsetNs.load())) {
+          pipe->proxier->verify();
+          ++slices;
+        }
+        reply = counters({{"ms", ms(Clock::now() - t0)}, {"reads", calls.totalCalls() - c0}, {"slices", slices}});
+      } else if (cmd == "verify-period") {  // one verification period with nothing changing: its calls
+        std::lock_guard<std::mutex> lock(pipe->reconcilerMu);
+        auto c0 = calls.totalCalls();
+        auto t0 = Clock::now();
+        const std::int64_t period = std::chrono::nanoseconds(std::chrono::minutes(5)).count();
+        for (int step = 0; step < 100; ++step) {
+          pipe->offsetNs += period / 100;
+          while (pipe->proxier->verificationDue() <= std::chrono::steady_clock::now() + std::chrono::nanoseconds(pipe->offsetNs.load()))
+            pipe->proxier->verify();
+        }
+        reply = counters({{"periodCalls", calls.totalCalls() - c0}, {"ms", ms(Clock::now() - t0)}});
       } else if (cmd == "stats") {
         reply = counters({{"rssKb", statusKb("VmRSS:")}, {"hwmKb", statusKb("VmHWM:")}});
       } else if (cmd == "heap") {  // mallinfo2 walks the heap: not for timed windows
         auto mi = mallinfo2();
         reply = counters({{"heapInUseKb", mi.uordblks / 1024}, {"heapFreeKb", mi.fordblks / 1024}, {"arenaKb", mi.arena / 1024}});
       } else if (cmd == "quit") {
+        stopBackground();
         break;
       } else {
         reply = {{"error", "unknown command " + cmd}};
@@ -397,6 +453,7 @@ int childMain(const std::string& url, const std::string& hnsSocket, long latency
     }
     std::cout << reply.dump() << std::endl;
   }
+  stopBackground();
   pipe.reset();
   return 0;
 }
@@ -476,6 +533,7 @@ struct Options {
   bool listingCache = true;  // kube-proxy keeps --hns-listing-cache (a file per size, removed after)
   bool daemon = false;
   bool memoryModel = true;
+  bool hnsSerial = false;  // hnssim --serial: HNS serves one call at a time
   std::string childLog = "e2e-bench-child.log";  // the children's klog output
   int childVerbosity = 0;
 };
@@ -487,8 +545,10 @@ struct Hns {
   Hns(const Options& o, int id) {
     if (!o.daemon) return;
     socket = (std::filesystem::temp_directory_path() / ("e2e-bench-" + std::to_string(getpid()) + "-" + std::to_string(id) + ".sock")).string();
-    daemon = std::make_unique<Process>(std::vector<std::string>{selfDir() + "/../hns/hnssim", "--socket", socket, "--profile",
-                                                                "ws2025-updated", "--latency-us", std::to_string(o.latencyUs)});
+    std::vector<std::string> argv{selfDir() + "/../hns/hnssim", "--socket", socket, "--profile", "ws2025-updated",
+                                  "--latency-us", std::to_string(o.latencyUs)};
+    if (o.hnsSerial) argv.push_back("--serial");
+    daemon = std::make_unique<Process>(argv);
     daemon->grace = std::chrono::milliseconds(0);
     daemon->readLine();  // "hnssim: serving ..."
     hns::SocketApi api(socket);
@@ -541,6 +601,9 @@ struct Row {
   std::uint64_t coldCalls = 0, coldMutating = 0;
   json coldByKind;
   Churn endpoint, roll, svcAdd, svcRemove, spec;
+  Churn duringVerify;  // endpoint +1/-1 while a full re-read of the node runs
+  std::uint64_t verifyPeriodCalls = 0, fullReadCalls = 0;
+  double fullReadMs = 0;
   double rollTotalMs = 0;
   std::uint64_t rollMutating = 0;
   std::uint64_t idleCalls = 0;
@@ -673,11 +736,29 @@ Row runSize(const Options& o, int n) {
     row.idleCalls = a["calls"].get<std::uint64_t>() - b["calls"].get<std::uint64_t>();
     row.idleCpuMs = a["cpuMs"].get<double>() - b["cpuMs"].get<double>();
   }
+  // 6. Verification: a period with nothing changing, a re-read of the whole node, and endpoint
+  //    changes while re-reads run (slice after slice, as the daemon does after an HNS notification).
+  {
+    json vp = child->cmd("verify-period");
+    row.verifyPeriodCalls = vp["periodCalls"];
+    json vf = child->cmd("verify-full");
+    row.fullReadMs = vf["ms"];
+    row.fullReadCalls = vf["reads"];
+    child->cmd("verify-bg on");
+    for (int c = 0; c < o.changes; ++c) {
+      int s = (c / 2 * 6007 + 11) % n;
+      while (cl.special(s)) s = (s + 1) % n;
+      auto [t, b, a] = publish({cl.slices(s, c % 2 == 0).front()}, {});
+      row.duringVerify.add(t, b, a);
+    }
+    child->cmd("verify-bg off");
+    std::fprintf(stderr, "[%d services] verification done\n", n);
+  }
   json st = child->cmd("stats");
   row.rssKb = st["rssKb"];
   row.hwmKb = st["hwmKb"];
 
-  // 6. Restart over the unchanged cluster: a new kube-proxy process over the same HNS daemon; with
+  // 7. Restart over the unchanged cluster: a new kube-proxy process over the same HNS daemon; with
   //    the simulator in the child, a new proxy in the same process.
   //    Then one endpoint change: restart → that change programmed is what an operator waits for
   //    (the sources' list, HNS read back, the first sync, then the change).
@@ -837,6 +918,7 @@ int main(int argc, char** argv) {
         if (h != "inproc" && h != "daemon") throw std::invalid_argument("--hns is inproc or daemon, not " + h);
         o.daemon = h == "daemon";
       } else if (a == "--no-memory-model") o.memoryModel = false;
+      else if (a == "--hns-serial") o.hnsSerial = true;
       else if (a == "--child-log") o.childLog = next();
       else if (a == "--v") o.childVerbosity = std::stoi(next());
       else if (a == "--json") jsonPath = next();
@@ -871,7 +953,9 @@ int main(int argc, char** argv) {
   std::printf("\nhnsproxy end-to-end benchmark: test API server → watch → policy → programmer → HNS simulator\n");
   std::printf("kube-proxy side in its own process; HNS %s; %d endpoints per service over %d nodes; HNS latency %ld us per call;\n"
               "parallelism %d; cold start x%d, %d endpoint changes and %d spec changes per size; times p50 / p99\n\n",
-              o.daemon ? "in an hnssim daemon" : "simulated in that process", o.m, o.k, o.latencyUs, o.parallelism, o.repeat,
+              o.daemon ? (o.hnsSerial ? "in an hnssim daemon serving one call at a time" : "in an hnssim daemon")
+                       : "simulated in that process",
+              o.m, o.k, o.latencyUs, o.parallelism, o.repeat,
               o.changes, o.changes);
   std::printf("%-46s", "services");
   for (const auto& r : rows) std::printf("%18d", r.n);
@@ -893,6 +977,7 @@ int main(int argc, char** argv) {
   if (o.latencyUs > 0)
     line("  upstream model at this latency (s)*", [&](const Row& r) { return d1(r.upstreamSeconds(r.upCold, o.latencyUs)); });
   line("2 endpoint +1/-1: event->programmed (ms)", [&](const Row& r) { return pp(r.endpoint.latencyMs, d3); });
+  line("  while the node is re-read (ms)", [&](const Row& r) { return pp(r.duringVerify.latencyMs, d3); });
   line("  CPU per change, median (ms)", [&](const Row& r) { return d3(r.endpoint.cpuMs.pct(0.5)); });
   if (!o.daemon) line("  without the simulated HNS's own (ms)", [&](const Row& r) { return d3(r.endpoint.ownCpuMs.pct(0.5)); });
   line("  HNS calls per change (mutating)", [&](const Row& r) { return d1(r.endpoint.calls.mean()) + " (" + d1(r.endpoint.mutating.mean()) + ")"; });
@@ -915,6 +1000,12 @@ int main(int argc, char** argv) {
   line("4 periodic sync, nothing changed: calls", [&](const Row& r) { return u(r.idleCalls); });
   line("  CPU (ms)", [&](const Row& r) { return d3(r.idleCpuMs); });
   line("  upstream model calls*", [&](const Row& r) { return u(r.upIdle.total); });
+  line("verification period (5m), nothing changed: calls", [&](const Row& r) {
+    const double listing = 3.0 * static_cast<double>(r.lbs + r.remote + 250) + 6;
+    return u(r.verifyPeriodCalls) + " (" + d1(100.0 * static_cast<double>(r.verifyPeriodCalls) / listing) + "%)";
+  });
+  line("  re-read of the whole node, in slices (s)", [&](const Row& r) { return d1(r.fullReadMs / 1000.0); });
+  line("    HNS calls", [&](const Row& r) { return u(r.fullReadCalls); });
   line("5 restart: mutating HNS calls", [&](const Row& r) { return u(r.restartMutating); });
   line("  HNS calls (from the listing cache / queried)", [&](const Row& r) {
     return u(r.restartCalls) + " (" + u(r.restartFromCache) + "/" + u(r.restartQueried) + ")";
@@ -962,6 +1053,8 @@ int main(int argc, char** argv) {
                                       {"upstreamModelCalls", r.rollUpstreamCalls}}},
                    {"serviceAdded", r.svcAdd.j()}, {"serviceRemoved", r.svcRemove.j()}, {"specChange", r.spec.j()},
                    {"idleSync", {{"hnsCalls", r.idleCalls}, {"cpuMs", r.idleCpuMs}, {"upstreamModelCalls", r.upIdle.total}}},
+                   {"verification", {{"periodCalls", r.verifyPeriodCalls}, {"fullReadMs", r.fullReadMs},
+                                     {"fullReadCalls", r.fullReadCalls}, {"endpointChangeDuringReRead", r.duringVerify.j()}}},
                    {"restart", {{"mutating", r.restartMutating}, {"calls", r.restartCalls}, {"fromListingCache", r.restartFromCache},
                                 {"queried", r.restartQueried}, {"sourcesMs", r.restartSourcesMs}, {"listingMs", r.restartListingMs},
                                 {"readyMs", r.restartReadyMs}, {"firstChangeMs", r.restartFirstChangeMs},

@@ -3,7 +3,9 @@
 #include "hns/translate.h"
 
 #include <string_view>
+#include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace hnsproxy::hns {
 
@@ -15,6 +17,10 @@ Adoption adopt(const Listing& l, const NodeContext& ctx, const HnsState& desired
   // 100,000 endpoints at restart.
   std::unordered_map<std::string_view, std::vector<IpAddress>> ipsOfId;
   ipsOfId.reserve(l.endpoints.size());
+  // Ours, by IP. Several for one IP (a create that landed after its deadline, a second writer): one
+  // is kept — the one most load balancers use, the first on a tie — and the others go.
+  std::unordered_map<IpAddress, std::vector<std::pair<const HcnEndpoint*, ManagedEndpoint>>> ours;
+  bool duplicates = false;
   for (const auto& e : l.endpoints) {
     auto ips = addressesOf(e);
     if (ips.empty()) continue;
@@ -26,14 +32,28 @@ Adoption adopt(const Listing& l, const NodeContext& ctx, const HnsState& desired
     }
     auto m = fromHcn(e, sourceVip ? EndpointKind::SourceVip : EndpointKind::Remote);  // kinds: annotate()
     if (!m) continue;
-    if (a.ids.managedEndpoints.count(m->ip)) {
-      // Two remote endpoints with one IP: keep the first, leave the other for the operator.
-      a.ids.foreignEndpoints.insert(e.id);
-      continue;
-    }
-    a.ids.managedEndpoints[m->ip] = e.id;
-    a.applied.endpoints[m->ip] = *m;
     ipsOfId[std::string_view(e.id)] = {m->ip};
+    auto& same = ours[m->ip];
+    duplicates = duplicates || !same.empty();
+    same.emplace_back(&e, std::move(*m));
+  }
+  std::unordered_map<std::string_view, int> uses;
+  if (duplicates)
+    for (const auto& h : l.loadBalancers)
+      for (const auto& id : h.endpoints) ++uses[std::string_view(id)];
+  std::unordered_set<std::string_view> dropped;
+  for (auto& [ip, same] : ours) {
+    std::size_t keep = 0;
+    for (std::size_t i = 1; i < same.size(); ++i)
+      if (uses[same[i].first->id] > uses[same[keep].first->id]) keep = i;
+    for (std::size_t i = 0; i < same.size(); ++i) {
+      if (i == keep) continue;
+      a.duplicateEndpoints.push_back(same[i].first->id);
+      a.ids.foreignEndpoints.insert(same[i].first->id);  // known, not ours to use: deleted after the rewrite
+      dropped.insert(same[i].first->id);
+    }
+    a.ids.managedEndpoints[ip] = same[keep].first->id;
+    a.applied.endpoints[ip] = std::move(same[keep].second);
     ++a.adoptedEndpoints;
   }
   for (const auto& h : l.loadBalancers) {
@@ -46,6 +66,10 @@ Adoption adopt(const Listing& l, const NodeContext& ctx, const HnsState& desired
       a.duplicateLoadBalancers.push_back(h.id);
       continue;
     }
+    // Built on a duplicate endpoint: the same backends by IP, but rewritten onto the kept one.
+    if (!dropped.empty() && std::any_of(h.endpoints.begin(), h.endpoints.end(),
+                                        [&](const std::string& id) { return dropped.count(std::string_view(id)) > 0; }))
+      lb->foreignSettings = true;
     a.ids.loadBalancers[lb->key] = h.id;
     a.applied.loadBalancers[lb->key] = std::move(*lb);
     ++a.adoptedLoadBalancers;

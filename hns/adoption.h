@@ -23,6 +23,10 @@ struct Adoption {
   IdMaps ids;
   // Extra load balancers on a frontend that already has one of ours: deleted before the next plan.
   std::vector<std::string> duplicateLoadBalancers;
+  // Extra remote endpoints for an IP that already has one of ours (a create that landed late, a
+  // second writer): the load balancers that use them are adopted as needing a rewrite
+  // (foreignSettings), and they are deleted after the plan that rewrote them.
+  std::vector<std::string> duplicateEndpoints;
   std::size_t adoptedLoadBalancers = 0;
   std::size_t adoptedEndpoints = 0;
 };

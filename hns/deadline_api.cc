@@ -30,6 +30,7 @@ struct DeadlineApi::Shared {
   std::uint64_t timedOut = 0;
   LateHandler onLate;
   TimeoutHandler onTimeout;
+  std::function<bool()> stop;
   int handlersRunning = 0;
   std::map<Handle, std::string> objects;  // what each open handle names, for messages
 };
@@ -100,6 +101,11 @@ void DeadlineApi::setTimeoutHandler(TimeoutHandler h) {
   shared_->onTimeout = std::move(h);
 }
 
+void DeadlineApi::setStop(std::function<bool()> stop) {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  shared_->stop = std::move(stop);
+}
+
 std::uint64_t DeadlineApi::timedOut() const {
   std::lock_guard<std::mutex> lock(shared_->mu);
   return shared_->timedOut;
@@ -119,7 +125,6 @@ std::string DeadlineApi::objectOf(Handle h) const {
 template <typename T, typename Call>
 Result<T> DeadlineApi::call(const std::string& function, const std::string& object, Call&& c) {
   const std::shared_ptr<Shared> s = shared_;
-  if (s->deadline.count() <= 0) return c(*s->inner);
   struct Pending {
     std::mutex mu;
     std::condition_variable done;
@@ -128,6 +133,14 @@ Result<T> DeadlineApi::call(const std::string& function, const std::string& obje
     Clock::time_point started = Clock::now();
   };
   auto p = std::make_shared<Pending>();
+  std::function<bool()> stopping;
+  {
+    std::lock_guard<std::mutex> lock(s->mu);
+    stopping = s->stop;
+  }
+  if (stopping && stopping())
+    return Error(ErrorCode::Transient, fmt::format("{} ({}) not attempted: kube-proxy is stopping", function, object),
+                 hcn::kErrorTimeout);
   {
     std::lock_guard<std::mutex> lock(s->mu);
     if (s->late > 0) {
@@ -166,7 +179,18 @@ Result<T> DeadlineApi::call(const std::string& function, const std::string& obje
     });
   }
   std::unique_lock<std::mutex> pl(p->mu);
-  if (p->done.wait_for(pl, s->deadline, [&] { return p->result.has_value(); }) && p->result) return std::move(*p->result);
+  const auto until = s->deadline.count() > 0 ? p->started + s->deadline : Clock::time_point::max();
+  bool stopped = false;
+  while (!p->result) {
+    if (stopping && stopping()) {
+      stopped = true;
+      break;
+    }
+    const auto now = Clock::now();
+    if (now >= until) break;
+    p->done.wait_until(pl, std::min(until, now + std::chrono::milliseconds(50)));
+  }
+  if (p->result) return std::move(*p->result);
   p->abandoned = true;  // under p->mu: the worker either sees this, or has not finished yet
   TimeoutHandler onTimeout;
   {
@@ -175,10 +199,17 @@ Result<T> DeadlineApi::call(const std::string& function, const std::string& obje
       s->lateCall = function + " (" + object + ")";
       s->lateSince = p->started;
     }
-    ++s->timedOut;
-    onTimeout = s->onTimeout;
+    if (!stopped) ++s->timedOut;
+    onTimeout = stopped ? TimeoutHandler{} : s->onTimeout;
   }
   pl.unlock();
+  if (stopped)
+    return Error(ErrorCode::Transient,
+                 fmt::format("{} ({}) abandoned after {} ms: kube-proxy is stopping (the call goes on; HNS is re-read "
+                             "at the next start)",
+                             function, object,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - p->started).count()),
+                 hcn::kErrorTimeout);
   if (onTimeout) onTimeout(function, object);
   return Error(ErrorCode::Transient,
                fmt::format("{} ({}) did not return within {} ms: HNS may be hung; the call goes on, and HNS is re-read "

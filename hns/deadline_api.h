@@ -34,6 +34,7 @@ class DeadlineApi final : public Api {
   // A call passed its deadline (called on the caller's thread, as the call returns its error).
   using TimeoutHandler = std::function<void(const std::string& function, const std::string& object)>;
 
+  // `deadline` 0: none (calls still run on a worker, so that a stop abandons a hung one).
   DeadlineApi(std::shared_ptr<Api> inner, std::chrono::milliseconds deadline);
   ~DeadlineApi() override;
 
@@ -45,6 +46,11 @@ class DeadlineApi final : public Api {
   // back into this Api or setLateHandler.
   void setLateHandler(LateHandler h);
   void setTimeoutHandler(TimeoutHandler h);
+  // Shutdown: once `stop` returns true (it is polled every 50 ms while a call waits), the call in
+  // flight is abandoned as a late one is — its thread goes on, what it made is re-read by whoever
+  // reads HNS next — and new calls fail at once, so a stop during a hung HNS call is honoured
+  // within a fraction of a second, not at the deadline.
+  void setStop(std::function<bool()> stop);
   std::uint64_t timedOut() const;  // calls that passed their deadline
   int outstanding() const;         // late calls not yet returned
 

@@ -14,6 +14,7 @@
 
 #include "hns/hcn_codes.h"
 #include "policy/capabilities.h"
+#include "hns/file_io.h"
 #include "policy/result.h"
 
 namespace hnsproxy::hns {
@@ -100,35 +101,6 @@ struct HnsSnapshot {
 Result<HnsSnapshot> snapshotFromJson(const nlohmann::json& j);
 nlohmann::json toJson(const HnsSnapshot& s);
 Result<HnsSnapshot> loadSnapshot(const std::string& path);
-// Written atomically: a temporary file of our own beside it (a fresh name, O_EXCL|O_NOFOLLOW, mode
-// 0600), flushed, then renamed over the path. Also --write-config-to's writer.
-Status writeFileAtomically(const std::string& path, const std::string& content);
-
-// Appends to an existing file (O_APPEND, never following a link); a missing file stays missing.
-Status appendToFile(const std::string& path, std::string_view text);
-
-// The same as writeFileAtomically, written piece by piece (a large file need not be held in memory): write() as often as
-// needed, then commit() renames it into place; destroyed uncommitted, the temporary file goes.
-// The first failure is kept and returned by commit().
-class AtomicFile {
- public:
-  explicit AtomicFile(std::string path);
-  ~AtomicFile();
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-  void write(std::string_view data);
-  Status commit();
-
- private:
-  void discard();
-  std::string path_, tmp_;
-  std::optional<Error> error_;
-#ifdef _WIN32
-  void* handle_ = nullptr;  // HANDLE
-#else
-  int fd_ = -1;
-#endif
-};
 Status saveSnapshot(const HnsSnapshot& s, const std::string& path);
 
 }  // namespace hnsproxy::hns

@@ -105,7 +105,8 @@ static int run(int argc, char** argv) {
              "longer: 4 times the last write)",
              "200")
       .value("profile", 0, "Windows build profile (default: from the state file's Version)")
-      .value("latency-us", 0, "latency added to every call, microseconds", "0");
+      .value("latency-us", 0, "latency added to every call, microseconds", "0")
+      .flag("serial", 0, "serve calls one at a time, latency included (as if HNS serialised them)");
   auto parsed = cl.parse(std::vector<std::string>(argv + 1, argv + argc));
   if (parsed && cl.has("help")) {
     std::cout << "usage: hnssim --socket PATH [options]\noptions:\n" << cl.optionsHelp() << "profiles:";
@@ -148,6 +149,7 @@ static int run(int argc, char** argv) {
   }
   SimulatedHns sim(snap, profile);
   if (latencyMicros > 0) sim.setLatency(std::chrono::microseconds(latencyMicros));
+  sim.setSerial(cl.has("serial"));
   BatchedPersister persister(sim, statePath, std::chrono::milliseconds(persistDelayMs));
   boost::asio::io_context io;
   SimServer server(io, sim, socketPath, [&] { persister.changed(); });

@@ -122,6 +122,42 @@ std::unordered_set<std::string> IdRegistry::knownEndpointIds() const {
   return out;
 }
 
+KnownIds IdRegistry::known() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  KnownIds k;
+  k.loadBalancers.reserve(maps_.loadBalancers.size());
+  for (const auto& [key, id] : maps_.loadBalancers) k.loadBalancers.emplace_back(id, key);
+  k.managedEndpoints.reserve(maps_.managedEndpoints.size());
+  for (const auto& [ip, id] : maps_.managedEndpoints) k.managedEndpoints.emplace_back(id, ip);
+  for (const auto& [ip, id] : maps_.localEndpoints) k.localEndpoints.emplace_back(HnsId(id), ip);
+  for (const auto& id : maps_.foreignEndpoints) k.foreignEndpoints.emplace_back(id);
+  auto byId = [](const auto& a, const auto& b) { return a.first < b.first; };
+  std::sort(k.loadBalancers.begin(), k.loadBalancers.end(), byId);
+  std::sort(k.managedEndpoints.begin(), k.managedEndpoints.end(), byId);
+  std::sort(k.localEndpoints.begin(), k.localEndpoints.end(), byId);
+  std::sort(k.foreignEndpoints.begin(), k.foreignEndpoints.end());
+  return k;
+}
+
+void IdRegistry::addForeignEndpoint(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  maps_.foreignEndpoints.insert(id);
+}
+
+void IdRegistry::addLocalEndpoint(const std::string& id, const std::vector<IpAddress>& ips) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& ip : ips) maps_.localEndpoints[ip] = id;
+}
+
+bool IdRegistry::keepEndpointIds(const std::vector<HnsId>& present) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto gone = [&](const std::string& id) { return !std::binary_search(present.begin(), present.end(), HnsId(id)); };
+  const auto before = maps_.localEndpoints.size();
+  std::erase_if(maps_.localEndpoints, [&](const auto& kv) { return gone(kv.second); });
+  std::erase_if(maps_.foreignEndpoints, [&](const std::string& id) { return gone(id); });
+  return maps_.localEndpoints.size() != before;
+}
+
 std::map<std::string, std::vector<IpAddress>> IdRegistry::endpointAddresses() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, std::vector<IpAddress>> out;

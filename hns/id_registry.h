@@ -4,6 +4,7 @@
 // every method takes the registry's lock, so any thread may call any of them.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -13,6 +14,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -44,11 +46,37 @@ class HnsId {
     if (a.text_ || b.text_) return a.text_ && b.text_ && *a.text_ == *b.text_;
     return a.bytes_ == b.bytes_ && a.form_ == b.form_;
   }
+  // An order for sorted indexes (GUIDs by their bytes, before any other text).
+  friend bool operator<(const HnsId& a, const HnsId& b) {
+    if (!a.text_ && !b.text_) return std::tie(a.bytes_, a.form_) < std::tie(b.bytes_, b.form_);
+    if (!a.text_ || !b.text_) return !a.text_;
+    return *a.text_ < *b.text_;
+  }
 
  private:
   std::array<std::uint8_t, 16> bytes_{};
   std::uint8_t form_ = 0;  // 0: empty, 1: GUID in upper case, 2: GUID in lower case
   std::unique_ptr<std::string> text_;
+};
+
+// Every ID the registry holds, each with what it names, sorted by ID (for a verification pass that
+// compares HNS's enumerates with the record). A snapshot: built per pass, not kept.
+struct KnownIds {
+  std::vector<std::pair<HnsId, policy::LbKey>> loadBalancers;
+  std::vector<std::pair<HnsId, policy::IpAddress>> managedEndpoints;
+  std::vector<std::pair<HnsId, policy::IpAddress>> localEndpoints;  // an ID once per address
+  std::vector<HnsId> foreignEndpoints;
+  // Whether `id` is among `v`'s IDs.
+  template <typename V>
+  static bool has(const V& v, const HnsId& id) {
+    auto it = std::lower_bound(v.begin(), v.end(), id, [](const auto& e, const HnsId& x) { return idOf(e) < x; });
+    return it != v.end() && idOf(*it) == id;
+  }
+
+ private:
+  template <typename P>
+  static const HnsId& idOf(const P& p) { return p.first; }
+  static const HnsId& idOf(const HnsId& h) { return h; }
 };
 
 struct IdMaps {
@@ -82,6 +110,15 @@ class IdRegistry {
                    const std::vector<std::string>& freshForeign);
   // Every endpoint ID the registry accounts for (local, managed, foreign).
   std::unordered_set<std::string> knownEndpointIds() const;
+  KnownIds known() const;
+  // Foreign endpoints: remote endpoints on the network that are not hnsproxy's to use (duplicates
+  // being deleted).
+  void addForeignEndpoint(const std::string& id);
+  // A local endpoint (the CNI's) found since the listing.
+  void addLocalEndpoint(const std::string& id, const std::vector<policy::IpAddress>& ips);
+  // Local and foreign endpoints whose ID is not in `present` (sorted) are gone: dropped. Returns
+  // whether a local one went.
+  bool keepEndpointIds(const std::vector<HnsId>& present);
   // Every endpoint ID with its addresses (to read load balancers back in policy terms).
   std::map<std::string, std::vector<policy::IpAddress>> endpointAddresses() const;
 

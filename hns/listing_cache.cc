@@ -1,6 +1,5 @@
 #include "hns/listing_cache.h"
 
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
@@ -18,23 +17,20 @@ Error damaged(const std::string& path, std::size_t line, const std::string& why)
 
 }  // namespace
 
-Result<CachedDocs> loadListingCache(const std::string& path) {
+Result<CachedDocs> loadListingCache(const std::string& path, const std::function<bool()>& stop) {
   CachedDocs out;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return out;  // no file yet: nothing cached
-  std::string line;
   std::size_t n = 0;
   std::vector<std::string> modified;
-  while (std::getline(in, line)) {
+  auto st = readLines(path, kMaxListingCacheBytes, stop, [&](std::string_view line) -> Status {
     ++n;
-    if (line.empty()) continue;
+    if (line.empty()) return Ok{};
     auto j = json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return damaged(path, n, "not a JSON object");
     if (n == 1) {
       if (!j.contains(kMagic) || j[kMagic] != 1 || !j.contains("network") || !j["network"].is_string())
         return damaged(path, n, "not an hnsproxy listing cache (version 1)");
       out.networkId = normalizeGuid(j["network"].get<std::string>());
-      continue;
+      return Ok{};
     }
     if (auto it = j.find("lb"); it != j.end()) {
       auto lb = loadBalancerFromJson(*it);
@@ -44,6 +40,12 @@ Result<CachedDocs> loadListingCache(const std::string& path) {
     } else if (auto ep = j.find("ep"); ep != j.end()) {
       auto e = endpointFromJson(*ep);
       if (!e) return damaged(path, n, e.error().message);
+      // Only kube-proxy's own remote endpoints are taken from the file: the CNI's (and anything
+      // else that is not a remote endpoint) are always read from HNS, whatever a line claims.
+      if (!e->isRemote()) {
+        ++out.ignored;
+        return Ok{};
+      }
       // The listing is of one network already (the header's): no need to hold its ID 100,000 times.
       e->network = std::string();
       std::string id = normalizeGuid(e->id);
@@ -53,6 +55,11 @@ Result<CachedDocs> loadListingCache(const std::string& path) {
     } else {
       return damaged(path, n, "unknown entry");
     }
+    return Ok{};
+  });
+  if (!st) {
+    if (st.error().code == ErrorCode::NotFound) return CachedDocs{};  // no file yet: nothing cached
+    return st.error();
   }
   if (n == 0) return out;
   // Marks apply to whatever line came before them: the file is written whole, then only marked.

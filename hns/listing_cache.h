@@ -22,6 +22,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -34,13 +36,19 @@ namespace hnsproxy::hns {
 struct CachedDocs {
   std::string networkId;                                           // normalised
   std::unordered_map<std::string, HcnLoadBalancer> loadBalancers;  // by normalised ID
-  std::unordered_map<std::string, HcnEndpoint> endpoints;
+  std::unordered_map<std::string, HcnEndpoint> endpoints;          // remote endpoints only
   std::size_t modified = 0;  // entries left out because a modify may have changed them
+  std::size_t ignored = 0;   // lines for endpoints that are not remote endpoints (never taken)
   bool empty() const { return loadBalancers.empty() && endpoints.empty(); }
 };
 
-// A missing file is an empty cache (not an error).
-Result<CachedDocs> loadListingCache(const std::string& path);
+// The largest cache read: a node of a 1,000-node cluster (114,000 objects) writes about 40 MB.
+inline constexpr std::uint64_t kMaxListingCacheBytes = std::uint64_t{512} << 20;
+
+// A missing file is an empty cache (not an error). The file must be a regular file (a FIFO or a
+// device in its place is refused without blocking) of at most kMaxListingCacheBytes; `stop` is
+// honoured while it is read. An error names the file and the line.
+Result<CachedDocs> loadListingCache(const std::string& path, const std::function<bool()>& stop = {});
 
 // Writes the file line by line (through a 64 KiB buffer, never the whole text in memory) to a
 // temporary file that commit() renames over the path (0600, a fresh name: hns/hcn_json.h).

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "hns/query_all.h"
 #include "hns/translate.h"
 
 namespace hnsproxy::hns {
@@ -30,14 +31,45 @@ Programmer::Programmer(Api& api, IdRegistry& ids, ProgrammerOptions opts, Sleep 
   opts_.maxAttempts = std::max(1, opts_.maxAttempts);
 }
 
-void Programmer::reset(HnsState applied, std::vector<std::string> duplicates, std::string networkId) {
+void Programmer::reset(HnsState applied, std::vector<std::string> duplicates, std::string networkId,
+                       std::vector<std::string> duplicateEndpoints) {
   dropNetworkHandle();
   applied_ = std::move(applied);
   duplicates_ = std::move(duplicates);
+  duplicateEndpoints_ = std::move(duplicateEndpoints);
   networkId_ = std::move(networkId);
 }
 
 void Programmer::clearPending() { pending_ = DiffScope{false, {}, {}, {}}; }
+
+void Programmer::recordLoadBalancer(LoadBalancer lb) {
+  auto key = lb.key;
+  applied_.loadBalancers.insert_or_assign(key, std::move(lb));
+}
+
+void Programmer::forgetLoadBalancer(const LbKey& key) {
+  applied_.loadBalancers.erase(key);
+  ids_.eraseLoadBalancer(key);
+}
+
+void Programmer::recordEndpoint(ManagedEndpoint ep) {
+  auto ip = ep.ip;
+  applied_.endpoints.insert_or_assign(ip, std::move(ep));
+}
+
+void Programmer::forgetEndpoint(const IpAddress& ip) {
+  applied_.endpoints.erase(ip);
+  ids_.eraseManagedEndpoint(ip);
+}
+
+void Programmer::addDuplicateLoadBalancer(std::string id) {
+  if (std::find(duplicates_.begin(), duplicates_.end(), id) == duplicates_.end()) duplicates_.push_back(std::move(id));
+}
+
+void Programmer::addDuplicateEndpoint(std::string id) {
+  if (std::find(duplicateEndpoints_.begin(), duplicateEndpoints_.end(), id) == duplicateEndpoints_.end())
+    duplicateEndpoints_.push_back(std::move(id));
+}
 
 ProgrammerStats Programmer::stats() const {
   ProgrammerStats s;
@@ -108,15 +140,26 @@ std::string Programmer::newId() {
 }
 
 Result<std::string> Programmer::createAndGetId(ObjectKind kind, const std::string& id, const std::string& doc,
-                                               Handle network) {
+                                               Handle network, const std::function<bool(const std::string&)>& matches) {
   auto h = api_.create(kind, id, doc, network);
   if (!h) {
     if (h.error().code == ErrorCode::AlreadyExists) {
       // Ours from an earlier attempt whose reply was lost?
       auto mine = api_.open(kind, id);
       if (mine) {
+        if (!matches) {  // this operation's own earlier attempt: the same document
+          api_.close(*mine);
+          return id;
+        }
+        // A create of an earlier sync that landed late: what it made may be out of date.
+        auto queried = api_.query(*mine, defaultQuery());
         api_.close(*mine);
-        return id;
+        if (!queried) return queried.error();
+        if (matches(*queried)) return id;
+        auto del = api_.remove(kind, id);
+        if (!del && del.error().code != ErrorCode::NotFound) return del.error();
+        return Error(ErrorCode::Transient, std::string("a late create left an out-of-date ") + toString(kind) + " " + id +
+                                               "; deleted, creating it again");
       }
     }
     return h.error();
@@ -125,13 +168,51 @@ Result<std::string> Programmer::createAndGetId(ObjectKind kind, const std::strin
   return id;
 }
 
+template <typename Map, typename Key>
+std::string Programmer::idForCreate(Map& unknown, const Key& key, bool* reused) {
+  std::lock_guard<std::mutex> lock(unknownMu_);
+  auto it = unknown.find(key);
+  *reused = it != unknown.end();
+  return *reused ? it->second : newId();
+}
+
+// Success, or a failure HNS reported for certain (the object was not made): the outcome is known.
+// A transient failure may hide a create that still lands: its ID is kept for the next attempt.
+template <typename Map, typename Key>
+void Programmer::settleCreate(Map& unknown, const Key& key, const std::string& id, const Status& st) {
+  std::lock_guard<std::mutex> lock(unknownMu_);
+  if (!st && st.error().code == ErrorCode::Transient) unknown[key] = id;
+  else unknown.erase(key);
+}
+
+template <typename Map, typename Key>
+std::optional<std::string> Programmer::takeUnknown(Map& unknown, const Key& key) {
+  std::lock_guard<std::mutex> lock(unknownMu_);
+  auto it = unknown.find(key);
+  if (it == unknown.end()) return std::nullopt;
+  std::string id = std::move(it->second);
+  unknown.erase(it);
+  return id;
+}
+
 Status Programmer::createEndpoint(const ManagedEndpoint& ep) {
-  const std::string id = newId();
+  bool reused = false;
+  const std::string id = idForCreate(unknownEndpoints_, ep.ip, &reused);
   const std::string doc = toJson(toHcn(ep, networkId_)).dump();
-  return withRetries([&]() -> Status {
+  std::function<bool(const std::string&)> matches;
+  if (reused)
+    matches = [&](const std::string& queried) {
+      auto j = nlohmann::json::parse(queried, nullptr, false);
+      if (j.is_discarded()) return false;
+      auto h = endpointFromJson(j);
+      if (!h) return false;
+      auto found = fromHcn(*h, ep.kind);
+      return found && *found == ep;
+    };
+  Status st = withRetries([&]() -> Status {
     auto net = networkHandle();
     if (!net) return net.error();
-    auto created = createAndGetId(ObjectKind::Endpoint, id, doc, *net);
+    auto created = createAndGetId(ObjectKind::Endpoint, id, doc, *net, matches);
     if (!created) {
       if (created.error().code == ErrorCode::Transient) dropNetworkHandle();  // handles die with an HNS restart
       return created.error();
@@ -139,10 +220,13 @@ Status Programmer::createEndpoint(const ManagedEndpoint& ep) {
     ids_.setManagedEndpoint(ep.ip, *created);
     return Ok{};
   });
+  settleCreate(unknownEndpoints_, ep.ip, id, st);
+  return st;
 }
 
 Status Programmer::deleteEndpoint(const ManagedEndpoint& ep) {
   auto id = ids_.managedEndpoint(ep.ip);
+  if (!id) id = takeUnknown(unknownEndpoints_, ep.ip);  // a create whose outcome is unknown may have landed
   if (!id) return Ok{};  // never created
   Status st = withRetries([&] { return api_.remove(ObjectKind::Endpoint, *id); });
   if (!st && st.error().code != ErrorCode::NotFound) return st;
@@ -183,10 +267,21 @@ Status Programmer::createLoadBalancer(const LoadBalancer& lb) {
   auto doc = documentFor(lb);
   if (!doc) return doc.error();
   const std::string text = toJson(*doc).dump();
-  const std::string id = newId();
+  bool reused = false;
+  const std::string id = idForCreate(unknownLoadBalancers_, lb.key, &reused);
+  std::function<bool(const std::string&)> matches;
+  if (reused)
+    matches = [&](const std::string& queried) {
+      auto j = nlohmann::json::parse(queried, nullptr, false);
+      if (j.is_discarded()) return false;
+      auto h = loadBalancerFromJson(j);
+      if (!h) return false;
+      auto found = fromHcn(*h, ids_.endpointAddresses());
+      return found && found->sameContent(lb);
+    };
   bool conflictHandled = false;
-  return withRetries([&]() -> Status {
-    auto created = createAndGetId(ObjectKind::LoadBalancer, id, text, 0);
+  Status st = withRetries([&]() -> Status {
+    auto created = createAndGetId(ObjectKind::LoadBalancer, id, text, 0, matches);
     if (created) {
       ids_.setLoadBalancer(lb.key, *created);
       return Ok{};
@@ -194,14 +289,17 @@ Status Programmer::createLoadBalancer(const LoadBalancer& lb) {
     ErrorCode c = created.error().code;
     if ((c != ErrorCode::AlreadyExists && c != ErrorCode::PortInUse) || conflictHandled) return created.error();
     conflictHandled = true;
-    auto st = adoptOrClearFrontend(lb);
-    if (!st && st.error().code == ErrorCode::PortInUse) return created.error();  // not ours: report HNS's error
-    return st;
+    auto cleared = adoptOrClearFrontend(lb);
+    if (!cleared && cleared.error().code == ErrorCode::PortInUse) return created.error();  // not ours: report HNS's error
+    return cleared;
   });
+  settleCreate(unknownLoadBalancers_, lb.key, id, st);
+  return st;
 }
 
 Status Programmer::deleteLoadBalancer(const LoadBalancer& lb) {
   auto id = ids_.loadBalancer(lb.key);
+  if (!id) id = takeUnknown(unknownLoadBalancers_, lb.key);  // a create whose outcome is unknown may have landed
   if (!id) return Ok{};
   Status st = withRetries([&] { return api_.remove(ObjectKind::LoadBalancer, *id); });
   if (!st && st.error().code != ErrorCode::NotFound) return st;
@@ -257,6 +355,20 @@ Status Programmer::dispatch(const Op& op) {
   return Error(ErrorCode::Internal, "unknown operation");
 }
 
+void Programmer::deleteDuplicateEndpoints(ApplyReport& report) {
+  for (auto it = duplicateEndpoints_.begin(); it != duplicateEndpoints_.end();) {
+    const std::string id = *it;
+    Status st = withRetries([&] { return api_.remove(ObjectKind::Endpoint, id); });
+    if (st || st.error().code == ErrorCode::NotFound) {
+      ++duplicatesDeleted_;
+      it = duplicateEndpoints_.erase(it);
+    } else {
+      report.failures.push_back({"delete duplicate remote endpoint " + id, st.error()});
+      ++it;
+    }
+  }
+}
+
 void Programmer::deleteDuplicates(ApplyReport& report) {
   for (auto it = duplicates_.begin(); it != duplicates_.end();) {
     const std::string id = *it;
@@ -279,6 +391,7 @@ ApplyReport Programmer::apply(const Plan& plan) {
   opsPlanned_ += plan.ops.size();
   lastPlanSize_ = plan.ops.size();
   deleteDuplicates(report);  // extra load balancers found on one frontend at adoption go first
+  bool lbFailed = false;
 
   std::size_t i = 0;
   while (i < plan.ops.size()) {
@@ -308,14 +421,18 @@ ApplyReport Programmer::apply(const Plan& plan) {
         ++report.failed;
         ++opsFailed_;
         report.failures.push_back({op.str(), st.error()});
-        if (op.kind == OpKind::CreateEndpoint || op.kind == OpKind::DeleteEndpoint)
+        if (op.kind == OpKind::CreateEndpoint || op.kind == OpKind::DeleteEndpoint) {
           pending_.endpoints.insert(op.endpoint.ip);
-        else
+        } else {
           pending_.loadBalancers.insert(op.lb->key);
+          lbFailed = true;
+        }
       }
     }
     i = end;
   }
+  // Duplicate remote endpoints go once the load balancers that used them were rewritten.
+  if (!duplicateEndpoints_.empty() && !lbFailed && duplicates_.empty()) deleteDuplicateEndpoints(report);
   dropNetworkHandle();
   report.retries = applyRetries_;
   report.abandoned = opts_.abortAfterTransientFailures && transientRun_ >= opts_.abortAfterTransientFailures;

@@ -9,7 +9,12 @@
 //    the object on that frontend is looked up, adopted if it matches, else deleted and the
 //    create retried (kubernetes#139519). E_NOTIMPL on modify turns modify off for the process
 //    and the operation becomes delete + create.
-//  - Object IDs are chosen here, so a create whose reply is lost is recognised on retry.
+//  - Object IDs are chosen here, so a create whose reply is lost is recognised on retry. A create
+//    that failed transiently (a call past its deadline may still land; a reply may have been
+//    lost) leaves its ID as the object's "outcome unknown": the next create of the same IP or
+//    frontend uses that ID again (HNS answers AlreadyExists instead of making a second one; what
+//    it holds is read and adopted when it matches, replaced when not), and a delete removes it —
+//    a late create is never made twice.
 //  - It reads HNS only to resolve a contested frontend; listings are the reader's (hns/reader.h).
 // Thread-safety: apply(), reset() and clearPending() are called by one thread at a time (the
 // reconciler's); the const accessors may be called from any thread between those calls, except
@@ -23,7 +28,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -86,9 +93,23 @@ class Programmer {
 
   // Starts over from what a listing holds: the applied record, the duplicates to delete first,
   // and the network new endpoints are created on.
-  void reset(policy::HnsState applied, std::vector<std::string> duplicateLoadBalancers, std::string networkId);
+  // Extra remote endpoints for one IP go once no load balancer uses them (after a plan whose
+  // load-balancer operations all succeeded: those that used them were adopted as needing a rewrite).
+  void reset(policy::HnsState applied, std::vector<std::string> duplicateLoadBalancers, std::string networkId,
+             std::vector<std::string> duplicateEndpoints = {});
 
   ApplyReport apply(const policy::Plan& plan);
+
+  // What verification read of HNS (between applies, on the calling thread): HNS's record of an
+  // object replaces ours, or the object is gone (its ID too); the next diff repairs what differs.
+  void recordLoadBalancer(policy::LoadBalancer lb);
+  void forgetLoadBalancer(const policy::LbKey& key);
+  void recordEndpoint(policy::ManagedEndpoint ep);
+  void forgetEndpoint(const policy::IpAddress& ip);
+  // Extra objects of ours found on a frontend or for an IP that already has one (deleted by the
+  // next apply: load balancers first, endpoints once no load balancer of that apply failed).
+  void addDuplicateLoadBalancer(std::string id);
+  void addDuplicateEndpoint(std::string id);
 
   const policy::HnsState& applied() const { return applied_; }
   const policy::DiffScope& pending() const { return pending_; }
@@ -110,7 +131,19 @@ class Programmer {
   Status adoptOrClearFrontend(const policy::LoadBalancer& lb);
   Result<Handle> networkHandle();
   void dropNetworkHandle();
-  Result<std::string> createAndGetId(ObjectKind kind, const std::string& id, const std::string& doc, Handle network);
+  // `matches`, for an ID reused from a create whose outcome was unknown: whether the object HNS
+  // already holds under that ID is the one wanted (else it is deleted and the create retried).
+  Result<std::string> createAndGetId(ObjectKind kind, const std::string& id, const std::string& doc, Handle network,
+                                     const std::function<bool(const std::string& queried)>& matches = {});
+  // The ID for a create: the one an earlier create of the same object left with its outcome
+  // unknown, or a new one; `reused` says which.
+  template <typename Map, typename Key>
+  std::string idForCreate(Map& unknown, const Key& key, bool* reused);
+  template <typename Map, typename Key>
+  void settleCreate(Map& unknown, const Key& key, const std::string& id, const Status& st);
+  template <typename Map, typename Key>
+  std::optional<std::string> takeUnknown(Map& unknown, const Key& key);
+  void deleteDuplicateEndpoints(ApplyReport& report);
   std::string newId();
   std::chrono::milliseconds backoff(int attempt);
   void deleteDuplicates(ApplyReport& report);
@@ -138,6 +171,12 @@ class Programmer {
   policy::HnsState applied_;
   policy::DiffScope pending_{false, {}, {}, {}};
   std::vector<std::string> duplicates_;
+  std::vector<std::string> duplicateEndpoints_;
+  // Creates whose outcome is unknown, by object: the ID each used (see the contract above).
+  // Workers of one apply() touch different objects; the lock guards the maps themselves.
+  std::mutex unknownMu_;
+  std::map<policy::IpAddress, std::string> unknownEndpoints_;
+  std::map<policy::LbKey, std::string> unknownLoadBalancers_;
 };
 
 }  // namespace hnsproxy::hns

@@ -47,12 +47,12 @@ Result<std::optional<T>> queryOne(Api& api, ObjectKind kind, const std::string& 
   return std::optional<T>(std::move(obj).value());
 }
 
-// The objects with these IDs, in order, up to `parallelism` queries at once (every HNS call is a
-// round trip to the service; a start-up listing of a busy node is hundreds of them). The first
-// error (other than NotFound) ends the listing.
+// The objects with these IDs, each in its slot (nullopt: NotFound), up to `parallelism` queries at
+// once (every HNS call is a round trip to the service; a start-up listing of a busy node is
+// hundreds of them). The first error (other than NotFound) ends it.
 template <typename T, typename Parse>
-Result<std::vector<T>> queryAll(Api& api, ObjectKind kind, const std::vector<std::string>& ids, Parse parse,
-                                int parallelism = 1) {
+Result<std::vector<std::optional<T>>> queryEach(Api& api, ObjectKind kind, const std::vector<std::string>& ids,
+                                                Parse parse, int parallelism = 1) {
   std::vector<std::optional<T>> slots(ids.size());
   std::optional<Error> failed;
   std::mutex mu;
@@ -75,9 +75,18 @@ Result<std::vector<T>> queryAll(Api& api, ObjectKind kind, const std::vector<std
   worker();
   for (auto& t : threads) t.join();
   if (failed) return *failed;
+  return slots;
+}
+
+// The objects with these IDs that exist, in order (queryEach without the gaps).
+template <typename T, typename Parse>
+Result<std::vector<T>> queryAll(Api& api, ObjectKind kind, const std::vector<std::string>& ids, Parse parse,
+                                int parallelism = 1) {
+  auto slots = queryEach<T>(api, kind, ids, parse, parallelism);
+  if (!slots) return slots.error();
   std::vector<T> out;
   out.reserve(ids.size());
-  for (auto& s : slots)
+  for (auto& s : *slots)
     if (s) out.push_back(std::move(*s));
   return out;
 }

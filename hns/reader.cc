@@ -33,7 +33,8 @@ Result<std::vector<T>> listWithCache(Api& api, ObjectKind kind, const std::strin
         continue;
       }
       out.push_back(std::move(it->second));
-      out.back().id = std::move(id);
+      out.back().id = id;
+      l.cachedIds.push_back(std::move(id));
       cached->erase(it);
     }
   } else {
@@ -102,6 +103,35 @@ Result<Listing> HnsReader::listWaiting(CachedDocs* cache, const std::function<bo
     sinceLog += delay;
     delay = std::min(delay * 2, waitMax);
   }
+}
+
+Result<HcnNetwork> HnsReader::network() {
+  auto nets = listAll<HcnNetwork>(api_, ObjectKind::Network, networkFromJson, filterQuery({{"Name", networkName_}}));
+  if (!nets) return nets.error();
+  if (nets->empty()) return Error(ErrorCode::NotFound, "HNS network '" + networkName_ + "' not found");
+  return std::move(nets->front());
+}
+
+Result<std::vector<std::string>> HnsReader::endpointIds(const std::string& networkId) {
+  auto ids = api_.enumerate(ObjectKind::Endpoint, filterQuery({{"VirtualNetwork", networkId}}));
+  if (!ids) return ids.error();
+  for (auto& id : *ids) id = normalizeGuid(id);
+  return ids;
+}
+
+Result<std::vector<std::string>> HnsReader::loadBalancerIds() {
+  auto ids = api_.enumerate(ObjectKind::LoadBalancer, defaultQuery());
+  if (!ids) return ids.error();
+  for (auto& id : *ids) id = normalizeGuid(id);
+  return ids;
+}
+
+Result<std::vector<std::optional<HcnEndpoint>>> HnsReader::endpoints(const std::vector<std::string>& ids) {
+  return queryEach<HcnEndpoint>(api_, ObjectKind::Endpoint, ids, endpointFromJson, parallelism_);
+}
+
+Result<std::vector<std::optional<HcnLoadBalancer>>> HnsReader::loadBalancers(const std::vector<std::string>& ids) {
+  return queryEach<HcnLoadBalancer>(api_, ObjectKind::LoadBalancer, ids, loadBalancerFromJson, parallelism_);
 }
 
 Result<EndpointDelta> HnsReader::endpointsSince(const std::string& networkId,

@@ -26,6 +26,8 @@ struct Listing {
   std::vector<HcnLoadBalancer> loadBalancers;
   std::size_t fromCache = 0;  // documents taken from the listing cache instead of HNS
   std::size_t queried = 0;    // documents read from HNS
+  // The IDs whose documents came from the cache, not from HNS: not verified yet.
+  std::vector<std::string> cachedIds;
 };
 
 // The endpoints now on the network: every ID, and the documents of those not known before.
@@ -60,6 +62,15 @@ class HnsReader {
 
   // Every load balancer on the host (to find what holds a contested frontend).
   Result<std::vector<HcnLoadBalancer>> loadBalancers();
+
+  // For verification, a call or a few at a time: the network by name (NotFound when absent); the
+  // IDs of the network's endpoints and of every load balancer (one enumerate each); the documents
+  // of some IDs, each in its slot (nullopt: gone).
+  Result<HcnNetwork> network();
+  Result<std::vector<std::string>> endpointIds(const std::string& networkId);
+  Result<std::vector<std::string>> loadBalancerIds();
+  Result<std::vector<std::optional<HcnEndpoint>>> endpoints(const std::vector<std::string>& ids);
+  Result<std::vector<std::optional<HcnLoadBalancer>>> loadBalancers(const std::vector<std::string>& ids);
 
   Api& api() { return api_; }
 

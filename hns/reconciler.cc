@@ -40,7 +40,7 @@ Result<StartInfo> Reconciler::start(const std::function<bool()>& stop,
   CachedDocs cache;
   std::optional<Error> cacheProblem;
   if (!opts_.listingCache.empty()) {
-    auto c = loadListingCache(opts_.listingCache);
+    auto c = loadListingCache(opts_.listingCache, stop);
     if (c)
       cache = std::move(*c);
     else
@@ -77,7 +77,15 @@ Result<StartInfo> Reconciler::start(const std::function<bool()>& stop,
   view_ = std::move(host.view);
   startHostProblems_ = std::move(host.problems);
   startNetworkId_ = l->network.id;
-  lastVerify_ = clock_();
+  v_.periodStart = clock_();
+  // What came from the cache is unverified: read before a plan touches it, and all of it re-read
+  // in slices after the first sync.
+  unverified_.reserve(l->cachedIds.size());
+  for (const auto& id : l->cachedIds) unverified_.emplace_back(id);
+  std::vector<std::string>().swap(l->cachedIds);
+  std::sort(unverified_.begin(), unverified_.end());
+  verified_.assign(unverified_.size(), false);
+  fullReadAfterStart_ = !unverified_.empty();
   applyContext(nullptr);
   // Read what is ours now, without the desired state (annotated at the first sync); the listing
   // goes when this returns.
@@ -106,7 +114,7 @@ void Reconciler::install(Adoption a, const std::string& networkId, bool first, S
   annotate(a, engine_.desired());
   std::size_t drift = first || r.networkChanged ? 0 : driftBetween(programmer_.applied(), a.applied);
   ids_.reset(std::move(a.ids));
-  programmer_.reset(std::move(a.applied), std::move(a.duplicateLoadBalancers), networkId);
+  programmer_.reset(std::move(a.applied), std::move(a.duplicateLoadBalancers), networkId, std::move(a.duplicateEndpoints));
   stats_.adoptedLoadBalancers += a.adoptedLoadBalancers;
   stats_.adoptedEndpoints += a.adoptedEndpoints;
   stats_.driftRepaired += drift;
@@ -135,20 +143,32 @@ void Reconciler::adoptStart(SyncReport& r) {
   Adoption a = std::move(*startAdoption_);
   startAdoption_.reset();
   install(std::move(a), startNetworkId_, true, r);
+  // Documents taken from the listing cache are re-read, all of them, in slices from now on.
+  if (fullReadAfterStart_) {
+    v_.fullRead = true;
+    v_.existenceDue = true;
+  }
 }
 
-void Reconciler::verifyIfDue(SyncReport& r) {
-  const auto now = clock_();
-  const bool periodic = opts_.verifyPeriod.count() > 0 && now - lastVerify_ >= opts_.verifyPeriod;
-  if (!verifyRequested_ && !periodic) return;
-  lastVerify_ = now;
-  ++stats_.verifications;
-  auto l = reader_.list();
-  if (!l) {
-    r.verificationFailed = l.error();  // a requested verification stays requested
+// An operation found the network gone: is it? A new ID (the CNI re-created it) drops the record
+// and reads HNS whole; the same ID was a transient miss.
+void Reconciler::checkNetworkIfSuspect(SyncReport& r) {
+  if (!networkSuspect_ || !view_) return;
+  auto net = reader_.network();
+  if (net && sameGuid(net->id, view_->network.id)) {
+    networkSuspect_ = false;
     return;
   }
-  verifyRequested_ = false;
+  if (!net && net.error().code != ErrorCode::NotFound) {
+    r.verificationFailed = net.error();
+    return;
+  }
+  auto l = reader_.list();  // NotFound while the network is missing: retried at the next sync
+  if (!l) {
+    r.verificationFailed = l.error();
+    return;
+  }
+  networkSuspect_ = false;
   adoptListing(*l, r);
 }
 
@@ -199,7 +219,7 @@ void Reconciler::prepare(SyncReport& r) {
     }
     adoptStart(r);
   } else {
-    verifyIfDue(r);
+    checkNetworkIfSuspect(r);
   }
   Changes changes = engine_.recompute();
   refreshLocalEndpoints(changes, r);
@@ -213,13 +233,28 @@ void Reconciler::prepare(SyncReport& r) {
     const auto& p = programmer_.pending();
     scope.loadBalancers.insert(p.loadBalancers.begin(), p.loadBalancers.end());
     scope.endpoints.insert(p.endpoints.begin(), p.endpoints.end());
+    // What verification found since the last sync.
+    scope.loadBalancers.insert(found_.loadBalancers.begin(), found_.loadBalancers.end());
+    scope.endpoints.insert(found_.endpoints.begin(), found_.endpoints.end());
+    scope.repointed.insert(found_.repointed.begin(), found_.repointed.end());
   }
+  found_ = DiffScope{false, {}, {}, {}};
   r.plan = diff(programmer_.applied(), engine_.desired(), engine_.context().caps, scope);
+  // Objects whose documents came from the cache are read before the plan writes to them or points
+  // a load balancer at them; what that finds is planned again (a few rounds at most: each reads
+  // only objects not read before).
+  for (int round = 0; round < 3 && !unverified_.empty() && verifyPlanTargets(r.plan); ++round) {
+    scope.loadBalancers.insert(found_.loadBalancers.begin(), found_.loadBalancers.end());
+    scope.endpoints.insert(found_.endpoints.begin(), found_.endpoints.end());
+    scope.repointed.insert(found_.repointed.begin(), found_.repointed.end());
+    found_ = DiffScope{false, {}, {}, {}};
+    r.plan = diff(programmer_.applied(), engine_.desired(), engine_.context().caps, scope);
+  }
 }
 
 void Reconciler::learnFromApply(const ApplyReport& a) {
-  // An operation found the network gone: read HNS again at the next sync.
-  if (a.networkGone()) verifyRequested_ = true;
+  // An operation found the network gone: the next sync checks it.
+  if (a.networkGone()) networkSuspect_ = true;
   // HNS answered E_NOTIMPL to a modify: plan replaces from now on.
   if (!programmer_.modifySupported() && view_ && view_->caps.modifyLoadBalancer) {
     view_->caps.modifyLoadBalancer = false;
@@ -306,7 +341,8 @@ SyncReport Reconciler::cleanup() {
   Adoption a = std::move(*startAdoption_);  // adopted with no desired state, as cleanup wants
   startAdoption_.reset();
   ids_.reset(std::move(a.ids));
-  programmer_.reset(std::move(a.applied), std::move(a.duplicateLoadBalancers), startNetworkId_);
+  programmer_.reset(std::move(a.applied), std::move(a.duplicateLoadBalancers), startNetworkId_,
+                     std::move(a.duplicateEndpoints));
   r.plan = diff(programmer_.applied(), HnsState{}, ctx.caps);
   r.fullDiff = true;
   r.applied = programmer_.apply(r.plan);

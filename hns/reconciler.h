@@ -5,9 +5,19 @@
 //  - each sync recomputes what changed, diffs it together with what failed before, and applies;
 //  - local endpoints the rules miss (pods started since the listing) are learned with one
 //    filtered enumerate, then the affected services recomputed;
-//  - verification (every verifyPeriod, or on request: an HNS notification, an operation that
-//    found the network gone) lists HNS again, re-adopts and repairs drift; a new network ID drops
-//    the record and programs the new network.
+//  - verification runs off the sync path, a bounded slice at a time between syncs (verifySlice):
+//    every verifyPeriod an existence pass (one enumerate per kind, and the network) finds objects
+//    deleted behind kube-proxy's back, objects of ours it did not know of (late creates, another
+//    writer's) and new CNI endpoints; the objects' content is re-read in rotation, a share of the
+//    node per period (verifyContentPercent); on request (an HNS notification, a late call) and after
+//    a restart that took documents from the listing cache, everything is re-read, in slices. What
+//    differs goes into the record and the next sync's diff repairs it. A change never waits for more
+//    than one slice;
+//  - an object whose document came from the listing cache and that HNS has not confirmed since is
+//    read before a plan modifies, deletes or points a load balancer at it (a stale or swapped
+//    cache line can cost a read, never a wrong write);
+//  - an operation that found the network gone makes the next sync check the network; a new network
+//    ID drops the record, lists HNS whole and programs the new network.
 // Time comes from the injected clock, waiting and backoff from the injected sleep: tests drive
 // both. Thread-safety: everything but requestVerification() runs on one thread (the sync loop).
 #pragma once
@@ -39,11 +49,18 @@ struct ReconcilerOptions {
   policy::NodeConfig node;
   bool winOverlay = true;  // the WinOverlay feature gate
   ProgrammerOptions programmer;
-  std::chrono::nanoseconds verifyPeriod = std::chrono::minutes(5);  // 0: only when requested
+  // Verification: an existence pass every period (0: only when requested), and the content of
+  // verifyContentPercent of the objects re-read per period, in rotation, so that the whole node is
+  // re-read every 100 / verifyContentPercent periods (0: existence only). A slice reads at most
+  // verifySliceObjects objects (3 calls each): the longest a change waits behind verification.
+  std::chrono::nanoseconds verifyPeriod = std::chrono::minutes(5);
+  unsigned verifyContentPercent = 4;
+  std::size_t verifySliceObjects = 32;
   // Waiting for the network at start-up: backoff from `waitInitial` doubling to `waitMax`, a log
-  // line on the first failure and then every `waitLogEvery`.
+  // line on the first failure and then every `waitLogEvery`. The cap is short: a node whose HNS
+  // answers again is programmed within seconds (a hung HNS fails calls at once meanwhile).
   std::chrono::milliseconds waitInitial{50};
-  std::chrono::milliseconds waitMax{30000};
+  std::chrono::milliseconds waitMax{5000};
   std::chrono::milliseconds waitLogEvery{60000};
   // The listing cache (hns/listing_cache.h): read at start-up, so that only what it cannot vouch
   // for is queried; written after a sync that changed HNS, at most once per `listingCacheSavePeriod`
@@ -71,6 +88,21 @@ struct ReconcilerStats {
   std::uint64_t localRefreshes = 0;
 };
 
+// One slice of verification, as data.
+struct VerifyReport {
+  bool ran = false;             // a slice ran (false: nothing was due)
+  bool existencePass = false;   // it compared HNS's enumerates with the record
+  std::size_t read = 0;         // objects whose documents were read
+  std::size_t drift = 0;        // objects of ours found missing or changed
+  std::size_t adopted = 0;      // objects of ours HNS holds that the record did not
+  std::size_t duplicates = 0;   // extra objects of ours (a second for one frontend or IP): deleted next sync
+  bool contextChanged = false;  // the network's settings or the CNI's endpoints changed
+  bool networkChanged = false;  // the network is gone or has a new ID: the next sync lists HNS whole
+  bool fullReadDone = false;    // a re-read of everything (restart, notification) ended with this slice
+  std::optional<Error> failed;  // HNS could not be read; the slice is retried
+  bool needsSync() const { return drift || adopted || duplicates || contextChanged || networkChanged; }
+};
+
 // One sync, as data: what was planned and applied, and what happened to the view of HNS.
 struct SyncReport {
   std::optional<Error> error;  // set when nothing could be planned (the sync is retried)
@@ -90,6 +122,7 @@ struct SyncReport {
   std::optional<Error> verificationFailed;
   std::optional<Error> localRefreshFailed;
   std::optional<Error> listingCacheFailed;  // the cache could not be written or marked (the next sync retries)
+  std::size_t verifiedBeforeUse = 0;        // unverified (cached) objects the plan touched, read first
   std::size_t listingCacheSaved = 0;        // objects written to the listing cache by this sync
   policy::MissingLocalEndpoints missingLocalEndpoints;  // still not in HNS after this sync
   std::vector<std::string> hostProblems;
@@ -113,8 +146,16 @@ class Reconciler {
   const policy::Engine& engine() const { return engine_; }
   void setNode(std::optional<policy::Node> node);
 
-  // Verification at the next sync (any thread).
+  // A re-read of everything, in slices, starting with the next (any thread): an HNS notification,
+  // a call that returned after its deadline.
   void requestVerification() { verifyRequested_ = true; }
+  // When the next slice of verification is due (time_point::max(): none before a sync changes that).
+  std::chrono::steady_clock::time_point verificationDue() const;
+  // One slice: an existence pass, or the documents of at most verifySliceObjects objects. Call it
+  // between syncs, when one is due; sync after it when it says so.
+  VerifyReport verifySlice();
+  // Objects whose documents came from the listing cache and are not confirmed by HNS yet.
+  std::size_t unverified() const { return unverified_.size() - verifiedCount_; }
 
   SyncReport sync();
   // What sync() would apply now, applying nothing (--dry-run).
@@ -137,7 +178,21 @@ class Reconciler {
   void install(Adoption a, const std::string& networkId, bool first, SyncReport& r);
   void adoptListing(const Listing& listing, SyncReport& r);
   void adoptStart(SyncReport& r);
-  void verifyIfDue(SyncReport& r);
+  void checkNetworkIfSuspect(SyncReport& r);
+  // Verification (reconciler_verify.cc).
+  VerifyReport slice();
+  void existencePass(VerifyReport& r);
+  void readUnknown(VerifyReport& r);
+  void readContent(VerifyReport& r);
+  void readLoadBalancers(const std::vector<policy::LbKey>& keys, VerifyReport& r);
+  void readEndpoints(const std::vector<policy::IpAddress>& ips, VerifyReport& r);
+  void startPeriod(std::chrono::steady_clock::time_point now);
+  std::size_t objectCount() const;
+  bool isUnverified(const std::string& id) const;
+  void markVerified(const std::string& id);
+  // Before a plan: the unverified objects it would touch are read; true when that changed the
+  // record (the plan is made again).
+  bool verifyPlanTargets(const policy::Plan& plan);
   void refreshLocalEndpoints(policy::Changes& changes, SyncReport& r);
   bool applyContext(SyncReport* r);  // the engine's context from the view, the Node and the config
   void learnFromApply(const ApplyReport& a);
@@ -161,8 +216,29 @@ class Reconciler {
   std::optional<policy::Node> node_;
   bool adopted_ = false;
   bool assumedLoopback_ = false;
-  std::chrono::steady_clock::time_point lastVerify_{};
   std::atomic<bool> verifyRequested_{false};
+  bool networkSuspect_ = false;  // an operation found the network gone: checked by the next sync
+  // What verification found, for the next diff (and the start-up read from the cache, to re-read).
+  policy::DiffScope found_{false, {}, {}, {}};
+  bool fullReadAfterStart_ = false;
+  struct Verification {
+    std::chrono::steady_clock::time_point periodStart{};
+    bool existenceDue = false;
+    bool fullRead = false;          // every object's content, as fast as slices go
+    std::size_t budget = 0;         // rotation reads left in this period
+    std::size_t budgetAtStart = 0;
+    bool lbsDone = false;           // this sweep has passed the last load balancer
+    std::optional<policy::LbKey> lbCursor;       // the last key read in this sweep
+    std::optional<policy::IpAddress> epCursor;   // the last endpoint IP read in this sweep
+    std::vector<std::string> unknownLbs, unknownEps;  // IDs the enumerate showed that the record lacks
+    std::set<std::string> foreignLbs;                 // load balancers that are not ours: not read again
+    std::chrono::steady_clock::time_point retryAt = std::chrono::steady_clock::time_point::min();
+    std::chrono::milliseconds retryDelay{0};
+  } v_;
+  // IDs whose documents came from the listing cache (sorted) and which of them HNS confirmed since.
+  std::vector<HnsId> unverified_;
+  std::vector<bool> verified_;
+  std::size_t verifiedCount_ = 0;
   bool cacheDirty_ = false;
   std::chrono::steady_clock::time_point lastCacheSave_{};  // set by start(): the first write waits a period
   std::set<policy::IpAddress> askedAbout_;  // missing local endpoints HNS was asked about since the last listing

@@ -100,8 +100,11 @@ std::string handleSimRequest(SimulatedHns& sim, const std::string& line, bool* m
       return json{{"ok", true}}.dump();
     }
     if (op == "latency") {
-      sim.setLatency(std::chrono::microseconds(req.value("micros", 0)),
-                     std::chrono::microseconds(req.value("jitter_micros", 0)));
+      if (req.contains("function"))
+        sim.setFunctionLatency(str(req, "function"), std::chrono::microseconds(req.value("micros", 0)));
+      else
+        sim.setLatency(std::chrono::microseconds(req.value("micros", 0)),
+                       std::chrono::microseconds(req.value("jitter_micros", 0)));
       return json{{"ok", true}}.dump();
     }
     if (op == "clear-faults") {

@@ -88,6 +88,10 @@ void SimServer::stop() {
   if (acceptor_ && acceptor_->is_open()) {
     boost::system::error_code ec;
     acceptor_->close(ec);
+    try {
+      retry_.cancel();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nothing pending to cancel then
+    }
     // Only the socket this server bound: another one may have replaced it at the same path.
     struct stat st {};
     if (::lstat(path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == inode_ && st.st_dev == device_)
@@ -97,7 +101,14 @@ void SimServer::stop() {
 
 void SimServer::accept() {
   acceptor_->async_accept([this](boost::system::error_code ec, local::socket s) {
-    if (ec) return;  // stopped
+    if (!acceptor_->is_open() || ec == asio::error::operation_aborted) return;  // stopped
+    if (ec) {  // EMFILE, ENFILE, ENOBUFS, ECONNABORTED...: try again shortly
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([this](boost::system::error_code wec) {
+        if (!wec && acceptor_->is_open()) accept();
+      });
+      return;
+    }
     std::make_shared<Connection>(std::move(s), sim_, onMutation_, pool_)->read();
     accept();
   });

@@ -30,6 +30,9 @@ class SimServer {
   std::string path_;
   std::function<void()> onMutation_;
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
+  // An accept error (descriptors exhausted by a flood of clients) is retried after a pause: the
+  // server never stops accepting while it runs.
+  boost::asio::steady_timer retry_{io_};
   unsigned long long inode_ = 0, device_ = 0;  // the socket file this server bound
   // Where requests are handled (a sleeping --latency-us call blocks one worker, not the server).
   // Declared last: destroyed (joined) first, while everything a request uses still exists.

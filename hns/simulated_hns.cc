@@ -162,6 +162,7 @@ void SimulatedHns::setLatency(std::chrono::microseconds fixed, std::chrono::micr
   std::lock_guard<std::mutex> lock(mu_);
   latency_ = fixed;
   jitter_ = jitter;
+  latencyChanged_.notify_all();
 }
 
 void SimulatedHns::failFraction(const std::string& function, double fraction, std::uint32_t hr, std::uint32_t seed) {
@@ -170,15 +171,32 @@ void SimulatedHns::failFraction(const std::string& function, double fraction, st
   rng_.seed(seed);
 }
 
-void SimulatedHns::delay() {
-  std::chrono::microseconds d;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    d = latency_;
-    if (jitter_.count() > 0)
-      d += std::chrono::microseconds(std::uniform_int_distribution<long long>(0, jitter_.count())(rng_));
+void SimulatedHns::setFunctionLatency(const std::string& function, std::chrono::microseconds fixed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fixed.count() > 0) functionLatency_[function] = fixed;
+  else functionLatency_.erase(function);
+  latencyChanged_.notify_all();
+}
+
+std::unique_lock<std::mutex> SimulatedHns::oneAtATime() {
+  if (!serial_) return {};
+  return std::unique_lock<std::mutex>(serialMu_);
+}
+
+// The call's latency, waited for outside the lock — and shortened when the latency is lowered
+// meanwhile (a test ends a hang without waiting it out).
+void SimulatedHns::delay(const char* function) {
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mu_);
+  std::chrono::microseconds extra{0};
+  if (jitter_.count() > 0) extra = std::chrono::microseconds(std::uniform_int_distribution<long long>(0, jitter_.count())(rng_));
+  for (;;) {
+    auto it = functionLatency_.find(function);
+    const auto d = it != functionLatency_.end() ? it->second : latency_ + (latency_.count() > 0 || jitter_.count() > 0 ? extra : std::chrono::microseconds{0});
+    const auto until = start + d;
+    if (d.count() <= 0 || std::chrono::steady_clock::now() >= until) return;
+    latencyChanged_.wait_until(lock, until);
   }
-  if (d.count() > 0) std::this_thread::sleep_for(d);
 }
 
 std::map<std::string, int> SimulatedHns::callCounts() const {
@@ -260,7 +278,8 @@ std::string SimulatedHns::newGuid() {
 }
 
 Result<std::vector<std::string>> SimulatedHns::enumerate(ObjectKind kind, const std::string& q) {
-  delay();
+  auto serialized = oneAtATime();
+  delay(fn("enumerate", kind));
   std::lock_guard<std::mutex> lock(mu_);
   if (auto e = injected(fn("enumerate", kind))) return *e;
   auto filter = filterOf(q);
@@ -279,7 +298,8 @@ Result<std::vector<std::string>> SimulatedHns::enumerate(ObjectKind kind, const 
 }
 
 Result<Handle> SimulatedHns::open(ObjectKind kind, const std::string& rawId) {
-  delay();
+  auto serialized = oneAtATime();
+  delay(fn("open", kind));
   std::lock_guard<std::mutex> lock(mu_);
   if (auto e = injected(fn("open", kind))) return *e;
   std::string id = normalizeGuid(rawId);
@@ -293,7 +313,8 @@ Result<Handle> SimulatedHns::open(ObjectKind kind, const std::string& rawId) {
 }
 
 Result<std::string> SimulatedHns::query(Handle h, const std::string& q) {
-  delay();
+  auto serialized = oneAtATime();
+  delay("HcnQueryProperties");
   std::lock_guard<std::mutex> lock(mu_);
   auto obj = handles_.find(h);
   const char* f = obj == handles_.end() ? "HcnQueryProperties" : fn("query", obj->second.kind);
@@ -317,7 +338,8 @@ Result<std::string> SimulatedHns::query(Handle h, const std::string& q) {
 
 Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, const std::string& settings,
                                     Handle network) {
-  delay();
+  auto serialized = oneAtATime();
+  delay(fn("create", kind));
   std::lock_guard<std::mutex> lock(mu_);
   const char* f = fn("create", kind);
   if (auto e = injected(f)) return *e;
@@ -394,7 +416,8 @@ Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, c
 }
 
 Status SimulatedHns::modify(Handle h, const std::string& settings) {
-  delay();
+  auto serialized = oneAtATime();
+  delay("HcnModifyLoadBalancer");
   std::lock_guard<std::mutex> lock(mu_);
   auto obj = handles_.find(h);
   const char* f = obj == handles_.end() ? "HcnModify" : fn("modify", obj->second.kind);
@@ -424,7 +447,8 @@ Status SimulatedHns::modify(Handle h, const std::string& settings) {
 }
 
 Status SimulatedHns::remove(ObjectKind kind, const std::string& rawId) {
-  delay();
+  auto serialized = oneAtATime();
+  delay(fn("delete", kind));
   std::lock_guard<std::mutex> lock(mu_);
   const char* f = fn("delete", kind);
   if (auto e = injected(f)) return *e;
@@ -465,7 +489,8 @@ void SimulatedHns::close(Handle h) {
 }
 
 Result<policy::HnsVersion> SimulatedHns::version() {
-  delay();
+  auto serialized = oneAtATime();
+  delay("HNSCall GET /globals/version");
   std::lock_guard<std::mutex> lock(mu_);
   if (auto e = injected("HNSCall GET /globals/version")) return *e;
   return profile_.version;

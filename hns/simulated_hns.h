@@ -3,8 +3,10 @@
 // call log. Used by every test and by --hns-backend=sim.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,6 +62,12 @@ class SimulatedHns final : public Api {
   // Every call takes `fixed` plus a uniform random extra up to `jitter` (slept outside the
   // simulator's lock, so parallel callers overlap as they would against HNS).
   void setLatency(std::chrono::microseconds fixed, std::chrono::microseconds jitter = std::chrono::microseconds{0});
+  // Calls of one function (e.g. "HcnCreateEndpoint") take `fixed` instead (0: the common latency
+  // again): a create that lands after its caller's deadline, a delete that hangs.
+  void setFunctionLatency(const std::string& function, std::chrono::microseconds fixed);
+  // Calls served one at a time, latency included, as if HNS serialised them (its documentation
+  // does not say whether it does; hnssim --serial, for measuring both ways).
+  void setSerial(bool serial) { serial_ = serial; }
   // A fraction (0..1) of the calls of one function (e.g. "HcnCreateLoadBalancer") fail with `hr`.
   void failFraction(const std::string& function, double fraction, std::uint32_t hr, std::uint32_t seed = 1);
 
@@ -77,7 +85,8 @@ class SimulatedHns final : public Api {
     std::string id;
   };
   std::optional<Error> injected(const char* function);
-  void delay();
+  void delay(const char* function);
+  std::unique_lock<std::mutex> oneAtATime();
   std::string newGuid();
 
   Profile profile_;
@@ -97,6 +106,10 @@ class SimulatedHns final : public Api {
   int callNumber_ = 0;
   int unavailableCalls_ = 0;
   std::chrono::microseconds latency_{0}, jitter_{0};
+  std::map<std::string, std::chrono::microseconds> functionLatency_;
+  std::condition_variable latencyChanged_;
+  std::atomic<bool> serial_{false};
+  std::mutex serialMu_;
   std::map<std::string, std::pair<double, std::uint32_t>> failFraction_;
   // Fault injection and latency jitter are reproducible by design: failFraction(…, seed) reseeds.
   std::mt19937 rng_{1};  // NOLINT(cert-msc32-c,cert-msc51-cpp)

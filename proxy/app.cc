@@ -22,27 +22,36 @@ namespace hnsproxy::proxy {
 
 namespace {
 
-// Logging: stderr by default; the legacy klog file flags write a rotated file.
-Status initLogging(const Options& o) {
+// Logging as klog's flags say (proxy/logging.h): stderr by default; with --logtostderr=false the
+// files (--log-file, or klog's layout in --log-dir) and the lines at or above --stderrthreshold on
+// stderr.
+Status initLogging(const Options& o, const std::string& program) {
   log::LogOptions lo;
   lo.verbosity = o.verbosity;
-  if (!o.logFile.empty()) lo.file = o.logFile;
-  else if (!o.logDir.empty()) lo.file = (std::filesystem::path(o.logDir) / "kube-proxy.log").string();
-  // klog: --logtostderr (default true) keeps stderr; with --log-dir it must be turned off to
-  // write only the file; --alsologtostderr adds stderr back.
-  lo.toStderr = lo.file.empty() || o.logToStderr || o.alsoLogToStderr;
-  if (!o.logDir.empty() && o.logFile.empty()) lo.toStderr = lo.toStderr && o.logToStderr;
-  lo.maxFileBytes = o.logFileMaxSizeMB << 20;
-  if (!lo.file.empty()) {
+  lo.toStderr = o.logToStderr;
+  lo.alsoToStderr = o.alsoLogToStderr;
+  lo.stderrThreshold = o.stderrThreshold;
+  lo.dir = o.logDir;
+  lo.file = o.logFile;
+  lo.oneOutput = o.oneOutput;
+  lo.program = program;
+  lo.maxFileBytes = o.logFileMaxSizeMB == 0 ? ~std::uint64_t{0} : o.logFileMaxSizeMB << 20;
+  if (!lo.toStderr) {
     std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(lo.file).parent_path(), ec);
-    // The rotating writer opens the file by name and would follow a link planted there: refuse one.
-    if (std::filesystem::is_symlink(lo.file, ec))
-      return Error(ErrorCode::InvalidInput, "log file " + lo.file + " is a symbolic link; refusing to write through it");
+    if (!lo.file.empty()) {
+      std::filesystem::create_directories(std::filesystem::path(lo.file).parent_path(), ec);
+      // The rotating writer opens the file by name and would follow a link planted there: refuse one.
+      if (std::filesystem::is_symlink(lo.file, ec))
+        return Error(ErrorCode::InvalidInput, "log file " + lo.file + " is a symbolic link; refusing to write through it");
 #ifndef _WIN32
-    int fd = ::open(lo.file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
-    if (fd >= 0) ::close(fd);
+      int fd = ::open(lo.file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+      if (fd >= 0) ::close(fd);
 #endif
+    } else if (!lo.dir.empty()) {
+      std::filesystem::create_directories(lo.dir, ec);
+      if (!std::filesystem::is_directory(lo.dir, ec))
+        return Error(ErrorCode::InvalidInput, "log dir " + lo.dir + " is not a directory that can be made");
+    }
   }
   try {
     log::init(lo);
@@ -50,6 +59,19 @@ Status initLogging(const Options& o) {
     return Error(ErrorCode::InvalidInput, "cannot open log file " + lo.file + ": " + e.what());
   }
   return Ok{};
+}
+
+// klog names its files after the binary as it was started (kube-proxy.exe on Windows).
+std::string programName(int argc, const char* const* argv) {
+  if (argc < 1 || !argv[0] || !*argv[0]) return
+#ifdef _WIN32
+      "kube-proxy.exe";
+#else
+      "kube-proxy";
+#endif
+  std::string a = argv[0];
+  auto slash = a.find_last_of("/\\");
+  return slash == std::string::npos ? a : a.substr(slash + 1);
 }
 
 void logStartup(const ParsedCommandLine& parsed) {
@@ -76,10 +98,12 @@ Status writeConfig(const Options& o) {
 
 static int runKubeProxyLogged(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
                               std::function<bool()> externalStop) {
+  // Exit codes as component-base's cli.Run: 1 for any error of the command line or the
+  // configuration (and for a failed run); 0 otherwise.
   auto parsed = parseCommandLine(argc, argv);
   if (!parsed) {
     err << usage() << "\nError: " << parsed.error().message << "\n";
-    return 2;
+    return 1;
   }
   if (parsed->help) {
     out << usage();
@@ -90,7 +114,7 @@ static int runKubeProxyLogged(int argc, const char* const* argv, std::ostream& o
     out << versionText(o.version);
     return 0;
   }
-  if (auto st = initLogging(o); !st) {
+  if (auto st = initLogging(o, programName(argc, argv)); !st) {
     err << "Error: " << st.error().message << "\n";
     return 1;
   }
@@ -99,7 +123,7 @@ static int runKubeProxyLogged(int argc, const char* const* argv, std::ostream& o
     HLOG_ERROR("Invalid configuration", "err", st.error().message);
     log::flush();
     err << "Error: " << st.error().message << "\n";
-    return 2;
+    return 1;
   }
   if (!o.writeConfigTo.empty()) {
     if (auto st = writeConfig(o); !st) {
@@ -114,7 +138,7 @@ static int runKubeProxyLogged(int argc, const char* const* argv, std::ostream& o
     HLOG_ERROR(rt.error().message.c_str());
     log::flush();
     err << "Error: " << rt.error().message << "\n";
-    return rt.error().code == ErrorCode::NotFound ? 1 : 2;  // no network name: 1; a bad --hns-* value: 2
+    return 1;
   }
   if (o.cleanup) return runCleanup(**rt);
   if (o.dryRun) return runDryRun(**rt);

@@ -3,6 +3,9 @@
 #include <ctime>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "proxy/logging.h"
 
 namespace hnsproxy::proxy {
 
@@ -34,6 +37,25 @@ void ProxyHealth::updated(SysTime now) {
   std::lock_guard<std::mutex> lock(mu_);
   lastUpdated_ = now;
   oldestQueued_.reset();
+  starting_ = false;
+}
+
+void ProxyHealth::startingUp(SysTime now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  starting_ = true;
+  if (!oldestQueued_) oldestQueued_ = now;
+}
+
+void ProxyHealth::waitingFor(std::string what) {
+  std::lock_guard<std::mutex> lock(mu_);
+  waitingFor_ = std::move(what);
+}
+
+std::optional<std::string> ProxyHealth::newReason(const State& s) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (s.reason == lastReason_) return std::nullopt;
+  lastReason_ = s.reason;
+  return s.reason;
 }
 
 void ProxyHealth::setNodeEligible(bool e) {
@@ -43,10 +65,17 @@ void ProxyHealth::setNodeEligible(bool e) {
 
 ProxyHealth::State ProxyHealth::state(SysTime now) const {
   std::lock_guard<std::mutex> lock(mu_);
-  State s{true, nodeEligible_, lastUpdated_, now};
-  // Unhealthy only when a queued change has waited longer than the timeout (2 × sync period);
-  // nothing queued — including "never synced yet" — is healthy.
-  if (oldestQueued_ && now - *oldestQueued_ > timeout_) s.healthy = false;
+  State s{true, nodeEligible_, lastUpdated_, now, {}};
+  // Unhealthy only when a queued change has waited longer than the timeout (2 × sync period).
+  if (oldestQueued_ && now - *oldestQueued_ > timeout_) {
+    s.healthy = false;
+    const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - *oldestQueued_).count();
+    const auto limit = std::chrono::duration_cast<std::chrono::seconds>(timeout_).count();
+    s.reason = starting_ ? fmt::format("start-up has not programmed HNS in {} s (limit {} s, 2 x --sync-period){}", waited,
+                                       limit, waitingFor_.empty() ? "" : ": waiting for " + waitingFor_)
+                         : fmt::format("a change queued {} s ago is not programmed (limit {} s, 2 x --sync-period)",
+                                       waited, limit);
+  }
   if (s.healthy) s.lastUpdated = now;  // upstream reports currentTime when healthy
   return s;
 }
@@ -54,19 +83,25 @@ ProxyHealth::State ProxyHealth::state(SysTime now) const {
 HttpResponse healthzHandler(const ProxyHealth& health, Metrics& metrics, const std::string& target, SysTime now) {
   std::string path = target.substr(0, target.find('?'));
   auto s = health.state(now);
+  if (auto changed = health.newReason(s)) {
+    if (changed->empty()) HLOG_INFO("kube-proxy is healthy again");
+    else HLOG_ERROR("kube-proxy is not healthy (/healthz and /livez answer 503)", "reason", *changed);
+  }
   HttpResponse r;
   r.contentType = "application/json";
   r.headers = {{"X-Content-Type-Options", "nosniff"}};
   if (path == "/healthz") {
     bool ok = s.healthy && s.nodeEligible;
     r.status = ok ? 200 : 503;
-    r.body = fmt::format("{{\"lastUpdated\": \"{}\",\"currentTime\": \"{}\", \"nodeEligible\": {}}}",
-                         goTimeString(s.lastUpdated), goTimeString(s.now), s.nodeEligible ? "true" : "false");
+    // Upstream's body; when unhealthy, the reason too (a field tools that read upstream's ignore).
+    r.body = fmt::format("{{\"lastUpdated\": \"{}\",\"currentTime\": \"{}\", \"nodeEligible\": {}{}}}",
+                         goTimeString(s.lastUpdated), goTimeString(s.now), s.nodeEligible ? "true" : "false",
+                         s.reason.empty() ? "" : ", \"reason\": " + nlohmann::json(s.reason).dump());
     metrics.countHealthz(static_cast<int>(r.status));
   } else if (path == "/livez") {
     r.status = s.healthy ? 200 : 503;
-    r.body = fmt::format("{{\"lastUpdated\": \"{}\",\"currentTime\": \"{}\"}}", goTimeString(s.lastUpdated),
-                         goTimeString(s.now));
+    r.body = fmt::format("{{\"lastUpdated\": \"{}\",\"currentTime\": \"{}\"{}}}", goTimeString(s.lastUpdated),
+                         goTimeString(s.now), s.reason.empty() ? "" : ", \"reason\": " + nlohmann::json(s.reason).dump());
     metrics.countLivez(static_cast<int>(r.status));
   } else {
     r.status = 404;

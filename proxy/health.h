@@ -21,20 +21,31 @@ using SysTime = std::chrono::system_clock::time_point;
 // Go's time.Time String(): "2024-06-21 11:08:45.074765635 +0000 UTC m=+80.277574766".
 std::string goTimeString(SysTime t);
 
+// Unhealthy when a queued change has waited longer than the timeout (2 × the sync period), as
+// upstream. The daemon queues its initial state when it starts (startingUp()), so a start-up that
+// hangs — HNS not answering, a start-up read blocked — turns /healthz 503 instead of reporting a
+// proxy that has programmed nothing as healthy; what start-up waits for is the reason given.
 class ProxyHealth {
  public:
   explicit ProxyHealth(std::chrono::nanoseconds timeout) : timeout_(timeout) {}
   void queuedUpdate(SysTime now);  // a change is waiting for a sync
   void updated(SysTime now);       // a sync completed
   void setNodeEligible(bool eligible);
+  // The initial state is a change to program: queued at `now`, until the first sync completes.
+  void startingUp(SysTime now);
+  // What start-up is waiting for ("the HNS network 'cbr0' (…)"), for the reason.
+  void waitingFor(std::string what);
 
   struct State {
     bool healthy;
     bool nodeEligible;
     SysTime lastUpdated;
     SysTime now;
+    std::string reason;  // why not healthy ("" when healthy)
   };
   State state(SysTime now) const;
+  // The reason, when it differs from the one returned last time (to log each once).
+  std::optional<std::string> newReason(const State& s) const;
 
  private:
   std::chrono::nanoseconds timeout_;
@@ -42,6 +53,9 @@ class ProxyHealth {
   SysTime lastUpdated_{};
   std::optional<SysTime> oldestQueued_;
   bool nodeEligible_ = true;
+  bool starting_ = false;
+  std::string waitingFor_;
+  mutable std::string lastReason_;
 };
 
 // Routes of the healthz server: /healthz, /livez, 404 otherwise.

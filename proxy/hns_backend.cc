@@ -57,7 +57,7 @@ Result<std::unique_ptr<HnsBackend>> HnsBackend::create(const Options& o) {
     b->statePath_ = o.hnsSimState;
     b->owned_ = std::move(sim);
   }
-  if (!b->sim_ && o.hnsCallTimeout.count() > 0)
+  if (!b->sim_)  // out of process: a call may hang (with --hns-call-timeout=0 only a stop ends the wait)
     b->deadline_ = std::make_unique<hns::DeadlineApi>(
         b->owned_, std::chrono::duration_cast<std::chrono::milliseconds>(o.hnsCallTimeout));
   b->instrumented_ = b->deadline_ ? std::make_unique<hns::InstrumentedApi>(*b->deadline_)

@@ -1,8 +1,19 @@
-// Logging in klog's text format, through spdlog:
+// Logging as klog writes it, built on spdlog:
 //   I1128 16:04:05.123456    4321 sync.cc:123] "Message" key="value" n=3
-// Levels by --v (V(n) lines shown when n <= verbosity). To stderr by default; the legacy klog
-// flags --log-file / --log-dir (with --logtostderr=false) write a file with size-based rotation.
-// Values of keys that name secrets (token, password, secret, key data) are never written.
+// Levels by --v (V(n) lines shown when n <= verbosity). Where lines go follows klog's flags:
+//  - --logtostderr (default true): everything to stderr, no file;
+//  - --logtostderr=false: files, and stderr gets the lines at or above --stderrthreshold (ERROR by
+//    default; everything with --alsologtostderr):
+//      --log-file FILE   one file (rotated at --log-file-max-size, keeping 5);
+//      --log-dir DIR     klog's layout: <program>.<host>.<user>.log.<SEVERITY>.<yyyymmdd-hhmmss>.<pid>
+//                        for INFO, WARNING, ERROR, FATAL — each holding its severity and above
+//                        (only its own with --one-output), made when its first line comes, a new
+//                        one past --log-file-max-size — and <program>.<SEVERITY> links to the newest;
+//      neither           klog's layout in the temporary folder.
+// Lines are queued (spdlog's async_logger: a bounded queue, the oldest line dropped when it is
+// full) and written by one thread, so a full stderr pipe or a slow disk never blocks a caller —
+// stop is honoured whatever the log's reader does. Values of keys that name secrets (token,
+// password, secret, key data) are never written.
 #pragma once
 
 #include <cstdint>
@@ -16,12 +27,18 @@ namespace hnsproxy::proxy::log {
 
 struct LogOptions {
   int verbosity = 0;
-  bool toStderr = true;
-  std::string file;  // "" for none
-  std::uint64_t maxFileBytes = 1800ull << 20;
-  int maxFiles = 5;
+  bool toStderr = true;       // --logtostderr
+  bool alsoToStderr = false;  // --alsologtostderr
+  int stderrThreshold = 2;    // --stderrthreshold: 0 INFO, 1 WARNING, 2 ERROR, 3 FATAL
+  std::string dir;            // --log-dir
+  std::string file;           // --log-file (wins over --log-dir, as in klog)
+  std::uint64_t maxFileBytes = std::uint64_t{1800} << 20;  // --log-file-max-size
+  bool oneOutput = false;     // --one-output
+  std::string program = "kube-proxy";  // the binary's name (kube-proxy.exe on Windows): klog's file names
+  std::size_t queueLines = 8192;       // lines the queue holds; past it the oldest are dropped
 };
 
+// Errors: a file that cannot be made (named).
 void init(const LogOptions& o);
 int verbosity();
 bool enabled(int v);
@@ -29,8 +46,10 @@ bool enabled(int v);
 // (a full stderr pipe): the process must then leave with std::_Exit, since exit() would wait for
 // the stderr lock the writer holds.
 bool flush();
+// Lines dropped because the queue was full (the hnsproxy_log_lines_dropped_total metric).
+std::uint64_t dropped();
 
-enum class Severity : char { Info = 'I', Warning = 'W', Error = 'E' };
+enum class Severity : char { Info = 'I', Warning = 'W', Error = 'E', Fatal = 'F' };
 
 // A key=value pair, rendered as klog does: strings quoted, numbers and booleans bare.
 std::string quote(std::string_view s);

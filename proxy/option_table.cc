@@ -62,12 +62,27 @@ Status parseFeatureGates(const std::string& value, std::map<std::string, bool>& 
     if (!b) return invalidOptionValue("invalid value of " + name + ": " + item.substr(eq + 1));
     if (std::find(kKnownGates.begin(), kKnownGates.end(), name) == kKnownGates.end())
       return Error(ErrorCode::InvalidInput, "unrecognized feature gate: " + name);
-    // Both gates are GA and locked to true since 1.34 (component-base refuses the other value).
-    if (!*b) return invalidOptionValue("cannot set feature gate " + name + " to false, feature is locked to true");
+    // Both gates are on by default (locked on since upstream 1.34); =false is accepted with the
+    // rules upstream applied before the lock: --enable-dsr needs WinDSR, an overlay network needs
+    // WinOverlay (validate() and start-up say so, naming the gate).
     out[name] = *b;
   }
   return Ok{};
 }
+
+// klog's severity flag: a number (0 INFO, 1 WARNING, 2 ERROR, 3 FATAL) or the name.
+Status setSeverity(Options& o, const OptionSpec&, const std::string& v) {
+  static const char* kNames[] = {"INFO", "WARNING", "ERROR", "FATAL"};
+  std::string upper = v;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (int i = 0; i < 4; ++i)
+    if (upper == kNames[i] || upper == std::to_string(i)) {
+      o.stderrThreshold = i;
+      return Ok{};
+    }
+  return invalidOptionValue("not a severity (INFO, WARNING, ERROR, FATAL or 0-3)");
+}
+std::string getSeverity(const Options& o, const OptionSpec&) { return std::to_string(o.stderrThreshold); }
 
 // Setters and getters bound to one member of Options.
 template <auto M>
@@ -389,10 +404,14 @@ std::vector<OptionSpec> buildTable() {
       honoured(with(flag<&O::logToStderr>("logtostderr", "log to standard error instead of files"), S::Legacy, kLegacyNote)),
       honoured(with(flag<&O::alsoLogToStderr>("alsologtostderr", "log to standard error as well as files"), S::Legacy,
                     kLegacyNote)),
-      with(accepted("one-output", "", K::Bool, "false", "", "If true, only write logs to their native severity level"),
-           S::Legacy, kLegacyNote),
-      with(accepted("stderrthreshold", "severity", K::String, "2", "", "logs at or above this threshold go to stderr"),
-           S::Legacy, kLegacyNote),
+      honoured(with(flag<&O::oneOutput>("one-output", "If true, only write logs to their native severity level (vs also "
+                                                      "writing to each lower severity level; no effect when -logtostderr=true)"),
+                    S::Legacy, kLegacyNote)),
+      honoured(with(make("stderrthreshold", "severity", K::String,
+                         "logs at or above this threshold go to stderr when writing to files and stderr (no effect when "
+                         "-logtostderr=true or -alsologtostderr=true)",
+                         &setSeverity, &getSeverity),
+                    S::Legacy, kLegacyNote)),
       with(accepted("skip-headers", "", K::Bool, "false", "", "If true, avoid header prefixes in the log messages"),
            S::Legacy, kLegacyNote),
       with(accepted("skip-log-headers", "", K::Bool, "false", "", "If true, avoid headers when opening log files"),
@@ -441,7 +460,13 @@ std::vector<OptionSpec> buildTable() {
 
       // --- hnsproxy's own ---
       hnsproxy(dur<&O::hnsVerifyPeriod>("hns-verify-period",
-                                        "hnsproxy: how often HNS is listed to repair drift (0 disables)")),
+                                        "hnsproxy: every period, HNS's object IDs are enumerated and what was deleted or "
+                                        "added behind kube-proxy's back is repaired; verification runs between syncs, "
+                                        "a slice at a time, never holding a change back (0: only on HNS notifications)")),
+      hnsproxy(integer<&O::hnsVerifyBudget, 0, 100>(
+          "hns-verify-budget",
+          "hnsproxy: percent of the node's objects whose content is re-read each --hns-verify-period, in rotation, so "
+          "the whole node is re-read every 100/budget periods (0: existence only)")),
       hnsproxy(dur<&O::hnsCallTimeout>("hns-call-timeout",
                                        "hnsproxy: the longest one HNS call may take before it is reported and retried; HNS is "
                                        "re-read when it returns (0 disables)")),
@@ -456,8 +481,9 @@ std::vector<OptionSpec> buildTable() {
       hnsproxy(str<&O::hnsSimSocket>("hns-sim-socket", "hnsproxy: talk to a running hnssim on this Unix socket")),
       hnsproxy(str<&O::hnsListingCache>("hns-listing-cache",
                                         "hnsproxy: file where kube-proxy keeps the HNS documents of what it programmed, so "
-                                        "that a restart queries only what changed (e.g. C:\\k\\hns-listing-cache.jsonl); "
-                                        "empty: every object is queried at start-up")),
+                                        "that a restart queries only what changed (re-read in the background after the "
+                                        "first sync); on Windows hns-listing-cache.jsonl beside kube-proxy.exe by default; "
+                                        "empty: none, every object is queried at start-up")),
       hnsproxy(str<&O::hnsSimState>("hns-sim-state",
                                     "hnsproxy: simulator state file, loaded at start and written back after every sync")),
       hnsproxy(str<&O::manifestDir>("manifest-dir",

@@ -13,11 +13,35 @@
 #include "proxy/logging.h"
 #include "watch/manifest.h"
 
+#ifdef _WIN32
+#include <windows.h>
+#endif
+
 namespace hnsproxy::proxy {
 
 using nlohmann::json;
 
 // ---------------------------------------------------------------- durations
+
+std::string defaultListingCache() {
+#ifdef _WIN32
+  static const std::string path = [] {
+    wchar_t buf[32768];
+    DWORD n = GetModuleFileNameW(nullptr, buf, static_cast<DWORD>(std::size(buf)));
+    if (n == 0 || n >= std::size(buf)) return std::string();
+    std::wstring exe(buf, n);
+    auto slash = exe.find_last_of(L"\\/");
+    std::wstring dir = slash == std::wstring::npos ? L"." : exe.substr(0, slash);
+    int len = WideCharToMultiByte(CP_UTF8, 0, dir.c_str(), static_cast<int>(dir.size()), nullptr, 0, nullptr, nullptr);
+    std::string out(static_cast<std::size_t>(len), '\0');
+    WideCharToMultiByte(CP_UTF8, 0, dir.c_str(), static_cast<int>(dir.size()), out.data(), len, nullptr, nullptr);
+    return out + "\\hns-listing-cache.jsonl";
+  }();
+  return path;
+#else
+  return {};
+#endif
+}
 
 std::optional<Duration> parseGoDuration(const std::string& s) {
   if (s == "0") return Duration{0};

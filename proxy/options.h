@@ -29,6 +29,9 @@ using Duration = std::chrono::nanoseconds;
 std::optional<Duration> parseGoDuration(const std::string& s);
 std::string formatGoDuration(Duration d);
 
+// The listing cache's default path: beside the executable on Windows, none elsewhere.
+std::string defaultListingCache();
+
 struct Options {
   // --- upstream ---
   std::string proxyMode;  // "" or "kernelspace"
@@ -61,6 +64,8 @@ struct Options {
   std::string logFile;
   bool logToStderr = true;
   bool alsoLogToStderr = false;
+  int stderrThreshold = 2;  // --stderrthreshold: 0 INFO .. 3 FATAL
+  bool oneOutput = false;   // --one-output
   std::uint64_t logFileMaxSizeMB = 1800;
   std::vector<std::string> legacyFlagsUsed;  // for the one-line deprecation note
   // Options a Windows kube-proxy accepts and does not use (Linux-only, client tuning), by name,
@@ -72,13 +77,16 @@ struct Options {
   std::string hnsBackend;  // "hcn" (Windows default) or "sim" (elsewhere)
   std::string hnsSimProfile;
   std::string hnsSimState;
-  std::string hnsListingCache;  // --hns-listing-cache: "" keeps none
+  // --hns-listing-cache: "" keeps none. On Windows, where kube-proxy runs as a service, restarts
+  // are fast by default: hns-listing-cache.jsonl beside kube-proxy.exe (C:\k\ in the docs' layout).
+  std::string hnsListingCache = defaultListingCache();
   std::string hnsSimSocket;
   bool syncOnce = false;
   bool dryRun = false;
   std::string output = "text";
   int hnsParallelism = 1;
   Duration hnsVerifyPeriod = std::chrono::minutes(5);
+  int hnsVerifyBudget = 4;  // percent of the objects' content re-read per verify period
   Duration hnsCallTimeout = std::chrono::seconds(30);
   std::uint32_t maxBackendsPerLoadBalancer = 0;  // 0: what the HNS build allows
   Duration manifestPollInterval = std::chrono::milliseconds(250);

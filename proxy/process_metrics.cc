@@ -1,8 +1,6 @@
 #include "proxy/process_metrics.h"
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
+#include <malloc.h>  // mallopt, malloc_trim (glibc); _heapmin (the Windows CRT)
 
 #include <chrono>
 #include <fstream>
@@ -128,6 +126,14 @@ std::string buildInfoMetric() {
       "msvc",
 #endif
       v, major, minor, platform());
+}
+
+void releaseFreedMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#elif defined(_WIN32)
+  _heapmin();
+#endif
 }
 
 void tuneAllocator() {

@@ -30,5 +30,10 @@ std::string buildInfoMetric();
 // at most two malloc arenas — the reflectors, the sync loop and the programmer's workers would each
 // get one, and memory freed in one arena is not reused by the others — set once at start.
 void tuneAllocator();
+// After a large piece of work (a start-up listing, a mass change, a large manifest file) has freed
+// most of what it allocated in holes between long-lived state: hand the free pages back, so the
+// resident size follows what the proxy holds, not its high-water mark (glibc's malloc_trim, the
+// Windows CRT's _heapmin; elsewhere nothing).
+void releaseFreedMemory();
 
 }  // namespace hnsproxy::proxy

@@ -1,10 +1,9 @@
 #include "proxy/proxier.h"
 
-#include <malloc.h>  // malloc_trim (glibc), _heapmin (Windows CRT)
-
 #include <fmt/format.h>
 
 #include "proxy/logging.h"
+#include "proxy/process_metrics.h"
 
 namespace hnsproxy::proxy {
 
@@ -17,16 +16,8 @@ double unixNow() {
 }
 
 // A large sync (start-up, a relist, a mass change) frees most of what it allocated — decoded
-// objects' JSON, the plan, HNS documents — in holes between long-lived state; hand the free pages
-// back so the resident size follows what the proxy holds, not its high-water mark.
+// objects' JSON, the plan, HNS documents: releaseFreedMemory() after it.
 constexpr std::size_t kLargeSync = 1000;  // objects in the batch plus operations in the plan
-void releaseFreedMemory() {
-#if defined(__GLIBC__)
-  malloc_trim(0);
-#elif defined(_WIN32)
-  _heapmin();
-#endif
-}
 
 const char* networkTypeName(NetworkType t) {
   switch (t) {
@@ -48,6 +39,7 @@ Proxier::Proxier(hns::ReconcilerOptions opts, hns::Api& api, ChangeTracker& trac
 
 Status Proxier::initialize(const std::function<bool()>& stop) {
   auto started = reconciler_.start(stop, [&](const std::string& m) {
+    health_.waitingFor("HNS (" + m + ")");
     HLOG_WARN("Unable to find HNS Network specified, please check network name and CNI deployment", "detail", m);
   });
   if (!started) return started.error();
@@ -190,6 +182,24 @@ bool Proxier::sync() {
   HLOG_V(4, "Syncing proxy rules complete", "elapsed", fmt::format("{:.6f}s", elapsed));
   if (work >= kLargeSync) releaseFreedMemory();
   return ok;
+}
+
+bool Proxier::verify() {
+  hns::VerifyReport v = reconciler_.verifySlice();
+  if (!v.ran) return false;
+  if (v.failed) {
+    HLOG_WARN("HNS verification could not read HNS; will retry", "err", v.failed->str());
+    return false;
+  }
+  if (v.networkChanged)
+    HLOG_WARN("The HNS network is not present or has changed since the last sync, please check the CNI deployment");
+  if (v.drift > 0) HLOG_WARN("HNS state drifted from what was programmed; repairing", "objects", v.drift);
+  if (v.adopted > 0) HLOG_INFO("HNS holds objects of ours the record did not; adopted", "objects", v.adopted);
+  if (v.duplicates > 0) HLOG_WARN("HNS holds duplicates of our objects; deleting them", "objects", v.duplicates);
+  if (v.fullReadDone) HLOG_INFO("HNS re-read in full; what differed is repaired", "unverifiedLeft", reconciler_.unverified());
+  HLOG_V(5, "HNS verification slice", "existence", v.existencePass, "read", v.read);
+  if (v.needsSync()) publishMetrics();
+  return v.needsSync();
 }
 
 void Proxier::publishMetrics() {

@@ -39,8 +39,12 @@ class Proxier {
   // Removes every load balancer and remote endpoint on the node's network (--cleanup).
   hns::SyncReport cleanup();
 
-  // HNS told us something changed (a service restart, a network change): verify at the next sync.
+  // HNS told us something changed (a service restart, a network change): re-read it all, in slices.
   void requestVerification() { reconciler_.requestVerification(); }
+  // Verification between syncs (the sync runner's background work): when the next slice is due,
+  // and one slice, logged; true when what it found needs a sync.
+  std::chrono::steady_clock::time_point verificationDue() const { return reconciler_.verificationDue(); }
+  bool verify();
 
   const hns::Reconciler& reconciler() const { return reconciler_; }
   hns::Reconciler& reconciler() { return reconciler_; }

@@ -69,6 +69,7 @@ hns::ReconcilerOptions reconcilerOptions(const Runtime& rt, const Options& o, co
   r.programmer.stop = [&rt] { return rt.stopRequested(); };
   r.programmer.parallelism = o.hnsParallelism;
   r.verifyPeriod = o.hnsVerifyPeriod;
+  r.verifyContentPercent = static_cast<unsigned>(o.hnsVerifyBudget);
   r.listingCache = o.hnsListingCache;
   return r;
 }
@@ -105,6 +106,7 @@ Result<std::unique_ptr<Sources>> startSources(Runtime& rt, bool wait) {
   if (!sources) return sources.error();
   (*sources)->start();
   int tries = 0;
+  rt.health.waitingFor("the HNS network '" + rt.networkName + "'");
   auto init = rt.proxier->initialize([&] { return rt.stopRequested() || (!wait && ++tries > 1); });
   if (!init) {
     (*sources)->stop();
@@ -113,6 +115,7 @@ Result<std::unique_ptr<Sources>> startSources(Runtime& rt, bool wait) {
   // The initial lists, as upstream waits for its informers — this Node's too: its addresses are the
   // node IPs (SourceVIP) and its zone selects topology hints, so a first sync without it would
   // program a loopback SourceVIP.
+  rt.health.waitingFor("the first lists of Services, EndpointSlices and this Node");
   if ((*sources)->fromApiServer())
     while (!(rt.tracker.ready() && rt.tracker.nodeSynced()) && !rt.stopRequested())
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -156,6 +159,10 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const Options& o, std::ostream&
   auto backend = HnsBackend::create(o);
   if (!backend) return backend.error();
   rt->backend = std::move(backend).value();
+  Runtime* stopper = rt.get();
+  // A stop abandons an HNS call that hangs instead of waiting out --hns-call-timeout: nssm and the
+  // SCM kill a service that does not stop within seconds, and then nothing is saved or logged.
+  if (auto* d = rt->backend->deadline()) d->setStop([stopper] { return stopper->stopRequested(); });
   rt->tracker.setNodeName(rt->nodeName);
   rt->metrics.setFeatureGates(o.featureGates);
   rt->metrics.setExtra([b = rt->backend.get()] { return b->callMetrics(); });
@@ -293,6 +300,9 @@ int runSyncOnce(Runtime& rt) {
 
 int runDaemon(Runtime& rt) {
   const Options& o = rt.opts;
+  // Nothing is programmed yet: the initial state is a queued change, so a start-up that hangs
+  // turns /healthz 503 after 2 × --sync-period (upstream counts only changes queued later).
+  rt.health.startingUp(std::chrono::system_clock::now());
   StatusServers status(rt.io, o, rt.health, rt.metrics);
   ServiceHealthServers serviceHealth(rt.io, rt.health);
   std::promise<Status> bound;
@@ -323,24 +333,20 @@ int runDaemon(Runtime& rt) {
   };
   using D = SyncScheduler::Duration;
   auto retry = std::min(std::max<Duration>(o.minSyncPeriod, std::chrono::seconds(1)), o.syncPeriod);
-  // The periodic run also carries verification: with --hns-verify-period shorter than the sync
-  // period, drift (objects deleted behind kube-proxy's back) is found on the verify period's
-  // schedule, not at the next --sync-period.
-  Duration periodic = o.syncPeriod;
-  if (o.hnsVerifyPeriod > Duration::zero()) periodic = std::min<Duration>(periodic, o.hnsVerifyPeriod);
-  SyncRunner runner(SyncScheduler(std::chrono::duration_cast<D>(o.minSyncPeriod), std::chrono::duration_cast<D>(periodic),
+  SyncRunner runner(SyncScheduler(std::chrono::duration_cast<D>(o.minSyncPeriod), std::chrono::duration_cast<D>(o.syncPeriod),
                                   std::chrono::duration_cast<D>(retry)),
                     [&] {
                       bool ok = rt.proxier->sync();
                       afterSync();
                       return ok;
                     });
+  // Verification runs between syncs, a slice at a time: a change never waits behind it.
+  runner.setBackground([&] { return rt.proxier->verificationDue(); }, [&] { return rt.proxier->verify(); });
   rt.tracker.setOnChange([&] {
     rt.health.queuedUpdate(std::chrono::system_clock::now());
     rt.metrics.setLastQueued(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
     runner.request();
   });
-  rt.health.updated(std::chrono::system_clock::now());
   runner.start();
   runner.request();
   // HNS service notifications (a restart of the HNS service, a network created or deleted): verify

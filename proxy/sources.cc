@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "proxy/logging.h"
+#include "proxy/process_metrics.h"
 #include "proxy/version.h"
 
 namespace hnsproxy::proxy {
@@ -46,6 +47,8 @@ void Sources::start() {
 void Sources::poll() {
   if (!manifests_) return;
   auto r = manifests_->poll();
+  // A large file read and parsed (its text and its documents are gone by now): hand the memory back.
+  if (r.bytesParsed >= (std::uintmax_t{8} << 20)) releaseFreedMemory();
   for (const auto& e : r.errors) HLOG_ERROR("Manifest not applied; its previous objects are kept", "error", e.str());
   for (const auto& what : r.removed) HLOG_WARN("Object removed from the manifest directory; deleting it", "object", what);
 }

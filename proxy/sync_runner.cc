@@ -30,6 +30,11 @@ SyncRunner::SyncRunner(SyncScheduler scheduler, std::function<bool()> fn) : sche
 
 SyncRunner::~SyncRunner() { stop(); }
 
+void SyncRunner::setBackground(std::function<SyncScheduler::TimePoint()> due, std::function<bool()> run) {
+  backgroundDue_ = std::move(due);
+  backgroundRun_ = std::move(run);
+}
+
 void SyncRunner::start() { thread_ = std::thread([this] { loop(); }); }
 
 void SyncRunner::request() {
@@ -55,6 +60,15 @@ void SyncRunner::loop() {
     auto next = sched_.nextRun();
     auto now = SyncScheduler::Clock::now();
     if (next > now) {
+      const auto background = backgroundDue_ ? backgroundDue_() : SyncScheduler::TimePoint::max();
+      if (background <= now) {
+        lock.unlock();
+        const bool syncAfter = backgroundRun_();
+        lock.lock();
+        if (syncAfter) sched_.request();
+        continue;
+      }
+      next = std::min(next, background);
       if (next == SyncScheduler::TimePoint::max()) cv_.wait(lock);
       else cv_.wait_until(lock, next);
       continue;

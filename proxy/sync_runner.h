@@ -4,7 +4,8 @@
 //    no HNS call).
 //  - A failed run is retried after retryInterval (if sooner than the periodic run).
 //  - Requests made while a run is in progress cause another run; bursts coalesce into one.
-// SyncScheduler is the pure decision (time is passed in); SyncRunner drives it on a thread.
+// SyncScheduler is the pure decision (time is passed in); SyncRunner drives it on a thread, and
+// between syncs runs background work in pieces (verification).
 #pragma once
 
 #include <chrono>
@@ -41,6 +42,10 @@ class SyncRunner {
  public:
   SyncRunner(SyncScheduler scheduler, std::function<bool()> fn);
   ~SyncRunner();
+  // Work done between syncs on the same thread (verification slices): `due` says when the next
+  // piece is due, `run` does one piece and returns whether a sync should follow it. A piece runs
+  // only when no sync is due, so a change waits at most one piece. Set before start().
+  void setBackground(std::function<SyncScheduler::TimePoint()> due, std::function<bool()> run);
   void start();
   void request();  // thread-safe
   void stop();     // waits for a run in progress to finish
@@ -49,6 +54,8 @@ class SyncRunner {
   void loop();
   SyncScheduler sched_;
   std::function<bool()> fn_;
+  std::function<SyncScheduler::TimePoint()> backgroundDue_;
+  std::function<bool()> backgroundRun_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

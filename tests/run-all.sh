@@ -69,7 +69,7 @@ run_stage() {
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir build-clang --output-on-failure -j "$jobs"
       ;;
-    fuzz) FUZZ_SEED=1 FUZZ_RUNS=10000 tests/fuzz/run.sh 60 ;;
+    fuzz) FUZZ_SEED=1 FUZZ_RUNS=10000 tests/fuzz/run.sh 400 ;;
     tidy) tests/lint/clang-tidy.sh build-clang ;;
     tsan)
       configure_tsan

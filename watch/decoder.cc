@@ -454,6 +454,8 @@ Result<Node> decodeNode(const json& j) {
   });
 }
 
+bool kindUsed(std::string_view kind) { return kind == "Service" || kind == "EndpointSlice" || kind == "Node"; }
+
 Result<Object> decodeObject(const json& j) {
   if (!j.is_object()) return Error(ErrorCode::InvalidInput, "not a Kubernetes object (expected a mapping)");
   const json* kind = member(j, "kind");

@@ -26,6 +26,8 @@ Result<policy::Service> decodeService(const nlohmann::json& j);
 Result<policy::EndpointSlice> decodeEndpointSlice(const nlohmann::json& j);
 Result<policy::Node> decodeNode(const nlohmann::json& j);
 
+// The kinds decodeObject decodes: Service, EndpointSlice, Node.
+bool kindUsed(std::string_view kind);
 // Dispatches on "kind". Kinds the proxy does not use give NotFound (callers skip them).
 Result<Object> decodeObject(const nlohmann::json& j);
 

@@ -3,7 +3,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <system_error>
 
@@ -54,52 +57,257 @@ std::optional<double> parseFloat(const std::string& s) {
 constexpr std::size_t kMaxValues = 4u << 20;  // values one file may expand to (4 Mi)
 constexpr int kMaxDepth = 128;                // nesting of mappings and sequences
 
-struct Budget {
-  std::size_t values = 0;
-};
-
 struct TooLarge {
   std::string what;
 };
 
-json toJsonBounded(const YAML::Node& n, Budget& b, int depth);
-
-// YAML → JSON with the scalar resolution Kubernetes' YAML reader applies to plain scalars.
-json toJson(const YAML::Node& n) {
-  Budget b;
-  return toJsonBounded(n, b, 0);
+// A plain or quoted scalar as Kubernetes' YAML reader resolves it (quoted: always a string).
+json resolveScalar(const std::string& tag, const std::string& s) {
+  if (tag == "!") return s;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty()) return nullptr;
+  if (isInteger(s)) return std::stoll(s);
+  if (auto f = parseFloat(s)) return *f;
+  return s;
 }
 
-json toJsonBounded(const YAML::Node& n, Budget& b, int depth) {
-  if (++b.values > kMaxValues)
-    throw TooLarge{"the document expands to more than " + std::to_string(kMaxValues) +
-                   " values (YAML aliases repeating large nodes?)"};
-  if (depth > kMaxDepth) throw TooLarge{"the document nests deeper than " + std::to_string(kMaxDepth) + " levels"};
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return nullptr;
-    case YAML::NodeType::Scalar: {
-      const std::string& s = n.Scalar();
-      if (n.Tag() == "!") return s;  // quoted: always a string
-      if (s == "true" || s == "True" || s == "TRUE") return true;
-      if (s == "false" || s == "False" || s == "FALSE") return false;
-      if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty()) return nullptr;
-      if (isInteger(s)) return std::stoll(s);
-      if (auto f = parseFloat(s)) return *f;
-      return s;
+// A YAML document is read twice from yaml-cpp's events, never as a yaml-cpp node tree:
+//  1. the scan builds nothing. It counts the values the document expands to (an anchored node's
+//     count is recorded when it ends; an alias adds it again), so an alias bomb is refused at
+//     once, and it notes the document's kind and, for a `kind: List`, each item's kind;
+//  2. the build writes JSON from the events — only for the documents, and List items, of a kind
+//     the proxy uses (or without a kind: the decoder names what is wrong with them). A 56 MB
+//     ConfigMap costs one scan and no memory; a Service in a List of other things costs its own
+//     size.
+// An anchor defined in a skipped item and used outside it makes that item built too.
+constexpr std::size_t kRootItems = static_cast<std::size_t>(-1);
+
+class YamlScan : public YAML::EventHandler {
+ public:
+  std::size_t values = 0;
+  std::optional<json> rootKind;
+  std::vector<std::optional<json>> itemKinds;  // the root's "items" sequence, when it has one
+  std::set<std::size_t> neededItems;           // items that define an anchor used elsewhere
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { leaf(anchor, nullptr); }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    std::size_t n = it == anchors_.end() ? 1 : it->second.size;
+    if (it != anchors_.end() && it->second.item != kRootItems && it->second.item != currentItem())
+      neededItems.insert(it->second.item);
+    add(n);
+    value(nullptr);
+  }
+  void OnScalar(const YAML::Mark&, const std::string& tag, YAML::anchor_t anchor, const std::string& v) override {
+    leaf(anchor, &v, tag);
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    open(false, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    open(true, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Frame {
+    bool map = false;
+    bool expectKey = true;     // maps: the next node is a key
+    std::string key;           // maps: the key of the value being read (scalar keys)
+    std::size_t valuesAtStart = 0;
+    YAML::anchor_t anchor = 0;
+    bool items = false;        // the root map's "items" sequence
+    std::size_t item = kRootItems;
+  };
+  struct Anchored {
+    std::size_t size = 1;
+    std::size_t item = kRootItems;
+  };
+
+  std::size_t currentItem() const {
+    for (auto it = stack_.rbegin(); it != stack_.rend(); ++it)
+      if (it->item != kRootItems) return it->item;
+    return kRootItems;
+  }
+  void add(std::size_t n) {
+    values = n > kMaxValues ? kMaxValues + 1 : values + n;
+    if (values > kMaxValues)
+      throw TooLarge{"the document expands to more than " + std::to_string(kMaxValues) +
+                     " values (YAML aliases repeating large nodes?)"};
+  }
+  // A child of the innermost frame begins; returns the item index it starts, if any.
+  std::size_t childStarts() {
+    if (stack_.empty()) return kRootItems;
+    Frame& f = stack_.back();
+    if (f.items) {
+      itemKinds.emplace_back();
+      return itemKinds.size() - 1;
     }
-    case YAML::NodeType::Sequence: {
-      json a = json::array();
-      for (const auto& item : n) a.push_back(toJsonBounded(item, b, depth + 1));
-      return a;
+    return kRootItems;
+  }
+  void leaf(YAML::anchor_t anchor, const std::string* text, const std::string& tag = "?") {
+    add(1);
+    childStarts();
+    if (anchor) anchors_[anchor] = Anchored{1, currentItem()};
+    if (text) value(text, tag);
+    else value(nullptr);
+  }
+  // A scalar (or null, or alias) completed as the innermost frame's child.
+  void value(const std::string* text, const std::string& tag = "?") {
+    if (stack_.empty()) return;
+    Frame& f = stack_.back();
+    if (!f.map) return;
+    if (f.expectKey) {
+      f.key = text ? *text : std::string();
+      f.expectKey = false;
+      return;
     }
-    case YAML::NodeType::Map: {
-      json o = json::object();
-      for (const auto& kv : n) o[kv.first.Scalar()] = toJsonBounded(kv.second, b, depth + 1);
-      return o;
+    if (text && f.key == "kind") {
+      if (stack_.size() == 1) rootKind = resolveScalar(tag, *text);
+      else if (stack_.size() == 3 && stack_[1].items && f.item != kRootItems) itemKinds[f.item] = resolveScalar(tag, *text);
+    }
+    f.expectKey = true;
+  }
+  void open(bool map, YAML::anchor_t anchor) {
+    add(1);
+    std::size_t item = childStarts();
+    bool items = false;
+    if (!stack_.empty()) {
+      Frame& parent = stack_.back();
+      if (parent.map) {
+        if (parent.expectKey) throw TooLarge{"a mapping key that is not a scalar is not supported"};
+        items = !map && stack_.size() == 1 && parent.key == "items";
+      }
+    }
+    if (static_cast<int>(stack_.size()) >= kMaxDepth)
+      throw TooLarge{"the document nests deeper than " + std::to_string(kMaxDepth) + " levels"};
+    Frame f;
+    f.map = map;
+    f.valuesAtStart = values;
+    f.anchor = anchor;
+    f.items = items;
+    f.item = item;
+    stack_.push_back(std::move(f));
+  }
+  void close() {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    if (f.anchor) anchors_[f.anchor] = Anchored{values - f.valuesAtStart + 1, f.item != kRootItems ? f.item : currentItem()};
+    if (!stack_.empty() && stack_.back().map) stack_.back().expectKey = true;
+  }
+
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, Anchored> anchors_;
+};
+
+class YamlBuild : public YAML::EventHandler {
+ public:
+  // skipItem(i): whether the root List's item i is left out.
+  explicit YamlBuild(std::function<bool(std::size_t)> skipItem) : skipItem_(std::move(skipItem)) {}
+  json result;
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { leaf(nullptr, anchor); }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override {
+    if (skipping()) return;
+    auto it = anchors_.find(anchor);
+    put(it == anchors_.end() ? json() : it->second);
+  }
+  void OnScalar(const YAML::Mark&, const std::string& tag, YAML::anchor_t anchor, const std::string& v) override {
+    if (skipping()) return;
+    if (!stack_.empty() && stack_.back().map && stack_.back().expectKey) {  // a key: always text
+      stack_.back().key = v;
+      stack_.back().expectKey = false;
+      return;
+    }
+    leaf(resolveScalar(tag, v), anchor);
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    open(json::array(), anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    open(json::object(), anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Frame {
+    json value;
+    bool map = false;
+    bool expectKey = true;
+    std::string key;
+    YAML::anchor_t anchor = 0;
+    bool items = false;
+    std::size_t nextItem = 0;
+  };
+  bool skipping() const { return skipDepth_ > 0; }
+  // Whether the node about to start is a root List item to leave out.
+  bool skipNext() {
+    if (stack_.empty() || !stack_.back().items) return false;
+    return skipItem_(stack_.back().nextItem++);
+  }
+  void leaf(json v, YAML::anchor_t anchor) {
+    if (skipping()) return;
+    if (skipNext()) return;
+    if (anchor) anchors_[anchor] = v;
+    put(std::move(v));
+  }
+  void put(json v) {
+    if (stack_.empty()) {
+      result = std::move(v);
+      return;
+    }
+    Frame& f = stack_.back();
+    if (f.map) {
+      f.value[f.key] = std::move(v);  // a repeated key: the last wins
+      f.expectKey = true;
+    } else {
+      f.value.push_back(std::move(v));
     }
   }
-  return nullptr;
+  void open(json v, YAML::anchor_t anchor) {
+    if (skipping()) {
+      ++skipDepth_;
+      return;
+    }
+    if (skipNext()) {
+      skipDepth_ = 1;
+      return;
+    }
+    Frame f;
+    f.map = v.is_object();
+    f.items = !f.map && stack_.size() == 1 && stack_[0].map && stack_[0].key == "items";
+    f.value = std::move(v);
+    f.anchor = anchor;
+    stack_.push_back(std::move(f));
+  }
+  void close() {
+    if (skipping()) {
+      --skipDepth_;
+      return;
+    }
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    if (f.anchor) anchors_[f.anchor] = f.value;
+    put(std::move(f.value));
+  }
+
+  std::function<bool(std::size_t)> skipItem_;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, json> anchors_;
+  int skipDepth_ = 0;
+};
+
+bool kindWanted(const std::optional<json>& kind, bool listsToo) {
+  if (!kind || !kind->is_string()) return true;  // no usable kind: the decoder says what is wrong
+  const auto& k = kind->get_ref<const std::string&>();
+  return kindUsed(k) || (listsToo && k == "List");
 }
 
 // kubectl's `kind: List`, expanded without recursion: a List nested in a List (not valid
@@ -156,15 +364,9 @@ bool nestsTooDeep(const std::string& text, int limit) {
   return false;
 }
 
-// Every document of a YAML stream, with the line each starts on. yaml-cpp 0.7's LoadAll never
-// returns on some malformed input — a quoted scalar followed by a comma at the top level, 5 bytes,
-// allocates until the process dies (jbeder/yaml-cpp#1040, fixed upstream by PR #1319, after
-// Debian 12's 0.7.0; found by tests/fuzz). So the stream is split here at its document markers
-// (`---`, `...` at the start of a line) and each document is loaded alone with YAML::Load, which
-// reads one document and stops; content after it within the same document is an error.
 struct YamlDocument {
-  YAML::Node node;
-  int firstLine = 1;  // 1-based
+  json value;
+  int line = 1;  // 1-based line where the document's content starts
 };
 
 struct IgnoreEvents : YAML::EventHandler {
@@ -179,12 +381,54 @@ struct IgnoreEvents : YAML::EventHandler {
   void OnMapEnd() override {}
 };
 
+// The line (0-based, within the document) of the document's first node.
+struct FirstLine : IgnoreEvents {
+  int line = -1;
+  void at(const YAML::Mark& m) {
+    if (line < 0) line = m.line;
+  }
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { at(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { at(m); }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override { at(m); }
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override { at(m); }
+};
+
+// Forwards events to two handlers (the scan and the first-line finder).
+struct Both : YAML::EventHandler {
+  YAML::EventHandler& a;
+  YAML::EventHandler& b;
+  Both(YAML::EventHandler& x, YAML::EventHandler& y) : a(x), b(y) {}
+  void OnDocumentStart(const YAML::Mark& m) override { a.OnDocumentStart(m), b.OnDocumentStart(m); }
+  void OnDocumentEnd() override { a.OnDocumentEnd(), b.OnDocumentEnd(); }
+  void OnNull(const YAML::Mark& m, YAML::anchor_t n) override { a.OnNull(m, n), b.OnNull(m, n); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t n) override { a.OnAlias(m, n), b.OnAlias(m, n); }
+  void OnScalar(const YAML::Mark& m, const std::string& t, YAML::anchor_t n, const std::string& v) override {
+    a.OnScalar(m, t, n, v), b.OnScalar(m, t, n, v);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string& t, YAML::anchor_t n, YAML::EmitterStyle::value st) override {
+    a.OnSequenceStart(m, t, n, st), b.OnSequenceStart(m, t, n, st);
+  }
+  void OnSequenceEnd() override { a.OnSequenceEnd(), b.OnSequenceEnd(); }
+  void OnMapStart(const YAML::Mark& m, const std::string& t, YAML::anchor_t n, YAML::EmitterStyle::value st) override {
+    a.OnMapStart(m, t, n, st), b.OnMapStart(m, t, n, st);
+  }
+  void OnMapEnd() override { a.OnMapEnd(), b.OnMapEnd(); }
+};
+
 bool documentMarker(std::string_view line) {
   if (line.substr(0, 3) != "---" && line.substr(0, 3) != "...") return false;
   return line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r';
 }
 
-std::vector<YamlDocument> loadYamlDocuments(const std::string& text) {
+// Every document of a YAML stream as JSON, with the line each starts on; with `skipUnused`, the
+// documents and List items of kinds the proxy does not use are left out unread (see YamlScan).
+// yaml-cpp 0.7's LoadAll never returns on some malformed input — a quoted scalar followed by a
+// comma at the top level, 5 bytes, allocates until the process dies (jbeder/yaml-cpp#1040, fixed
+// upstream by PR #1319, after Debian 12's 0.7.0; found by tests/fuzz). So the stream is split here
+// at its document markers (`---`, `...` at the start of a line) and each document is parsed alone:
+// one document is read and the parser asked once more, never in a loop; content after the
+// document is an error.
+std::vector<YamlDocument> loadYamlDocuments(const std::string& text, bool skipUnused) {
   std::vector<YamlDocument> docs;
   auto loadOne = [&](const std::string& chunk, int firstLine) {
     if (chunk.find_first_not_of(" \t\r\n") == std::string::npos) return;
@@ -193,14 +437,28 @@ std::vector<YamlDocument> loadYamlDocuments(const std::string& text) {
       return m;
     };
     try {
-      YAML::Node node = YAML::Load(chunk);
-      std::stringstream again(chunk);
-      YAML::Parser parser(again);
-      IgnoreEvents ignore;
-      parser.HandleNextDocument(ignore);
-      if (parser.HandleNextDocument(ignore))  // bounded: two calls, never a loop
-        throw YAML::ParserException(shifted(YAML::Mark{}), "unexpected content after the document (a stray comma or bracket?)");
-      docs.push_back({node, firstLine});
+      YamlScan scan;
+      FirstLine first;
+      {
+        std::stringstream in(chunk);
+        YAML::Parser parser(in);
+        Both both(scan, first);
+        parser.HandleNextDocument(both);
+        IgnoreEvents ignore;
+        if (parser.HandleNextDocument(ignore))  // bounded: two calls, never a loop
+          throw YAML::ParserException(shifted(YAML::Mark{}), "unexpected content after the document (a stray comma or bracket?)");
+      }
+      const int line = firstLine + std::max(0, first.line);
+      if (skipUnused && !kindWanted(scan.rootKind, true)) return;
+      const bool list = scan.rootKind && scan.rootKind->is_string() && *scan.rootKind == "List";
+      YamlBuild build([&](std::size_t i) {
+        return skipUnused && list && i < scan.itemKinds.size() && !kindWanted(scan.itemKinds[i], true) &&
+               !scan.neededItems.count(i);
+      });
+      std::stringstream in(chunk);
+      YAML::Parser parser(in);
+      parser.HandleNextDocument(build);
+      docs.push_back({std::move(build.result), line});
     } catch (const YAML::ParserException& e) {
       throw YAML::ParserException(shifted(e.mark), e.msg);
     }
@@ -244,6 +502,97 @@ bool looksLikeJson(const std::string& text, const std::string& fileName) {
 
 }  // namespace
 
+namespace {
+
+// The JSON counterpart of YamlScan: one SAX pass that builds nothing and notes the kinds — of the
+// root object, and of each element of the root array or of a root object's "items" array.
+class JsonScan : public nlohmann::json_sax<json> {
+ public:
+  std::optional<json> rootKind;
+  std::vector<std::optional<json>> itemKinds;
+
+  bool null() override { return leaf(nullptr); }
+  bool boolean(bool v) override { return leaf(v); }
+  bool number_integer(number_integer_t v) override { return leaf(v); }
+  bool number_unsigned(number_unsigned_t v) override { return leaf(v); }
+  bool number_float(number_float_t v, const string_t&) override { return leaf(v); }
+  bool string(string_t& v) override { return leaf(v); }
+  bool binary(binary_t&) override { return leaf(nullptr); }
+  bool start_object(std::size_t) override { return open(true); }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(false); }
+  bool end_array() override { return close(); }
+  bool key(string_t& k) override {
+    stack_.back().key = k;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  struct Frame {
+    bool object = false;
+    bool items = false;  // the container whose elements are the file's objects
+    std::size_t item = static_cast<std::size_t>(-1);
+    std::string key;
+  };
+  void element() {  // a value starts inside the innermost frame
+    if (!stack_.empty() && stack_.back().items) itemKinds.emplace_back();
+  }
+  bool leaf(const json& v) {
+    element();
+    if (!stack_.empty() && stack_.back().object && stack_.back().key == "kind") {
+      if (stack_.size() == 1) rootKind = v;
+      else if (stack_[stack_.size() - 2].items) itemKinds[stack_.back().item] = v;
+    }
+    return true;
+  }
+  bool open(bool object) {
+    element();
+    Frame f;
+    f.object = object;
+    if (!stack_.empty() && stack_.back().items) f.item = itemKinds.size() - 1;
+    f.items = !object && (stack_.empty() || (stack_.size() == 1 && stack_[0].object && stack_[0].key == "items"));
+    stack_.push_back(std::move(f));
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+  std::vector<Frame> stack_;
+};
+
+// A JSON manifest, leaving out unread what the proxy does not use (a root object of another kind;
+// elements of the root array or of a List's items of another kind).
+json parseJsonManifest(const std::string& text, bool* skipped) {
+  JsonScan scan;
+  if (!json::sax_parse(text, &scan)) return json::parse(text);  // throws the parse error, with its position
+  *skipped = !kindWanted(scan.rootKind, true);
+  if (*skipped) return json();
+  const bool list = scan.rootKind && *scan.rootKind == "List";
+  std::size_t item = 0;
+  bool inItems = false;
+  std::string rootKey;
+  return json::parse(text, [&](int depth, json::parse_event_t e, json& parsed) {
+    using E = json::parse_event_t;
+    if (e == E::key && depth == 1) rootKey = parsed.get<std::string>();
+    const int elementDepth = list ? 2 : 1;
+    const bool start = e == E::object_start || e == E::array_start || e == E::value;
+    if ((list && depth == 1 && e == E::array_start && rootKey == "items") || (!list && depth == 0 && e == E::array_start)) {
+      inItems = true;
+      return true;
+    }
+    if (inItems && depth == elementDepth - 1 && e == E::array_end) inItems = false;
+    if (inItems && depth == elementDepth && start) {
+      const std::size_t i = item++;
+      if (e == E::object_start && i < scan.itemKinds.size() && !kindWanted(scan.itemKinds[i], true)) return false;
+    }
+    return true;
+  });
+}
+
+}  // namespace
+
 ManifestFile parseManifest(const std::string& text, const std::string& fileName) {
   ManifestFile out;
   if (looksLikeJson(text, fileName)) {
@@ -253,7 +602,9 @@ ManifestFile parseManifest(const std::string& text, const std::string& fileName)
       return out;
     }
     try {
-      json doc = json::parse(text);
+      bool skipped = false;
+      json doc = parseJsonManifest(text, &skipped);
+      if (skipped) return out;
       if (doc.is_array()) {
         for (const auto& item : doc) addObject(out, item, fileName, 1);
       } else {
@@ -272,7 +623,7 @@ ManifestFile parseManifest(const std::string& text, const std::string& fileName)
     return out;
   }
   try {
-    for (const auto& d : loadYamlDocuments(text)) addObject(out, toJson(d.node), fileName, d.firstLine + std::max(0, d.node.Mark().line));
+    for (const auto& d : loadYamlDocuments(text, true)) addObject(out, d.value, fileName, d.line);
   } catch (const YAML::Exception& e) {
     out.syntaxError = true;
     out.objects.clear();
@@ -294,10 +645,8 @@ Result<std::vector<json>> parseDocuments(const std::string& text, const std::str
     return out;
   }
   try {
-    for (const auto& d : loadYamlDocuments(text)) {
-      json j = toJson(d.node);
-      if (!j.is_null()) out.push_back(std::move(j));
-    }
+    for (auto& d : loadYamlDocuments(text, false))
+      if (!d.value.is_null()) out.push_back(std::move(d.value));
   } catch (const YAML::Exception& e) {
     return Error(ErrorCode::InvalidInput,
                  fileName + ":" + std::to_string(e.mark.line >= 0 ? e.mark.line + 1 : 0) + ": invalid YAML: " + e.msg);
@@ -321,8 +670,8 @@ Result<json> parseDocument(const std::string& text, const std::string& fileName)
     }
   }
   try {
-    YAML::Node doc = YAML::Load(text);
-    return toJson(doc);
+    auto docs = loadYamlDocuments(text, false);
+    return docs.empty() ? json() : std::move(docs.front().value);
   } catch (const YAML::Exception& e) {
     return Error(ErrorCode::InvalidInput,
                  fileName + ":" + std::to_string(e.mark.line >= 0 ? e.mark.line + 1 : 0) + ": invalid YAML: " + e.msg);
@@ -394,17 +743,20 @@ ManifestFile loadManifestFile(const std::filesystem::path& path) {
   return parseManifest(text, path.string());
 }
 
-std::vector<std::filesystem::path> manifestFiles(const std::filesystem::path& dir) {
+std::vector<std::filesystem::path> manifestFiles(const std::filesystem::path& dir,
+                                                 std::vector<std::filesystem::path>* notRegular) {
   std::vector<std::filesystem::path> out;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (!entry.is_regular_file(ec)) continue;
     std::string name = entry.path().filename().string();
     if (name.empty() || name[0] == '.' || name.back() == '~') continue;
     std::string ext = entry.path().extension().string();
-    if (ext == ".yaml" || ext == ".yml" || ext == ".json") out.push_back(entry.path());
+    if (ext != ".yaml" && ext != ".yml" && ext != ".json") continue;
+    if (entry.is_regular_file(ec)) out.push_back(entry.path());
+    else if (notRegular) notRegular->push_back(entry.path());
   }
   std::sort(out.begin(), out.end());
+  if (notRegular) std::sort(notRegular->begin(), notRegular->end());
   return out;
 }
 

@@ -51,7 +51,9 @@ inline constexpr std::uintmax_t kMaxManifestBytes = 64u << 20;
 Status readRegularFile(const std::filesystem::path& path, std::uintmax_t maxBytes, std::string& out);
 
 // The manifest files of a directory (*.yaml, *.yml, *.json; not recursive; hidden files and
-// editor backups skipped), by file name.
-std::vector<std::filesystem::path> manifestFiles(const std::filesystem::path& dir);
+// editor backups skipped), by file name. Entries with a manifest's name that are not regular files
+// (a FIFO, a device, a directory) go to `notRegular` when given: they are never opened.
+std::vector<std::filesystem::path> manifestFiles(const std::filesystem::path& dir,
+                                                 std::vector<std::filesystem::path>* notRegular = nullptr);
 
 }  // namespace hnsproxy::watch

@@ -5,6 +5,15 @@ namespace hnsproxy::watch {
 
 using namespace hnsproxy::policy;
 
+namespace {
+// FNV-1a, 64 bits: tells a file touched but unchanged from one whose content changed.
+std::uint64_t contentHash(const std::string& s) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+}  // namespace
+
 ManifestSource::ManifestSource(std::filesystem::path dir, EventSink& sink, ManifestSourceOptions opts)
     : dir_(std::move(dir)), sink_(sink), opts_(std::move(opts)) {
   if (!opts_.clock) opts_.clock = [] { return std::chrono::steady_clock::now(); };
@@ -65,7 +74,15 @@ ManifestSource::PollResult ManifestSource::poll() {
   std::error_code ec;
   // A missing or empty directory keeps every object delivered so far; it is reported when the
   // condition starts, not at every poll.
-  auto files = std::filesystem::is_directory(dir_, ec) ? manifestFiles(dir_) : std::vector<std::filesystem::path>{};
+  std::vector<std::filesystem::path> notRegular;
+  auto files = std::filesystem::is_directory(dir_, ec) ? manifestFiles(dir_, &notRegular) : std::vector<std::filesystem::path>{};
+  std::set<std::string> stillNotRegular;
+  for (const auto& p : notRegular) {
+    stillNotRegular.insert(p.string());
+    if (!notRegular_.count(p.string()))
+      r.errors.push_back({p.string(), 0, "not a regular file (a FIFO, device or directory); skipped"});
+  }
+  notRegular_ = std::move(stillNotRegular);
   DirState state = !std::filesystem::is_directory(dir_, ec) ? DirState::Missing
                    : files.empty() && !files_.empty()        ? DirState::Empty
                                                              : DirState::Ok;
@@ -83,6 +100,12 @@ ManifestSource::PollResult ManifestSource::poll() {
   dirState_ = DirState::Ok;
   const auto polledAt = opts_.clock();
   std::set<std::string> seen;
+  struct Changed {
+    std::filesystem::path path;
+    std::filesystem::file_time_type mtime;
+    std::uintmax_t size;
+  };
+  std::vector<Changed> changed;
   for (const auto& path : files) {
     std::string name = path.string();
     seen.insert(name);
@@ -91,6 +114,13 @@ ManifestSource::PollResult ManifestSource::poll() {
     auto size = std::filesystem::file_size(path, ec);
     auto it = files_.find(name);
     if (it != files_.end() && it->second.mtime == mtime && it->second.size == size && !ec) continue;
+    changed.push_back({path, mtime, size});
+  }
+  // Smallest first: a large file's parse holds back no other file's change.
+  std::stable_sort(changed.begin(), changed.end(), [](const Changed& a, const Changed& b) { return a.size < b.size; });
+  for (const auto& [path, mtime, size] : changed) {
+    std::string name = path.string();
+    auto it = files_.find(name);
     std::string content;
     if (auto rd = readRegularFile(path, kMaxManifestBytes, content); !rd) {
       r.errors.push_back({name, 0, rd.error().message + "; its previous objects are kept"});
@@ -99,9 +129,12 @@ ManifestSource::PollResult ManifestSource::poll() {
     FileState& st = files_[name];
     st.mtime = mtime;
     st.size = size;
-    if (it != files_.end() && st.content == content && !st.broken) continue;  // touched, not changed
-    st.content = content;
+    const std::uint64_t hash = contentHash(content);
+    if (it != files_.end() && st.contentHash == hash && !st.broken) continue;  // touched, not changed
+    st.contentHash = hash;
+    r.bytesParsed += content.size();
     ManifestFile parsed = parseManifest(content, name);
+    std::string().swap(content);  // the text goes before the objects are compared and delivered
     r.errors.insert(r.errors.end(), parsed.errors.begin(), parsed.errors.end());
     bool hadObjects = !st.objects.empty() || !first_;
     if (!parsed.errors.empty() && hadObjects && it != files_.end()) {

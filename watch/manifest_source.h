@@ -6,7 +6,9 @@
 // it has stayed away for `removalGrace`, so a directory that is being replaced and refilled
 // (`mv m m.bak; mkdir m; cp m.bak/* m/`) deletes nothing. A directory that is missing, or has no
 // manifest file at all, is never read as "delete everything": its objects are kept, and the
-// condition is reported once when it starts and once when it ends.
+// condition is reported once when it starts and once when it ends. Changed files are read smallest
+// first, so that one large file does not hold back the others' changes; the text of a file is not
+// kept once parsed (a hash tells a touched file from a changed one).
 #pragma once
 
 #include <chrono>
@@ -39,6 +41,7 @@ class ManifestSource {
     // short while being written can still parse, and what it drops must not go unnoticed.
     std::vector<std::string> removed;
     bool dirMissing = false;
+    std::uintmax_t bytesParsed = 0;  // of the files read and parsed by this poll
   };
   // The first call delivers everything and signals synced for all resources.
   PollResult poll();
@@ -48,7 +51,7 @@ class ManifestSource {
   struct FileState {
     std::filesystem::file_time_type mtime{};
     std::uintmax_t size = 0;
-    std::string content;
+    std::uint64_t contentHash = 0;  // a file touched but not changed is not parsed again
     std::map<Key, Object> objects;
     bool broken = false;
   };
@@ -67,6 +70,7 @@ class ManifestSource {
   std::map<std::string, std::chrono::steady_clock::time_point> missingSince_;
   std::map<std::string, FileState> files_;
   std::map<Key, std::set<std::string>> providers_;  // which files hold each object
+  std::set<std::string> notRegular_;                 // reported once each, until it goes
   bool first_ = true;
 };
 

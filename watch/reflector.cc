@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "watch/decoder.h"
@@ -276,34 +278,54 @@ Reflector::WatchEnd Reflector::watchOnce() {
   return end;
 }
 
+std::chrono::milliseconds Reflector::nextBackoff(std::chrono::milliseconds* step) {
+  const auto now = std::chrono::steady_clock::now();
+  if (backoffStep_.count() == 0 || now - lastBackoff_ > opts_.backoffReset) backoffStep_ = opts_.backoffInitial;
+  else backoffStep_ = std::min(backoffStep_ * 2, opts_.backoffMax);
+  *step = backoffStep_;
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  auto wait = backoffStep_ + std::chrono::milliseconds(static_cast<long>(static_cast<double>(backoffStep_.count()) * jitter(rng_)));
+  lastBackoff_ = now + wait;  // the reset counts from the end of the wait
+  return wait;
+}
+
+namespace {
+std::string seconds(std::chrono::milliseconds d) { return fmt::format("{:.1f}s", static_cast<double>(d.count()) / 1000.0); }
+}  // namespace
+
 void Reflector::run() {
-  std::chrono::milliseconds backoff = opts_.backoffInitial;
   bool needList = true;
+  std::chrono::milliseconds wait{0};  // before the next list or watch
   while (!stop_) {
+    if (wait.count() > 0) {
+      sleepFor(wait);
+      wait = std::chrono::milliseconds{0};
+      if (stop_) break;
+    }
     if (needList) {
       auto st = list();
       if (!st) {
         if (stop_) break;
-        if (log_) log_('W', "Failed to list " + spec_.path + "; retrying: " + st.error().message);
-        std::uniform_real_distribution<double> jitter(0.5, 1.0);
-        sleepFor(std::chrono::milliseconds(static_cast<long>(static_cast<double>(backoff.count()) * jitter(rng_))));
-        backoff = std::min(backoff * 2, opts_.backoffMax);
+        std::chrono::milliseconds step;
+        wait = nextBackoff(&step);
+        if (log_) log_('W', "Failed to list " + spec_.path + "; retrying in " + seconds(step) + ": " + st.error().message);
         continue;
       }
       needList = false;
-      backoff = opts_.backoffInitial;
     }
     switch (watchOnce()) {
-      case WatchEnd::Timeout: backoff = opts_.backoffInitial; break;  // the normal end: watch again
-      case WatchEnd::Gone:
-        if (log_) log_('I', "The watch of " + spec_.path + " expired (410 Gone); relisting");
+      case WatchEnd::Timeout: break;  // the normal end: watch again
+      case WatchEnd::Gone: {
         needList = true;
+        std::chrono::milliseconds step;
+        wait = nextBackoff(&step);
+        if (log_) log_('I', "The watch of " + spec_.path + " expired (410 Gone); relisting in " + seconds(step));
         break;
+      }
       case WatchEnd::Stopped: return;
       case WatchEnd::Error: {
-        std::uniform_real_distribution<double> jitter(0.5, 1.0);
-        sleepFor(std::chrono::milliseconds(static_cast<long>(static_cast<double>(backoff.count()) * jitter(rng_))));
-        backoff = std::min(backoff * 2, opts_.backoffMax);
+        std::chrono::milliseconds step;
+        wait = nextBackoff(&step);
         break;
       }
     }

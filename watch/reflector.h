@@ -2,7 +2,8 @@
 // resourceVersion with bookmarks and a server-side timeout; the chunked event stream decoded
 // line by line; ADDED/MODIFIED/DELETED/BOOKMARK/ERROR handled; on 410 Gone (status or ERROR event)
 // a relist whose result is turned into the minimal add/update/delete events against the cache;
-// on any failure a reconnect with exponential backoff and jitter, resuming from the last
+// on any failure a reconnect with client-go's exponential backoff and jitter (a storm of 410s
+// costs one list per backoff step, not one per round trip), resuming from the last
 // resourceVersion. Objects are decoded into the compact policy types; only their
 // resourceVersions are kept here. Updates with an unchanged resourceVersion do not reach the sink.
 #pragma once
@@ -46,8 +47,13 @@ struct ReflectorOptions {
   // backoff; nothing delivered before is removed.
   std::uint64_t maxPageBytes = ApiClient::kMaxResponseBytes;
   std::chrono::seconds watchTimeout{300};  // server-side timeoutSeconds
+  // client-go's reflector backoff (wait.NewExponentialBackoffManager(800ms, 30s, 2min, 2.0, 1.0)):
+  // every relist after the first (a 410 Gone) and every reconnect after a failed list or watch waits
+  // the current step plus up to as much again of jitter; the step doubles up to backoffMax, and
+  // starts over once backoffReset has passed without a wait (a healthy watch).
   std::chrono::milliseconds backoffInitial{800};
   std::chrono::milliseconds backoffMax{30000};
+  std::chrono::milliseconds backoffReset{120000};
   RequestObserver requestObserver;  // given to each API client (KubeSource)
 };
 
@@ -83,6 +89,8 @@ class Reflector {
   void deliver(const Key& key, const std::string& rv, Object obj);
   void deliverDeleted(const Key& key);
   void sleepFor(std::chrono::milliseconds d);
+  // The next wait of the backoff above (jittered), and its step for the log.
+  std::chrono::milliseconds nextBackoff(std::chrono::milliseconds* step);
   std::string query(bool watch) const;
 
   std::unique_ptr<ApiClient> client_;
@@ -97,6 +105,8 @@ class Reflector {
   std::atomic<bool> synced_{false};
   std::atomic<std::uint64_t> lists_{0}, watches_{0}, events_{0};
   std::mt19937 rng_{std::random_device{}()};
+  std::chrono::milliseconds backoffStep_{0};
+  std::chrono::steady_clock::time_point lastBackoff_{};
 };
 
 }  // namespace hnsproxy::watch

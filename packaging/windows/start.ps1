@@ -33,5 +33,13 @@ if ($net.Type -eq "Overlay") {
   $gates += "WinOverlay=true"
 }
 if ($gates.Count -gt 0) { $args += "--feature-gates=$($gates -join ',')" }
+# Fast restarts: the listing cache on the host (the sandbox is not kept across container restarts),
+# in a folder only Administrators and SYSTEM may write.
+$stateDir = "$env:SystemDrive\var\lib\kube-proxy"
+if (-not (Test-Path $stateDir)) {
+  New-Item -ItemType Directory -Force -Path $stateDir | Out-Null
+  icacls $stateDir /inheritance:r /grant:r "*S-1-5-18:(OI)(CI)F" "*S-1-5-32-544:(OI)(CI)F" | Out-Null
+}
+$args += "--hns-listing-cache=$stateDir\hns-listing-cache.jsonl"
 & $proxy @args
 exit $LASTEXITCODE

@@ -25,16 +25,15 @@ export HNSPROXY_SOURCE_DIR="$PWD"
 mkdir -p build-clang/fuzz/crashes build-clang/fuzz/logs
 report=build-clang/fuzz/report.txt
 printf '%-16s %10s %8s %8s %8s %s\n' target seconds execs cov ft corpus > "$report"
-status=0
-for t in "${targets[@]}"; do
-  work=build-clang/fuzz/corpus/$t
+# One target per core at a time (each is one process, one thread); a line per target as it ends.
+fuzz_one() {
+  local t=$1 work=build-clang/fuzz/corpus/$1 log=build-clang/fuzz/logs/$1.log result line execs cov ft corp
   mkdir -p "$work"
   cp -n tests/fuzz/corpus/"$t"/* "$work"/ 2>/dev/null || true
   case $t in
     manifest) cp -n examples/cluster/*.yaml "$work"/ 2>/dev/null || true ;;
     hcn_json) cp -n examples/cluster/hns/*.json "$work"/ 2>/dev/null || true ;;
   esac
-  log=build-clang/fuzz/logs/$t.log
   # -rss_limit_mb: the parsers' own limits must hold memory well below it.
   if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      build-clang/tests/fuzz/fuzz_"$t" ${FUZZ_SEED:+-seed=$FUZZ_SEED} ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
@@ -42,7 +41,6 @@ for t in "${targets[@]}"; do
     result=ok
   else
     result=FAILED
-    status=1
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   line=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 || true)
@@ -50,8 +48,20 @@ for t in "${targets[@]}"; do
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$line")
   corp=$(sed -n 's/.* corp: \([0-9/a-zA-Z]*\).*/\1/p' <<<"$line")
   printf '%-16s %10s %8s %8s %8s %s %s\n' "$t" "$seconds" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" \
-    "$([ $result = ok ] || echo "FAILED: see $log")" | tee -a "$report"
-  [ $result = ok ] || tail -40 "$log"
-done
+    "$([ $result = ok ] || echo "FAILED: see $log")"
+  if [ $result != ok ]; then
+    tail -40 "$log"
+    return 1
+  fi
+  # A fixed number of inputs must all have run (not cut short by the time bound): the same run every time.
+  if [ -n "${FUZZ_RUNS:-}" ] && [ "${execs:-0}" -lt "$FUZZ_RUNS" ]; then
+    echo "fuzz: $t ran ${execs:-0} of $FUZZ_RUNS inputs within $seconds s (raise the time bound)"
+    return 1
+  fi
+}
+export -f fuzz_one
+export seconds FUZZ_SEED FUZZ_RUNS
+status=0
+printf '%s\n' "${targets[@]}" | xargs -P "$(nproc)" -I{} bash -c 'fuzz_one "$1"' _ {} | tee -a "$report" || status=1
 echo "fuzz: report in $report"
 exit $status

@@ -1,5 +1,9 @@
 #include "catch.h"
 
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include "test_paths.h"
 
 #include <csignal>
@@ -179,6 +183,73 @@ TEST_CASE("the hnssim daemon persists its state file and stops cleanly on SIGTER
   auto final = loadSnapshot(state);
   REQUIRE(final);
   CHECK(final->endpoints.size() == 300);
+}
+
+TEST_CASE("hnssim keeps accepting after a flood of clients exhausted its descriptors") {
+  std::string sock = tempPath("flood.sock");
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    struct rlimit lim {48, 48};  // a few dozen descriptors: the flood below runs it out
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+    std::string bin = hnsproxy::test::binaryDir() + "/hns/hnssim";
+    ::execl(bin.c_str(), bin.c_str(), "--socket", sock.c_str(), "--profile", "ws2022", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  SocketApi api(sock);
+  bool up = false;
+  for (int i = 0; i < 200 && !up; ++i) {
+    up = api.version().ok();
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(up);
+  // 120 connections held open: past the daemon's 48 descriptors, its accepts fail (EMFILE).
+  std::vector<int> flood;
+  for (int i = 0; i < 120; ++i) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd);  // the backlog is full too
+      continue;
+    }
+    flood.push_back(fd);
+  }
+  CHECK(flood.size() > 48);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the daemon hits EMFILE meanwhile
+  for (int fd : flood) ::close(fd);
+  // A new client is served once descriptors are free again (before the fix: never). Asked over a
+  // raw socket with a receive timeout, so a server that stopped accepting fails the test rather
+  // than hanging it.
+  auto askVersion = [&] {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    timeval tv{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
+    std::string reply;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      const std::string req = "{\"op\":\"version\"}\n";
+      if (::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+        char buf[512];
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n > 0) reply.assign(buf, static_cast<std::size_t>(n));
+      }
+    }
+    ::close(fd);
+    return reply.find("Major") != std::string::npos;
+  };
+  bool served = false;
+  for (int i = 0; i < 10 && !served; ++i) served = askVersion();
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(served);
+  CHECK(WIFEXITED(status));
 }
 
 TEST_CASE("hnssim refuses a bad --persist-delay-ms") {

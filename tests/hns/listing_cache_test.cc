@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hns/instrumented_api.h"
@@ -214,15 +216,22 @@ TEST_CASE("listing cache: loading replays documents and modified marks; a missin
   HcnEndpoint ep;
   ep.id = "aaaaaaaa-2222-3333-4444-555555555555";
   ep.ipConfigurations = {HcnIpConfig{"10.244.2.7"}};
+  ep.flags = hcn::kEndpointFlagRemote;
+  HcnEndpoint cni;  // a line for an endpoint that is not a remote one: never taken from the file
+  cni.id = "bbbbbbbb-2222-3333-4444-555555555555";
+  cni.ipConfigurations = {HcnIpConfig{"10.244.1.7"}};
   {
     ListingCacheWriter w(path, "cccccccc-2222-3333-4444-555555555555");
     w.add(lb);
     w.add(ep);
-    CHECK(w.objects() == 2);
+    w.add(cni);
+    CHECK(w.objects() == 3);
     REQUIRE(w.commit());
   }
   auto loaded = loadListingCache(path);
   REQUIRE(loaded);
+  CHECK(loaded->ignored == 1);
+  CHECK(loaded->endpoints.count("BBBBBBBB-2222-3333-4444-555555555555") == 0);
   CHECK(loaded->networkId == "CCCCCCCC-2222-3333-4444-555555555555");
   REQUIRE(loaded->loadBalancers.count("11111111-2222-3333-4444-555555555555") == 1);
   const auto& back = loaded->loadBalancers.at("11111111-2222-3333-4444-555555555555");
@@ -240,4 +249,179 @@ TEST_CASE("listing cache: loading replays documents and modified marks; a missin
   std::filesystem::remove(path);
   REQUIRE(markModified(path, {"11111111-2222-3333-4444-555555555555"}));
   CHECK_FALSE(std::filesystem::exists(path));
+}
+
+namespace {
+// HNS holds exactly what `p` wants.
+bool convergedFor(SimulatedHns& sim, const Process& p) {
+  return hnsHolds(sim.snapshot()) == expectedHolds(p.r.engine().desired());
+}
+// Every slice of verification due now (the runner's background work), then a sync.
+void verifyAndSync(Process& p) {
+  for (int i = 0; i < 100000 && p.r.verificationDue() <= p.clock.now; ++i)
+    if (!p.r.verifySlice().ran) break;
+  REQUIRE(p.r.sync().ok());
+}
+// The cache file's lines.
+std::vector<std::string> lines(const std::string& path) {
+  std::vector<std::string> out;
+  std::istringstream in(hnsproxy::test::slurp(path));
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("listing cache: a second writer between the save and the restart is repaired by the restart's re-read") {
+  const std::string path = cachePath("writer.jsonl");
+  auto sim = makeNode("ws2025-updated");
+  programAndSave(*sim, path, 10);
+  // Another kube-proxy (a --sync-once without the cache) points s1's load balancer elsewhere.
+  auto snap = sim->snapshot();
+  std::string s1, s2;
+  for (const auto& lb : snap.loadBalancers) {
+    if (lb.frontendVips == std::vector<std::string>{"10.96.0.2"}) s1 = lb.id;
+    if (lb.frontendVips == std::vector<std::string>{"10.96.0.3"}) s2 = lb.id;
+  }
+  REQUIRE(!s1.empty());
+  REQUIRE(!s2.empty());
+  auto h1 = sim->open(ObjectKind::LoadBalancer, s1);
+  auto h2 = sim->open(ObjectKind::LoadBalancer, s2);
+  auto doc1 = json::parse(*sim->query(*h1, "")), doc2 = json::parse(*sim->query(*h2, ""));
+  doc1["HostComputeEndpoints"] = doc2["HostComputeEndpoints"];  // s1's traffic to s2's pods
+  REQUIRE(sim->modify(*h1, doc1.dump()));
+  sim->close(*h1);
+  sim->close(*h2);
+
+  Process restarted(*sim, withCache(path));
+  fill(restarted.r.engine(), 10);
+  auto first = restarted.r.sync();
+  REQUIRE(first.ok());
+  CHECK(first.plan.empty());  // the cache vouched for s1's old document...
+  CHECK_FALSE(convergedFor(*sim, restarted));
+  CHECK(restarted.r.unverified() > 0);
+  // ...and the re-read after the first sync finds it, in slices, and the next sync repairs it.
+  CHECK(restarted.r.verificationDue() <= restarted.clock.now);
+  verifyAndSync(restarted);
+  CHECK(convergedFor(*sim, restarted));
+  CHECK(restarted.r.unverified() == 0);
+  CHECK(restarted.r.stats().driftRepaired >= 1);
+}
+
+TEST_CASE("listing cache: lines for the CNI's endpoints are never trusted, even when they claim to be remote") {
+  const std::string path = cachePath("cni.jsonl");
+  auto sim = makeNode("ws2025-updated");
+  programAndSave(*sim, path, 10);
+  // A CNI endpoint's document, as it is (not remote), and forged as a remote endpoint of another IP.
+  HcnEndpoint cni;
+  for (const auto& e : sim->snapshot().endpoints)
+    if (!e.isRemote()) cni = e;
+  REQUIRE(!cni.id.empty());
+  {
+    std::ofstream out(path, std::ios::app);
+    out << json{{"ep", toJson(cni)}}.dump() << "\n";
+  }
+  {
+    Process p(*sim, withCache(path));
+    CHECK(p.started.queried >= 10);  // every CNI endpoint read from HNS
+    fill(p.r.engine(), 10);
+    auto rep = p.r.sync();
+    REQUIRE(rep.ok());
+    CHECK(rep.plan.count(OpKind::DeleteLoadBalancer) == 0);
+    CHECK(convergedFor(*sim, p));
+  }
+  HcnEndpoint forged = cni;
+  forged.flags = hcn::kEndpointFlagRemote;
+  forged.ipConfigurations = {HcnIpConfig{"10.244.7.7"}};
+  {
+    std::ofstream out(path, std::ios::app);
+    out << json{{"ep", toJson(forged)}}.dump() << "\n";
+  }
+  Process p(*sim, withCache(path));
+  fill(p.r.engine(), 10);
+  auto rep = p.r.sync();  // the forged line would delete the CNI's endpoint: read first, it is not ours
+  REQUIRE(rep.ok());
+  bool cniThere = false;
+  for (const auto& e : sim->snapshot().endpoints) cniThere = cniThere || normalizeGuid(e.id) == normalizeGuid(cni.id);
+  CHECK(cniThere);
+  verifyAndSync(p);
+  CHECK(convergedFor(*sim, p));
+}
+
+TEST_CASE("listing cache: swapped IDs in the file never make a change overwrite another service's load balancer") {
+  const std::string path = cachePath("swapped.jsonl");
+  auto sim = makeNode("ws2025-updated");
+  programAndSave(*sim, path, 10);
+  auto snap = sim->snapshot();
+  std::string s1, s2;
+  json s2doc;
+  for (const auto& lb : snap.loadBalancers) {
+    if (lb.frontendVips == std::vector<std::string>{"10.96.0.2"}) s1 = lb.id;
+    if (lb.frontendVips == std::vector<std::string>{"10.96.0.3"}) {
+      s2 = lb.id;
+      s2doc = toJson(lb);
+    }
+  }
+  REQUIRE(!s1.empty());
+  REQUIRE(!s2.empty());
+  // The file's two load balancer IDs swapped.
+  std::string text = hnsproxy::test::slurp(path);
+  for (auto [from, to] : {std::pair{s1, std::string("SWAP")}, std::pair{s2, s1}, std::pair{std::string("SWAP"), s2}})
+    for (std::size_t at; (at = text.find(from)) != std::string::npos;) text.replace(at, from.size(), to);
+  std::ofstream(path, std::ios::trunc) << text;
+
+  Process p(*sim, withCache(path));
+  fill(p.r.engine(), 10);
+  REQUIRE(p.r.sync().ok());
+  // A change to s1: its load balancer is modified (the file names s2's ID for it).
+  p.r.engine().upsertSlice(slice("s1", "s1-a", {ep("10.244.1.11", "win-node-1"), ep("10.244.2.77", "n2")}));
+  auto rep = p.r.sync();
+  CHECK(rep.ok());
+  // s2's load balancer still holds s2's frontend and backends.
+  auto h = sim->open(ObjectKind::LoadBalancer, s2);
+  REQUIRE(h);
+  auto now = json::parse(*sim->query(*h, ""));
+  sim->close(*h);
+  CHECK(now["FrontendVIPs"] == s2doc["FrontendVIPs"]);
+  CHECK(now["HostComputeEndpoints"] == s2doc["HostComputeEndpoints"]);
+  verifyAndSync(p);
+  CHECK(convergedFor(*sim, p));
+}
+
+TEST_CASE("listing cache: a FIFO, a device or an endless file at the cache's path is refused at once; nothing blocks") {
+  auto sim = makeNode("ws2025-updated");
+  const std::string fifo = cachePath("fifo.jsonl");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  {
+    Process p(*sim, withCache(fifo));  // returns: the FIFO is not opened blocking
+    REQUIRE(p.started.cacheProblem);
+    CHECK(p.started.cacheProblem->message.find("not a regular file") != std::string::npos);
+  }
+  const std::string zero = cachePath("zero.jsonl");
+  std::filesystem::create_symlink("/dev/zero", zero);
+  {
+    Process p(*sim, withCache(zero));
+    REQUIRE(p.started.cacheProblem);
+    CHECK(p.started.cacheProblem->message.find("not a regular file") != std::string::npos);
+  }
+  const std::string huge = cachePath("huge.jsonl");
+  {
+    std::ofstream(huge) << "x";
+    std::filesystem::resize_file(huge, kMaxListingCacheBytes + 1);  // sparse: nothing is written
+  }
+  {
+    Process p(*sim, withCache(huge));
+    REQUIRE(p.started.cacheProblem);
+    CHECK(p.started.cacheProblem->message.find("larger than") != std::string::npos);
+  }
+  // A stop while a large file is read ends the read.
+  const std::string big = cachePath("big.jsonl");
+  {
+    std::ofstream out(big);
+    out << "{\"hnsproxyListingCache\":1,\"network\":\"x\"}\n";
+    for (int i = 0; i < 20000; ++i) out << "{\"modified\":\"" << i << "\"}\n";
+  }
+  int pieces = 0;
+  auto stopped = loadListingCache(big, [&] { return ++pieces > 1; });
+  REQUIRE_FALSE(stopped);
+  CHECK(stopped.error().message.find("stopped") != std::string::npos);
 }

@@ -237,3 +237,72 @@ TEST_CASE("programmer: a stop request ends the plan within one call; nothing is 
   CHECK(r.failed == 10);
   CHECK(x.api.calls("create Endpoint") == 1);  // the first attempt; its retry and every other op skipped
 }
+
+namespace {
+// An HNS whose creates land but whose replies are lost, as a call past --hns-call-timeout is: the
+// object is made, the caller hears of a timeout.
+class LateCreates final : public Api {
+ public:
+  explicit LateCreates(Api& inner) : inner_(inner) {}
+  bool late = true;
+  Result<std::vector<std::string>> enumerate(ObjectKind k, const std::string& q) override { return inner_.enumerate(k, q); }
+  Result<Handle> open(ObjectKind k, const std::string& id) override { return inner_.open(k, id); }
+  Result<std::string> query(Handle h, const std::string& q) override { return inner_.query(h, q); }
+  Result<Handle> create(ObjectKind k, const std::string& id, const std::string& s, Handle n) override {
+    auto r = inner_.create(k, id, s, n);
+    if (!late || !r) return r;
+    inner_.close(*r);
+    return Error(ErrorCode::Transient, "did not return within 1000 ms", hcn::kErrorTimeout);
+  }
+  Status modify(Handle h, const std::string& s) override { return inner_.modify(h, s); }
+  Status remove(ObjectKind k, const std::string& id) override { return inner_.remove(k, id); }
+  void close(Handle h) override { inner_.close(h); }
+  Result<policy::HnsVersion> version() override { return inner_.version(); }
+
+ private:
+  Api& inner_;
+};
+}  // namespace
+
+TEST_CASE("programmer: a create whose reply was lost is made again under the same ID: adopted, never twice") {
+  auto sim = makeNode("ws2025-updated");
+  LateCreates late(*sim);
+  IdRegistry ids;
+  Sleeps sleeps;
+  ProgrammerOptions o = Exec::options(1);
+  o.maxAttempts = 1;  // every attempt of this sync lands late
+  Programmer prog(late, ids, o, sleeps.fn());
+  auto l = HnsReader(*sim, "cbr0").list();
+  REQUIRE(l);
+  Adoption a = adopt(*l, policy::test::l2bridge(), {});
+  ids.reset(std::move(a.ids));
+  prog.reset(std::move(a.applied), {}, l->network.id);
+  Plan plan;
+  plan.ops = {createEp("10.244.2.5"), createLb(lbOf("10.96.0.1", ips({"10.244.2.5"})))};
+  auto first = prog.apply(plan);
+  CHECK(first.failed == 2);  // the endpoint timed out (it was made); the load balancer had no backend ID
+  auto countFor = [&](const std::string& addr) {
+    int n = 0;
+    for (const auto& e : sim->snapshot().endpoints)
+      for (const auto& c : e.ipConfigurations) n += c.ipAddress == addr;
+    return n;
+  };
+  CHECK(countFor("10.244.2.5") == 1);
+  // The next sync retries: the same ID, so HNS answers AlreadyExists and the object is adopted.
+  late.late = false;
+  auto second = prog.apply(plan);
+  CHECK(second.complete());
+  CHECK(countFor("10.244.2.5") == 1);
+  CHECK(sim->snapshot().loadBalancers.size() == 1);
+  // A late create of a load balancer that is then no longer wanted: the delete removes it.
+  late.late = true;
+  Plan lb2;
+  lb2.ops = {createLb(lbOf("10.96.0.2", ips({"10.244.2.5"})))};
+  CHECK_FALSE(prog.apply(lb2).complete());
+  CHECK(sim->snapshot().loadBalancers.size() == 2);  // it landed
+  late.late = false;
+  Plan gone;
+  gone.ops = {Op{OpKind::DeleteLoadBalancer, kPhaseDeleteLoadBalancers, lbOf("10.96.0.2", ips({"10.244.2.5"})), {}, "gone"}};
+  CHECK(prog.apply(gone).complete());
+  CHECK(sim->snapshot().loadBalancers.size() == 1);
+}

@@ -31,6 +31,28 @@ struct Rig {
     REQUIRE(s);
   }
   SyncReport sync() { return r.sync(); }
+  // Every slice of verification due now, as the sync runner would run them between syncs.
+  VerifyReport verifyDue() {
+    VerifyReport total;
+    for (int i = 0; i < 100000 && r.verificationDue() <= clock.now; ++i) {
+      auto v = r.verifySlice();
+      if (!v.ran) break;
+      total.ran = true;
+      total.existencePass = total.existencePass || v.existencePass;
+      total.read += v.read;
+      total.drift += v.drift;
+      total.adopted += v.adopted;
+      total.duplicates += v.duplicates;
+      total.contextChanged = total.contextChanged || v.contextChanged;
+      total.networkChanged = total.networkChanged || v.networkChanged;
+      total.fullReadDone = total.fullReadDone || v.fullReadDone;
+      if (v.failed) {
+        total.failed = v.failed;
+        break;
+      }
+    }
+    return total;
+  }
   // HNS holds exactly what the engine wants.
   bool converged() { return hnsHolds(sim->snapshot()) == expectedHolds(r.engine().desired()); }
   std::string failures(const SyncReport& rep) {
@@ -202,9 +224,10 @@ TEST_CASE("reconciler: transient failures are retried within the sync with growi
   CHECK(n.converged());
 }
 
-TEST_CASE("reconciler: verification runs when its period has passed on the clock, and repairs drift") {
+TEST_CASE("reconciler: verification runs between syncs when its period has passed, and the next sync repairs drift") {
   ReconcilerOptions o = nodeOptions();
   o.verifyPeriod = std::chrono::minutes(5);
+  o.verifyContentPercent = 100;  // every object's content each period (the default re-reads 4%)
   Rig n(makeNode("ws2025-updated"), o);
   n.start();
   fill(n.r.engine(), 8);
@@ -223,38 +246,85 @@ TEST_CASE("reconciler: verification runs when its period has passed on the clock
 
   n.api.reset();
   n.clock.now += std::chrono::minutes(4);
-  auto early = n.sync();
-  CHECK_FALSE(early.adoption);  // not due: no listing, no call
+  CHECK(n.r.verificationDue() > n.clock.now);  // not due: no call
+  CHECK_FALSE(n.verifyDue().ran);
+  CHECK(n.sync().plan.empty());  // and syncs never read HNS
   CHECK(n.api.totalCalls() == 0);
 
   n.clock.now += std::chrono::minutes(1);
-  auto due = n.sync();
-  REQUIRE(due.adoption);
-  CHECK_FALSE(due.adoption->first);
-  CHECK(due.adoption->drift == 2);
+  auto first = n.r.verifySlice();  // the existence pass: one enumerate per kind, and the network
+  CHECK(first.existencePass);
+  CHECK(first.drift == 1);
+  CHECK(n.api.calls("enumerate LoadBalancer") == 1);
+  CHECK(n.api.calls("enumerate Endpoint") == 1);
+  CHECK(n.api.totalCalls() <= 6);
+  auto rest = n.verifyDue();  // the content, in slices
+  CHECK(rest.drift == 1);
   CHECK(n.r.stats().driftRepaired == 2);
-  CHECK(due.ok());
+  auto repaired = n.sync();
+  CHECK(repaired.ok());
+  CHECK(repaired.plan.ops.size() == 2);  // exactly the two objects: no full diff
   CHECK(n.converged());
   n.clock.now += std::chrono::minutes(5);
-  CHECK(n.sync().adoption->drift == 0);
+  CHECK(n.verifyDue().drift == 0);
 }
 
-TEST_CASE("reconciler: a requested verification (an HNS notification) runs at the next sync, whatever the period") {
+TEST_CASE("reconciler: a requested re-read (an HNS notification) runs in slices whatever the period; a change is programmed between slices") {
   ReconcilerOptions o = nodeOptions();
   o.verifyPeriod = std::chrono::nanoseconds(0);  // periodic verification off
+  o.verifySliceObjects = 4;
   Rig n(makeNode("ws2025-updated"), o);
   n.start();
-  fill(n.r.engine(), 3);
+  fill(n.r.engine(), 20);
   REQUIRE(n.sync().ok());
   REQUIRE(n.sim->remove(ObjectKind::LoadBalancer, n.sim->snapshot().loadBalancers[0].id));
   n.clock.now += std::chrono::hours(24);
-  CHECK_FALSE(n.sync().adoption);
+  CHECK(n.r.verificationDue() == std::chrono::steady_clock::time_point::max());
   n.r.requestVerification();
+  CHECK(n.r.verificationDue() <= n.clock.now);
+  CHECK(n.r.verifySlice().existencePass);
+  auto one = n.r.verifySlice();  // one slice of the re-read: 4 objects
+  CHECK(one.read == 4);
+  // A change now is programmed at once, as when no verification runs: one modify, no listing.
+  n.api.reset();
+  n.r.engine().upsertSlice(slice("s3", "s3-a", {ep("10.244.1.13", "win-node-1"), ep("10.244.2.90", "n2")}));
   auto rep = n.sync();
-  REQUIRE(rep.adoption);
-  CHECK(rep.adoption->drift == 1);
+  CHECK(rep.ok());
+  CHECK(n.api.calls("enumerate LoadBalancer") == 0);
+  CHECK(n.api.mutatingCalls() <= 4);
+  auto done = n.verifyDue();
+  CHECK(done.fullReadDone);
+  CHECK(n.sync().ok());
   CHECK(n.converged());
-  CHECK_FALSE(n.sync().adoption);  // done: not requested again
+  CHECK(n.r.verificationDue() == std::chrono::steady_clock::time_point::max());  // done: not again
+}
+
+TEST_CASE("reconciler: with the default budget a period costs a few percent of a listing; the node is re-read in rotation") {
+  ReconcilerOptions o = nodeOptions();
+  o.verifyPeriod = std::chrono::seconds(30);
+  Rig n(makeNode("ws2025-updated"), o);
+  n.start();
+  fill(n.r.engine(), 300);
+  REQUIRE(n.sync().ok());
+  const std::size_t objects = n.r.applied().loadBalancers.size() + n.r.applied().endpoints.size();
+  const std::size_t listingCalls = 3 * (objects + 10) + 6;  // open/query/close per object (and the CNI's)
+  std::set<std::string> read;
+  n.api.reset();
+  std::size_t periods = 0, maxCalls = 0;
+  for (; periods < 30; ++periods) {
+    n.clock.now += std::chrono::seconds(30);
+    const auto before = n.api.totalCalls();
+    // Over the period, as the runner would: slices when due.
+    for (int step = 0; step < 30; ++step) {
+      n.verifyDue();
+      n.clock.now += std::chrono::seconds(1);
+    }
+    n.clock.now -= std::chrono::seconds(30);
+    maxCalls = std::max<std::size_t>(maxCalls, static_cast<std::size_t>(n.api.totalCalls() - before));
+  }
+  INFO("objects " << objects << ", listing " << listingCalls << " calls, largest period " << maxCalls << " calls");
+  CHECK(maxCalls * 100 <= listingCalls * 5);  // ≤ 5% of a listing per period
+  CHECK(n.api.calls("open LoadBalancer") >= n.r.applied().loadBalancers.size());  // each read within 25 periods
 }
 
 TEST_CASE("reconciler: adoption deletes stale and duplicate load balancers on our network and leaves others alone") {

@@ -336,10 +336,11 @@ TEST_CASE("e2e: --version, --write-config-to, --cleanup, and errors that name th
   for (const auto& c : cases) {
     auto r = run(bin("proxy/kube-proxy") + " " + c.args);
     INFO(r.out);
-    CHECK(r.status != 0);
+    CHECK(r.status == 1);  // as component-base's cli.Run: 1 for any error of the command line or configuration
     CHECK(r.out.find(c.expect) != std::string::npos);
   }
   auto noNet = run("env -u KUBE_NETWORK " + bin("proxy/kube-proxy") + " --sync-once");
+  CHECK(noNet.status == 1);
   CHECK(noNet.out.find("Environment variable KUBE_NETWORK and network-flag not initialized") != std::string::npos);
 }
 
@@ -435,6 +436,42 @@ TEST_CASE("e2e: SIGTERM during --sync-once against an HNS that has gone is honou
   CHECK(status >= 0);  // exited by itself (-1: it had to be killed)
   CHECK(took < std::chrono::seconds(5));
   CHECK(sim.stop() == 0);
+}
+
+TEST_CASE("e2e: /healthz is 503 while start-up hangs past 2 x --sync-period, says why, and recovers within 5 s of HNS answering") {
+  fs::path d = workspace("hung-start");
+  std::string sock = (d / "hns.sock").string();
+  Daemon sim({bin("hns/hnssim"), "--socket", sock, "--state", (d / "state.json").string()}, (d / "hnssim.log").string());
+  hns::SocketApi api(sock);
+  REQUIRE(eventually([&] { return api.version().ok(); }));
+  REQUIRE(api.call(json{{"op", "latency"}, {"micros", 60000000}}));  // HNS hangs
+  Daemon proxy({bin("proxy/kube-proxy"), "--manifest-dir=" + (d / "manifests").string(), "--hostname-override=win-node-1",
+                "--network-name=cbr0", "--hns-sim-socket=" + sock, "--healthz-bind-address=127.0.0.1:0",
+                "--metrics-bind-address=", "--sync-period=1s", "--hns-call-timeout=1s"},
+               (d / "kube-proxy.log").string());
+  unsigned short healthz = servedPort(proxy, "healthz");
+  REQUIRE(healthz != 0);
+  INFO(proxy.log());
+  // Nothing programmed and a start-up past 2 × 1 s: unhealthy, with the reason in the body and the log.
+  REQUIRE(eventually([&] { return httpGet(healthz, "/healthz").status == 503; }, std::chrono::seconds(15)));
+  auto hz = httpGet(healthz, "/healthz");
+  CHECK(hz.body.find("\"reason\": \"start-up has not programmed HNS") != std::string::npos);
+  CHECK(hz.body.find("waiting for") != std::string::npos);
+  CHECK(httpGet(healthz, "/livez").status == 503);
+  CHECK(eventually([&] { return proxy.log().find("\"kube-proxy is not healthy") != std::string::npos; }));
+  auto lbCount = [&]() -> int {
+    auto snap = api.call(json{{"op", "snapshot"}});
+    return snap ? static_cast<int>((*snap)["LoadBalancers"].size()) : -1;
+  };
+  CHECK(lbCount() == 0);
+  REQUIRE(api.call(json{{"op", "latency"}, {"micros", 0}}));  // HNS answers again
+  const auto answered = std::chrono::steady_clock::now();
+  REQUIRE(eventually([&] { return lbCount() == 16 && httpGet(healthz, "/healthz").status == 200; },
+                     std::chrono::seconds(20)));
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - answered).count();
+  INFO("programmed and healthy " << took << " s after HNS answered");
+  CHECK(took < 5.0);
+  CHECK(proxy.stop() == 0);
 }
 
 TEST_CASE("e2e: a log file that is a symbolic link is refused, and what it points to is untouched") {

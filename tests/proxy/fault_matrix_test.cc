@@ -99,13 +99,13 @@ struct Node {
                                  "--metrics-bind-address=", "--hns-verify-period=2s"},
         (dir / "kube-proxy.log").string());
   }
-  void startProxy() {
-    proxy = std::make_unique<Daemon>(
-        std::vector<std::string>{bin("proxy/kube-proxy"), "--manifest-dir=" + (dir / "manifests").string(),
-                                 "--hostname-override=win-node-1", "--network-name=cbr0", "--hns-sim-socket=" + sock,
-                                 "--healthz-bind-address=", "--metrics-bind-address=", "--manifest-poll-interval=50ms",
-                                 "--hns-verify-period=2s", "--hns-call-timeout=5s"},
-        (dir / "kube-proxy.log").string());
+  std::vector<std::string> proxyArgs(const std::string& callTimeout = "5s") const {
+    return {bin("proxy/kube-proxy"), "--manifest-dir=" + (dir / "manifests").string(), "--hostname-override=win-node-1",
+            "--network-name=cbr0", "--hns-sim-socket=" + sock, "--healthz-bind-address=", "--metrics-bind-address=",
+            "--manifest-poll-interval=50ms", "--hns-verify-period=2s", "--hns-call-timeout=" + callTimeout};
+  }
+  void startProxy(const std::string& callTimeout = "5s") {
+    proxy = std::make_unique<Daemon>(proxyArgs(callTimeout), (dir / "kube-proxy.log").string());
   }
   void sim_(const json& req) { REQUIRE(api->call(req)); }
   std::optional<hns::HnsSnapshot> snapshot() {
@@ -344,4 +344,103 @@ TEST_CASE("fault matrix: the HNS network deleted and re-created (a new ID) is fo
   auto after = n.snapshot();
   REQUIRE(after);
   for (const auto& e : after->endpoints) CHECK(e.network == newId);
+}
+
+TEST_CASE("fault matrix: creates that return after --hns-call-timeout are adopted, never made twice", "[matrix]") {
+  Node n("late");
+  n.startProxy("1s");
+  n.requireConverged();
+  // Every create lands half a second after its deadline (the call goes on after the timeout).
+  for (const char* fn : {"HcnCreateEndpoint", "HcnCreateLoadBalancer"})
+    n.sim_({{"op", "latency"}, {"function", fn}, {"micros", 1500000}});
+  n.churn(2);
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  for (const char* fn : {"HcnCreateEndpoint", "HcnCreateLoadBalancer"})
+    n.sim_({{"op", "latency"}, {"function", fn}, {"micros", 0}});
+  n.requireConverged();  // exactly the fresh state: no second remote endpoint for an IP, no orphan
+  // And a restart on what those creates left.
+  CHECK(n.proxy->stop() == 0);
+  n.startProxy("1s");
+  n.requireConverged();
+}
+
+TEST_CASE("fault matrix: --sync-once on a node holding duplicates and orphans of ours removes them and succeeds", "[matrix]") {
+  Node n("duplicates");
+  n.startProxy();
+  n.requireConverged();
+  CHECK(n.proxy->stop() == 0);
+  n.proxy.reset();
+  auto before = n.snapshot();
+  REQUIRE(before);
+  // What late creates of an earlier process leave: a second remote endpoint for an IP, a load
+  // balancer rewritten onto it, and a remote endpoint for an IP nothing wants.
+  const hns::HcnEndpoint* remote = nullptr;
+  for (const auto& e : before->endpoints)
+    if (e.isRemote()) remote = &e;
+  REQUIRE(remote);
+  auto net = n.api->open(hns::ObjectKind::Network, before->networks[0].id);
+  REQUIRE(net);
+  json dup = hns::toJson(*remote);
+  dup.erase("ID");
+  auto d = n.api->create(hns::ObjectKind::Endpoint, "", dup.dump(), *net);
+  REQUIRE(d);
+  const std::string dupId = json::parse(*n.api->query(*d, "")).value("ID", "");
+  n.api->close(*d);
+  json orphan = dup;
+  orphan["IpConfigurations"] = json::array({{{"IpAddress", "10.244.9.9"}}});
+  auto o = n.api->create(hns::ObjectKind::Endpoint, "", orphan.dump(), *net);
+  REQUIRE(o);
+  n.api->close(*o);
+  n.api->close(*net);
+  bool rewritten = false;
+  for (const auto& lb : before->loadBalancers) {
+    if (std::find(lb.endpoints.begin(), lb.endpoints.end(), remote->id) == lb.endpoints.end()) continue;
+    json doc = hns::toJson(lb);
+    for (auto& e : doc["HostComputeEndpoints"])
+      if (e == remote->id) e = dupId;
+    auto h = n.api->open(hns::ObjectKind::LoadBalancer, lb.id);
+    REQUIRE(h);
+    REQUIRE(n.api->modify(*h, doc.dump()));
+    n.api->close(*h);
+    rewritten = true;
+    break;
+  }
+  CHECK(rewritten);
+  REQUIRE_FALSE(n.converged());
+  auto args = n.proxyArgs();
+  args.push_back("--sync-once");
+  std::string cmd;
+  for (const auto& a : args) cmd += (cmd.empty() ? "" : " ") + a;
+  auto once = run(cmd);
+  INFO(once.out);
+  CHECK(once.status == 0);
+  n.requireConverged(std::chrono::seconds(5));
+}
+
+TEST_CASE("fault matrix: SIGTERM while an HNS call hangs exits within 5 s (daemon and --sync-once)", "[matrix]") {
+  Node n("hung");
+  n.startProxy("30s");  // the default deadline: a stop must not wait it out
+  n.requireConverged();
+  n.sim_({{"op", "latency"}, {"micros", 60000000}});  // every call hangs for a minute
+  std::ofstream(n.dir / "manifests" / "zz-generated.yaml", std::ios::trunc) << generated(40, 1);
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // a sync is now inside a hung call
+  auto t0 = std::chrono::steady_clock::now();
+  int status = n.proxy->stop();
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  INFO("daemon exit " << status << " after " << took << " s\n" << n.proxy->log());
+  CHECK(status == 0);
+  CHECK(took < 5.0);
+  CHECK(n.proxy->log().find("abandoned") != std::string::npos);
+
+  auto args = n.proxyArgs("30s");
+  args.push_back("--sync-once");
+  Daemon once(args, (n.dir / "sync-once.log").string());
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // waiting on its first HNS call
+  t0 = std::chrono::steady_clock::now();
+  int onceStatus = once.stop();
+  took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  INFO("--sync-once exit " << onceStatus << " after " << took << " s\n" << once.log());
+  CHECK(onceStatus >= 0);  // exited by itself (not killed)
+  CHECK(took < 5.0);
+  n.sim_({{"op", "latency"}, {"micros", 0}});
 }

@@ -100,10 +100,6 @@ TEST_CASE("every invalid flag value is an error naming the flag and the value") 
       {{"--enable-dsr=maybe"}, "invalid value \"maybe\" for flag --enable-dsr"},
       {{"--feature-gates=WinDSR=maybe"}, "invalid value \"WinDSR=maybe\" for flag --feature-gates"},
       {{"--feature-gates=IPv6DualStack=true"}, "unrecognized feature gate: IPv6DualStack"},
-      // Upstream 1.34: WinDSR and WinOverlay are GA and locked to true (component-base's message).
-      {{"--feature-gates=WinDSR=false"}, "cannot set feature gate WinDSR to false, feature is locked to true"},
-      {{"--feature-gates=WinDSR=true,WinOverlay=false"},
-       "cannot set feature gate WinOverlay to false, feature is locked to true"},
       {{"--hns-parallelism=0"}, "invalid value \"0\" for flag --hns-parallelism"},
       {{"--no-such-flag"}, "unknown flag: --no-such-flag"},
       {{"extra", "args"}, "does not take any arguments, got [extra args]"},
@@ -414,4 +410,23 @@ TEST_CASE("bytes that are not UTF-8 in a flag or a config value are reported, ne
   REQUIRE_FALSE(st);
   CHECK(st.error().message.find("healthz-bind-address") != std::string::npos);
   std::filesystem::remove(path);
+}
+
+TEST_CASE("WinDSR and WinOverlay toggle: =false is accepted, with upstream's rules from before they were locked") {
+  auto off = parse({"--feature-gates=WinDSR=false,WinOverlay=false"});
+  REQUIRE(off);
+  CHECK_FALSE(off->options.gate("WinDSR"));
+  CHECK_FALSE(off->options.gate("WinOverlay"));
+  CHECK(validate(off->options));  // an L2Bridge node without DSR needs neither
+  auto dsr = parse({"--feature-gates=WinDSR=false", "--enable-dsr=true"});
+  REQUIRE(dsr);
+  auto refused = validate(dsr->options);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message == "WinDSR feature gate not enabled");
+  auto viaConfig = parse({"--config=" + tempFile("gates.yaml",
+                                                  "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
+                                                  "featureGates: {WinDSR: false}\nwinkernel: {enableDSR: true}\n")});
+  REQUIRE(viaConfig);
+  CHECK_FALSE(viaConfig->options.gate("WinDSR"));
+  REQUIRE_FALSE(validate(viaConfig->options));
 }

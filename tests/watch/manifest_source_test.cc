@@ -167,6 +167,36 @@ TEST_CASE("a manifest swapped for a FIFO or grown past the limit is refused with
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("a FIFO in the manifest directory is reported once and never opened; the larger of two changed files is read last") {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-fifodir-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write(dir / "a.yaml", svc("a", 80));
+  REQUIRE(::mkfifo((dir / "pipe.yaml").c_str(), 0600) == 0);
+  SourceEvents rec;
+  ManifestSource src(dir, rec);
+  auto first = src.poll();  // returns: the FIFO is not opened
+  REQUIRE(first.errors.size() == 1);
+  CHECK(first.errors[0].file == (dir / "pipe.yaml").string());
+  CHECK(first.errors[0].message.find("not a regular file") != std::string::npos);
+  CHECK(src.poll().errors.empty());  // once, not at every poll
+  std::filesystem::remove(dir / "pipe.yaml");
+  REQUIRE(::mkfifo((dir / "pipe.yaml").c_str(), 0600) == 0);
+  src.poll();
+  rec.events.clear();
+  // Two files change in one poll: the small one's objects are delivered first.
+  std::string large;
+  for (int i = 0; i < 200; ++i) large += svc("z" + std::to_string(i), 80) + "---\n";
+  write(dir / "0-large.yaml", large);
+  write(dir / "b.yaml", svc("b", 81));
+  auto second = src.poll();
+  CHECK(second.bytesParsed > large.size());
+  auto evs = rec.events;
+  REQUIRE(evs.size() == 201);
+  CHECK(evs.front().find("b:81") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("a file cut short that still parses: what it drops is deleted and named in the poll's report") {
   auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-trunc-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);

@@ -181,3 +181,68 @@ TEST_CASE("a YAML number past double's range stays text instead of throwing (fuz
   CHECK((*d)["a"] == "033e333");
   CHECK((*d)["b"] == 1500.0);
 }
+
+TEST_CASE("kinds the proxy does not use are skipped unread; an anchor a used object needs is still resolved") {
+  // A large ConfigMap (its values would be most of the memory) and Lists mixing kinds, in YAML and JSON.
+  std::string big = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: huge}\ndata:\n";
+  for (int i = 0; i < 20000; ++i) big += "  k" + std::to_string(i) + ": \"" + std::string(40, 'x') + "\"\n";
+  std::string text = big +
+                     "---\napiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: d}\n"
+                     "spec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}\n"
+                     "---\nkind: List\nitems:\n"
+                     "- kind: Secret\n  metadata: {name: s}\n  data: &shared {x: y}\n"
+                     "- kind: Service\n  metadata: {name: b, namespace: d, labels: *shared}\n"
+                     "  spec: {clusterIP: 10.96.0.2, ports: [{port: 81}]}\n"
+                     "- kind: ConfigMap\n  metadata: {name: c}\n"
+                     "- {kind: Node, metadata: {name: n1}}\n";
+  auto f = watch::parseManifest(text, "mixed.yaml");
+  CHECK(f.errors.empty());
+  REQUIRE(f.objects.size() == 3);
+  CHECK(std::get<Service>(f.objects[0].object).id.name == "a");
+  CHECK(f.objects[0].line == 20006);  // line numbers are the file's, whatever was skipped before
+  const auto& b = std::get<Service>(f.objects[1].object);
+  CHECK(b.id.name == "b");  // its labels came from an anchor in the skipped Secret
+  CHECK(std::get<Node>(f.objects[2].object).name == "n1");
+
+  std::string json = R"({"kind":"List","items":[{"kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}},)"
+                     R"({"kind":"Service","metadata":{"name":"j","namespace":"d"},"spec":{"clusterIP":"10.96.0.3","ports":[{"port":82}]}},)"
+                     R"({"kind":"Secret","metadata":{"name":"s"}},7,{"kind":"Node","metadata":{"name":"n2"}}]})";
+  auto j = watch::parseManifest(json, "mixed.json");
+  CHECK_FALSE(j.syntaxError);
+  REQUIRE(j.objects.size() == 2);
+  CHECK(std::get<Service>(j.objects[0].object).id.name == "j");
+  CHECK(std::get<Node>(j.objects[1].object).name == "n2");
+  REQUIRE(j.errors.size() == 1);  // the 7: not an object, named as before
+  auto cm = watch::parseManifest(R"({"kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}})", "cm.json");
+  CHECK(cm.objects.empty());
+  CHECK(cm.errors.empty());
+  CHECK_FALSE(cm.syntaxError);
+  // A kind that is not text is not a kind to skip: the decoder names the problem, as before.
+  auto odd = watch::parseManifest("kind: 5\nmetadata: {name: x}\n", "odd.yaml");
+  REQUIRE(odd.errors.size() == 1);
+}
+
+TEST_CASE("an alias bomb is refused by counting, before anything is built") {
+  std::string bomb = "kind: Service\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  std::string prev = "a";
+  for (char c = 'b'; c <= 'k'; ++c) {
+    bomb += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 9; ++i) bomb += (i ? ",*" : "*") + prev;
+    bomb += "]\n";
+    prev = std::string(1, c);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto m = watch::parseManifest(bomb, "bomb.yaml");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(m.syntaxError);
+  REQUIRE(m.errors.size() == 1);
+  CHECK(m.errors[0].message.find("expands to more than") != std::string::npos);
+  // No timing assertion (bench/ measures time); what matters is that nothing was expanded:
+  INFO("refused after " << std::chrono::duration<double>(took).count() << " s");
+  // a legitimate alias inside the budget still expands.
+  auto ok = watch::parseManifest("kind: Service\nmetadata: {name: a, namespace: d, labels: &l {x: y}, annotations: *l}\n"
+                                 "spec: {clusterIP: 10.96.0.9, ports: [{port: 80}]}\n",
+                                 "ok.yaml");
+  CHECK(ok.errors.empty());
+  CHECK(ok.objects.size() == 1);
+}

@@ -165,6 +165,45 @@ TEST_CASE("reflector: after 410 Gone the relist delivers exactly the missing cha
   }
 }
 
+TEST_CASE("reflector: a storm of 410 Gone is relisted under client-go's backoff, one list and one log line per step") {
+  for (bool asEvent : {false, true}) {
+    INFO("410 as " << (asEvent ? "an ERROR event" : "an HTTP status"));
+    TestApiServer server;
+    server.goneAsErrorEvent(asEvent);
+    server.upsert("services", service("a", "10.96.0.1"));
+    ReflectorEvents rec;
+    ReflectorOptions o;
+    Running run(configFor(server), servicesSpec(), rec, o);
+    // Running's steps: 20 ms doubling to 200 ms (client-go's are 800 ms to 30 s).
+    REQUIRE(eventually([&] { return rec.isSynced(Resource::Services) && server.activeWatches() == 1; }));
+    const int listsBefore = server.listRequests();
+    server.goneStorm(true);
+    server.dropWatches();
+    const auto stormStart = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+    const int lists = server.listRequests() - listsBefore;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - stormStart).count();
+    server.goneStorm(false);
+    // Waits of at least 20, 40, 80, 160, then 200 ms each: in 2 s at most 4 + (2000-300)/200 = 12
+    // relists. Without the backoff it was one per round trip (hundreds here; 20 a second at 1 ms RTT).
+    INFO("lists " << lists << " in " << seconds << " s");
+    CHECK(lists >= 2);
+    CHECK(lists <= 13);
+    int relistLines = 0;
+    {
+      std::lock_guard<std::mutex> lock(run.logMu);
+      for (const auto& l : run.logs) relistLines += l.find("expired (410 Gone); relisting in") != std::string::npos;
+    }
+    CHECK(relistLines <= lists + 1);  // one line per step, not per attempt
+    // After the storm the reflector settles on a watch again and delivers.
+    server.upsert("services", service("b", "10.96.0.2"));
+    REQUIRE(eventually([&] {
+      std::lock_guard<std::mutex> lock(rec.mu);
+      return !rec.events.empty() && rec.events.back().rfind("svc+default/b@", 0) == 0;
+    }));
+  }
+}
+
 TEST_CASE("reflector: reconnects after the server drops the stream mid-stream and mid-object; split chunks") {
   TestApiServer server;
   server.setChunkSize(7);  // every event arrives in 7-byte pieces

@@ -218,6 +218,11 @@ void TestApiServer::goneAsErrorEvent(bool b) {
   goneAsEvent_ = b;
 }
 
+void TestApiServer::goneStorm(bool b) {
+  std::lock_guard<std::mutex> lock(mu_);
+  goneStorm_ = b;
+}
+
 std::string TestApiServer::lastUserAgent() const {
   std::lock_guard<std::mutex> lock(mu_);
   return userAgent_;
@@ -328,7 +333,7 @@ void TestApiServer::handle(Stream& s, bool clientCertOk) {
       bool gone, asEvent;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        gone = from < compactedBefore_;
+        gone = from < compactedBefore_ || goneStorm_;
         asEvent = goneAsEvent_;
       }
       json goneStatus{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"}, {"code", 410}, {"reason", "Expired"},

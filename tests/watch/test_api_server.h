@@ -45,8 +45,9 @@ class TestApiServer {
   void injectMalformed();          // the next event line of every watch is garbage
   void bookmark();                 // a BOOKMARK event to every watch
   void setChunkSize(std::size_t n);  // write events in pieces of n bytes
-  void goneAsErrorEvent(bool b);
-  void pauseWatches(bool b);       // streams hold their events (and drops wait) until resumed   // expired versions: an ERROR event instead of a 410 status
+  void goneAsErrorEvent(bool b);   // expired versions: an ERROR event instead of a 410 status
+  void goneStorm(bool b);          // every watch is answered 410 Gone, whatever its version
+  void pauseWatches(bool b);       // streams hold their events (and drops wait) until resumed
   int watchRequests() const { return watchRequests_; }
   int listRequests() const { return listRequests_; }
   int unauthorized() const { return unauthorized_; }
@@ -79,6 +80,7 @@ class TestApiServer {
   int bookmarkGeneration_ = 0;
   std::size_t chunkSize_ = 0;
   bool goneAsEvent_ = false;
+  bool goneStorm_ = false;
   bool paused_ = false;
   std::string userAgent_;
   std::atomic<bool> down_{false};
