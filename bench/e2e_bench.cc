@@ -933,10 +933,14 @@ int main(int argc, char** argv) {
   }
   if (!childUrl.empty()) {
     proxy::tuneAllocator();  // as kube-proxy's main does
-    proxy::log::init({o.childVerbosity, true, "", 0, 0});
+    proxy::log::LogOptions lo;
+    lo.verbosity = o.childVerbosity;
+    proxy::log::init(lo);
     return childMain(childUrl, childSocket == "-" ? "" : childSocket, o.latencyUs, o.parallelism, childCache == "-" ? "" : childCache);
   }
-  proxy::log::init({-1, true, "", 0, 0});  // quiet: errors only
+  proxy::log::LogOptions quiet;
+  quiet.verbosity = -1;  // errors only
+  proxy::log::init(quiet);
   std::ofstream(o.childLog, std::ios::trunc);
   signal(SIGPIPE, SIG_IGN);
 

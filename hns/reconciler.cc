@@ -40,7 +40,7 @@ Result<StartInfo> Reconciler::start(const std::function<bool()>& stop,
   CachedDocs cache;
   std::optional<Error> cacheProblem;
   if (!opts_.listingCache.empty()) {
-    auto c = loadListingCache(opts_.listingCache, stop);
+    auto c = loadListingCache(opts_.listingCache, opts_.programmer.stop);  // (`stop` counts tries: not for this)
     if (c)
       cache = std::move(*c);
     else
@@ -244,6 +244,11 @@ void Reconciler::prepare(SyncReport& r) {
   // a load balancer at them; what that finds is planned again (a few rounds at most: each reads
   // only objects not read before).
   for (int round = 0; round < 3 && !unverified_.empty() && verifyPlanTargets(r.plan); ++round) {
+    Changes more = engine_.recompute();  // the reads may have changed the node context (a CNI endpoint learned)
+    if (more.scope.all) scope.all = true;
+    scope.loadBalancers.insert(more.scope.loadBalancers.begin(), more.scope.loadBalancers.end());
+    scope.endpoints.insert(more.scope.endpoints.begin(), more.scope.endpoints.end());
+    scope.repointed.insert(more.scope.repointed.begin(), more.scope.repointed.end());
     scope.loadBalancers.insert(found_.loadBalancers.begin(), found_.loadBalancers.end());
     scope.endpoints.insert(found_.endpoints.begin(), found_.endpoints.end());
     scope.repointed.insert(found_.repointed.begin(), found_.repointed.end());

@@ -184,8 +184,14 @@ class Reconciler {
   void existencePass(VerifyReport& r);
   void readUnknown(VerifyReport& r);
   void readContent(VerifyReport& r);
-  void readLoadBalancers(const std::vector<policy::LbKey>& keys, VerifyReport& r);
-  void readEndpoints(const std::vector<policy::IpAddress>& ips, VerifyReport& r);
+  // The documents of objects of ours, compared with the record. What turns out to be another
+  // object of ours (IDs swapped in the record) goes to `reread` (default: the next slices).
+  void readLoadBalancers(const std::vector<policy::LbKey>& keys, VerifyReport& r, std::vector<std::string>* reread = nullptr);
+  void readEndpoints(const std::vector<policy::IpAddress>& ips, VerifyReport& r, std::vector<std::string>* reread = nullptr);
+  bool readUnknownEndpoints(const std::vector<std::string>& ids, VerifyReport& r);
+  bool readUnknownLoadBalancers(const std::vector<std::string>& ids, VerifyReport& r);
+  void learnLocal(const HcnEndpoint& e, VerifyReport& r);
+  void adoptLoadBalancer(policy::LoadBalancer lb, const std::string& id);
   void startPeriod(std::chrono::steady_clock::time_point now);
   std::size_t objectCount() const;
   bool isUnverified(const std::string& id) const;

@@ -178,56 +178,78 @@ void Reconciler::existencePass(VerifyReport& r) {
 // made behind the record's back (adopted, or deleted when it duplicates an object of ours).
 void Reconciler::readUnknown(VerifyReport& r) {
   const std::size_t n = std::max<std::size_t>(1, opts_.verifySliceObjects);
+  auto take = [&](std::vector<std::string>& queue) {
+    std::vector<std::string> ids(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(std::min(n, queue.size())));
+    queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(ids.size()));
+    return ids;
+  };
   if (!v_.unknownEps.empty()) {
-    std::vector<std::string> ids(v_.unknownEps.begin(), v_.unknownEps.begin() + static_cast<std::ptrdiff_t>(std::min(n, v_.unknownEps.size())));
-    auto docs = reader_.endpoints(ids);
-    if (!docs) {
-      r.failed = docs.error();
-      return;
-    }
-    v_.unknownEps.erase(v_.unknownEps.begin(), v_.unknownEps.begin() + static_cast<std::ptrdiff_t>(ids.size()));
-    r.read += ids.size();
-    const auto& desired = engine_.desired();
-    for (auto& slot : *docs) {
-      if (!slot) continue;  // gone meanwhile
-      const HcnEndpoint& e = *slot;
-      auto ips = addressesOf(e);
-      if (ips.empty()) continue;
-      const bool sourceVip = !e.isRemote() && ips.size() == 1 && engine_.context().isSourceVip(ips[0]);
-      if (!e.isRemote() && !sourceVip) {  // the CNI's: a pod started since the last read
-        view_->localEndpoints.push_back(hostEndpointFrom(e));
-        ids_.addLocalEndpoint(e.id, ips);
-        r.contextChanged = applyContext(nullptr) || r.contextChanged;
-        continue;
-      }
-      auto m = fromHcn(e, sourceVip ? EndpointKind::SourceVip : EndpointKind::Remote);
-      if (!m) continue;
-      if (ids_.managedEndpoint(m->ip)) {  // a second one for an IP that has ours
-        programmer_.addDuplicateEndpoint(e.id);
-        ids_.addForeignEndpoint(e.id);
-        ++r.duplicates;
-        continue;
-      }
-      if (!sourceVip)
-        if (auto d = desired.endpoints.find(m->ip); d != desired.endpoints.end()) m->kind = d->second.kind;
-      ids_.setManagedEndpoint(m->ip, e.id);
-      found_.endpoints.insert(m->ip);
-      programmer_.recordEndpoint(std::move(*m));
-      ++r.adopted;
-    }
+    auto ids = take(v_.unknownEps);
+    if (!readUnknownEndpoints(ids, r)) v_.unknownEps.insert(v_.unknownEps.begin(), ids.begin(), ids.end());
     return;
   }
-  std::vector<std::string> ids(v_.unknownLbs.begin(), v_.unknownLbs.begin() + static_cast<std::ptrdiff_t>(std::min(n, v_.unknownLbs.size())));
+  auto ids = take(v_.unknownLbs);
+  if (!readUnknownLoadBalancers(ids, r)) v_.unknownLbs.insert(v_.unknownLbs.begin(), ids.begin(), ids.end());
+}
+
+// An endpoint HNS holds that is not a remote endpoint of ours: the CNI's, learned into the view.
+void Reconciler::learnLocal(const HcnEndpoint& e, VerifyReport& r) {
+  ids_.addLocalEndpoint(e.id, addressesOf(e));
+  auto& locals = view_->localEndpoints;
+  std::erase_if(locals, [&](const HostEndpoint& h) { return normalizeGuid(h.id) == normalizeGuid(e.id); });
+  locals.push_back(hostEndpointFrom(e));
+  r.contextChanged = applyContext(nullptr) || r.contextChanged;
+}
+
+bool Reconciler::readUnknownEndpoints(const std::vector<std::string>& ids, VerifyReport& r) {
+  auto docs = reader_.endpoints(ids);
+  if (!docs) {
+    r.failed = docs.error();
+    return false;
+  }
+  r.read += ids.size();
+  const auto& desired = engine_.desired();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    markVerified(ids[i]);
+    auto& slot = (*docs)[i];
+    if (!slot) continue;  // gone meanwhile
+    const HcnEndpoint& e = *slot;
+    auto ips = addressesOf(e);
+    if (ips.empty()) continue;
+    const bool sourceVip = !e.isRemote() && ips.size() == 1 && engine_.context().isSourceVip(ips[0]);
+    if (!e.isRemote() && !sourceVip) {  // the CNI's: a pod started since the last read
+      learnLocal(e, r);
+      continue;
+    }
+    auto m = fromHcn(e, sourceVip ? EndpointKind::SourceVip : EndpointKind::Remote);
+    if (!m) continue;
+    if (auto mine = ids_.managedEndpoint(m->ip); mine && normalizeGuid(*mine) != normalizeGuid(e.id)) {
+      programmer_.addDuplicateEndpoint(e.id);  // a second one for an IP that has ours
+      ids_.addForeignEndpoint(e.id);
+      ++r.duplicates;
+      continue;
+    }
+    if (!sourceVip)
+      if (auto d = desired.endpoints.find(m->ip); d != desired.endpoints.end()) m->kind = d->second.kind;
+    ids_.setManagedEndpoint(m->ip, e.id);
+    found_.endpoints.insert(m->ip);
+    found_.repointed.insert(m->ip);
+    programmer_.recordEndpoint(std::move(*m));
+    ++r.adopted;
+  }
+  return true;
+}
+
+bool Reconciler::readUnknownLoadBalancers(const std::vector<std::string>& ids, VerifyReport& r) {
   auto docs = reader_.loadBalancers(ids);
   if (!docs) {
     r.failed = docs.error();
-    return;
+    return false;
   }
-  v_.unknownLbs.erase(v_.unknownLbs.begin(), v_.unknownLbs.begin() + static_cast<std::ptrdiff_t>(ids.size()));
   r.read += ids.size();
   const auto addresses = ids_.endpointAddresses();
-  const auto& desired = engine_.desired();
   for (std::size_t i = 0; i < ids.size(); ++i) {
+    markVerified(ids[i]);
     auto& slot = (*docs)[i];
     if (!slot) continue;
     auto lb = fromHcn(*slot, addresses);
@@ -235,22 +257,29 @@ void Reconciler::readUnknown(VerifyReport& r) {
       v_.foreignLbs.insert(ids[i]);
       continue;
     }
-    if (ids_.loadBalancer(lb->key)) {  // a second one on a frontend that has ours
-      programmer_.addDuplicateLoadBalancer(slot->id);
+    if (auto mine = ids_.loadBalancer(lb->key); mine && normalizeGuid(*mine) != normalizeGuid(slot->id)) {
+      programmer_.addDuplicateLoadBalancer(slot->id);  // a second one on a frontend that has ours
       ++r.duplicates;
       continue;
     }
-    if (auto d = desired.loadBalancers.find(lb->key); d != desired.loadBalancers.end()) {
-      lb->service = d->second.service;
-      lb->portName = d->second.portName;
-      lb->kind = d->second.kind;
-      lb->allowModify = d->second.allowModify;
-    }
-    ids_.setLoadBalancer(lb->key, slot->id);
-    found_.loadBalancers.insert(lb->key);
-    programmer_.recordLoadBalancer(std::move(*lb));
+    adoptLoadBalancer(std::move(*lb), slot->id);
     ++r.adopted;
   }
+  return true;
+}
+
+// A load balancer of ours HNS holds under `id`: into the record, with the desired state's provenance.
+void Reconciler::adoptLoadBalancer(LoadBalancer lb, const std::string& id) {
+  const auto& desired = engine_.desired();
+  if (auto d = desired.loadBalancers.find(lb.key); d != desired.loadBalancers.end()) {
+    lb.service = d->second.service;
+    lb.portName = d->second.portName;
+    lb.kind = d->second.kind;
+    lb.allowModify = d->second.allowModify;
+  }
+  ids_.setLoadBalancer(lb.key, id);
+  found_.loadBalancers.insert(lb.key);
+  programmer_.recordLoadBalancer(std::move(lb));
 }
 
 // --- content ---
@@ -296,7 +325,8 @@ void Reconciler::readContent(VerifyReport& r) {
 }
 
 // The documents of these load balancers of ours, compared with the record.
-void Reconciler::readLoadBalancers(const std::vector<LbKey>& keys, VerifyReport& r) {
+void Reconciler::readLoadBalancers(const std::vector<LbKey>& keys, VerifyReport& r, std::vector<std::string>* reread) {
+  if (!reread) reread = &v_.unknownLbs;
   std::vector<LbKey> present;
   std::vector<std::string> ids;
   for (const auto& k : keys)
@@ -332,10 +362,18 @@ void Reconciler::readLoadBalancers(const std::vector<LbKey>& keys, VerifyReport&
       if (!everyAddress) everyAddress = ids_.endpointAddresses();
       got = fromHcn(*slot, *everyAddress);
     }
-    if (!got || got->key != key) {  // no longer the load balancer of this frontend (its ID is read again as unknown)
+    if (!got || got->key != key) {  // no longer the load balancer of this frontend
       programmer_.forgetLoadBalancer(key);
       found_.loadBalancers.insert(key);
       ++r.drift;
+      if (!got || got->backends.empty()) continue;  // not ours any more (its ID is foreign now)
+      // Another frontend of ours (IDs swapped in the record): what the record held for that one
+      // is read again, and this object is that frontend's.
+      if (auto other = ids_.loadBalancer(got->key); other && normalizeGuid(*other) != normalizeGuid(ids[i])) {
+        programmer_.forgetLoadBalancer(got->key);
+        reread->push_back(*other);
+      }
+      adoptLoadBalancer(std::move(*got), ids[i]);
       continue;
     }
     if (got->sameContent(mine->second)) continue;
@@ -349,7 +387,8 @@ void Reconciler::readLoadBalancers(const std::vector<LbKey>& keys, VerifyReport&
   }
 }
 
-void Reconciler::readEndpoints(const std::vector<IpAddress>& ips, VerifyReport& r) {
+void Reconciler::readEndpoints(const std::vector<IpAddress>& ips, VerifyReport& r, std::vector<std::string>* reread) {
+  if (!reread) reread = &v_.unknownEps;
   std::vector<IpAddress> present;
   std::vector<std::string> ids;
   for (const auto& ip : ips)
@@ -376,6 +415,8 @@ void Reconciler::readEndpoints(const std::vector<IpAddress>& ips, VerifyReport& 
       found_.endpoints.insert(ip);
       found_.repointed.insert(ip);
       ++r.drift;
+      if (slot && !slot->isRemote() && mine->second.kind != EndpointKind::SourceVip) learnLocal(*slot, r);  // the CNI's
+      else if (slot) reread->push_back(ids[i]);  // another IP's: read as a new object
       continue;
     }
     if (*got == mine->second) continue;
@@ -430,12 +471,15 @@ bool Reconciler::verifyPlanTargets(const Plan& plan) {
   }
   if (lbs.empty() && eps.empty()) return false;
   VerifyReport r;
-  if (!eps.empty()) readEndpoints(eps, r);
-  if (!lbs.empty() && !r.failed) readLoadBalancers(lbs, r);
+  std::vector<std::string> rereadEps, rereadLbs;
+  if (!eps.empty()) readEndpoints(eps, r, &rereadEps);
+  if (!rereadEps.empty() && !r.failed) readUnknownEndpoints(rereadEps, r);
+  if (!lbs.empty() && !r.failed) readLoadBalancers(lbs, r, &rereadLbs);
+  if (!rereadLbs.empty() && !r.failed) readUnknownLoadBalancers(rereadLbs, r);
   // A failed read leaves them unverified: the plan goes ahead on the record (the next sync or the
   // background re-read reads them again).
   stats_.driftRepaired += r.drift;
-  return r.drift > 0;
+  return r.needsSync();
 }
 
 }  // namespace hnsproxy::hns

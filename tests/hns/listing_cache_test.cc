@@ -252,6 +252,13 @@ TEST_CASE("listing cache: loading replays documents and modified marks; a missin
 }
 
 namespace {
+// What a sync could not do, for the failure message.
+std::string failuresOf(const SyncReport& r) {
+  std::string out;
+  for (const auto& f : r.applied.failures) out += f.str() + "\n";
+  if (r.error) out += r.error->str();
+  return out;
+}
 // HNS holds exactly what `p` wants.
 bool convergedFor(SimulatedHns& sim, const Process& p) {
   return hnsHolds(sim.snapshot()) == expectedHolds(p.r.engine().desired());
@@ -261,13 +268,6 @@ void verifyAndSync(Process& p) {
   for (int i = 0; i < 100000 && p.r.verificationDue() <= p.clock.now; ++i)
     if (!p.r.verifySlice().ran) break;
   REQUIRE(p.r.sync().ok());
-}
-// The cache file's lines.
-std::vector<std::string> lines(const std::string& path) {
-  std::vector<std::string> out;
-  std::istringstream in(hnsproxy::test::slurp(path));
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
 }
 }  // namespace
 
@@ -339,6 +339,7 @@ TEST_CASE("listing cache: lines for the CNI's endpoints are never trusted, even 
   Process p(*sim, withCache(path));
   fill(p.r.engine(), 10);
   auto rep = p.r.sync();  // the forged line would delete the CNI's endpoint: read first, it is not ours
+  INFO(failuresOf(rep) << rep.plan.text());
   REQUIRE(rep.ok());
   bool cniThere = false;
   for (const auto& e : sim->snapshot().endpoints) cniThere = cniThere || normalizeGuid(e.id) == normalizeGuid(cni.id);
@@ -375,6 +376,7 @@ TEST_CASE("listing cache: swapped IDs in the file never make a change overwrite 
   // A change to s1: its load balancer is modified (the file names s2's ID for it).
   p.r.engine().upsertSlice(slice("s1", "s1-a", {ep("10.244.1.11", "win-node-1"), ep("10.244.2.77", "n2")}));
   auto rep = p.r.sync();
+  INFO(failuresOf(rep) << rep.plan.text());
   CHECK(rep.ok());
   // s2's load balancer still holds s2's frontend and backends.
   auto h = sim->open(ObjectKind::LoadBalancer, s2);

@@ -250,12 +250,17 @@ TEST_CASE("e2e: the nssm command lines (overlay and l2bridge) start and program 
   auto r = run(overlay);
   INFO(r.out);
   REQUIRE(r.status == 0);
-  std::ifstream logIn(d / "logs" / "kube-proxy.log");
-  std::stringstream logText;
-  logText << logIn.rdbuf();
-  CHECK(logText.str().find("\"Version info\"") != std::string::npos);
-  CHECK(logText.str().find("Legacy klog flags") != std::string::npos);
-  CHECK(r.out.find("Version info") == std::string::npos);  // --logtostderr=false: not on stderr
+  // klog's layout in --log-dir: <program>.<host>.<user>.log.<SEVERITY>.<time>.<pid>, and links.
+  const std::string info = hnsproxy::test::slurp(d / "logs" / "kube-proxy.INFO");
+  CHECK(info.rfind("Log file created at: ", 0) == 0);
+  CHECK(info.find("\"Version info\"") != std::string::npos);
+  CHECK(info.find("Legacy klog flags") != std::string::npos);
+  CHECK(r.out.find("Version info") == std::string::npos);  // --logtostderr=false: only ERROR and above on stderr
+  bool named = false;
+  for (const auto& f : fs::directory_iterator(d / "logs"))
+    named = named || std::regex_match(f.path().filename().string(),
+                                      std::regex(R"(kube-proxy\.[^.]+.*\.log\.INFO\.\d{8}-\d{6}\.\d+)"));
+  CHECK(named);
   auto after = hns::loadSnapshot((d / "overlay.json").string()).value();
   bool sourceVip = false, serviceVip = false, paOk = true;
   for (const auto& e : after.endpoints) {
@@ -274,13 +279,14 @@ TEST_CASE("e2e: the nssm command lines (overlay and l2bridge) start and program 
   for (const auto& lb : after.loadBalancers)
     if (!lb.frontendVips.empty() && lb.frontendVips[0] == "10.96.0.10") CHECK(lb.sourceVip == "10.244.1.250");
 
-  // WinOverlay=false refuses to start, saying why (the gate is locked to true since upstream 1.34).
+  // WinOverlay=false on an overlay network refuses to start, naming the gate (upstream's rule from
+  // before the gate was locked in 1.34).
   auto refused = run(bin("proxy/kube-proxy") + " --feature-gates=WinOverlay=false --hostname-override=win-node-1"
                      " --manifest-dir=" + (d / "manifests").string() +
                      " --network-name=vxlan0 --source-vip=10.244.1.250 --hns-sim-state=" + (d / "overlay.json").string() +
                      " --sync-once");
-  CHECK(refused.status != 0);
-  CHECK(refused.out.find("cannot set feature gate WinOverlay to false, feature is locked to true") != std::string::npos);
+  CHECK(refused.status == 1);
+  CHECK(refused.out.find("WinOverlay feature gate not enabled") != std::string::npos);
 
   // The l2bridge variant: no overlay flags, the network from KUBE_NETWORK.
   auto l2 = run("KUBE_NETWORK=cbr0 " + bin("proxy/kube-proxy") +
@@ -480,8 +486,8 @@ TEST_CASE("e2e: a log file that is a symbolic link is refused, and what it point
   std::ofstream(d / "victim.txt") << "precious";
   fs::create_symlink(d / "victim.txt", d / "logs" / "kube-proxy.log");
   auto r = run(bin("proxy/kube-proxy") + baseArgs(d) + " --hns-sim-state=" + (d / "state.json").string() +
-               " --log-dir=" + (d / "logs").string() + " --logtostderr=false --sync-once");
-  CHECK(r.status != 0);
+               " --log-file=" + (d / "logs" / "kube-proxy.log").string() + " --logtostderr=false --sync-once");
+  CHECK(r.status == 1);
   CHECK(r.out.find("is a symbolic link; refusing to write through it") != std::string::npos);
   std::ifstream in(d / "victim.txt");
   std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -614,7 +620,7 @@ TEST_CASE("e2e: planted credentials never reach any log level, /configz or /metr
   std::string keyLine = keyPem.substr(keyPem.find('\n') + 1, 40);
   Daemon proxy({bin("proxy/kube-proxy"), "--kubeconfig=" + kubeconfig, "--hostname-override=win-node-1",
                 "--network-name=cbr0", "--hns-sim-state=" + (d / "state.json").string(), "--v=10",
-                "--log-file=" + (d / "kp.log").string(), "--alsologtostderr", "--healthz-bind-address=127.0.0.1:0",
+                "--log-file=" + (d / "kp.log").string(), "--logtostderr=false", "--alsologtostderr", "--healthz-bind-address=127.0.0.1:0",
                 "--metrics-bind-address=127.0.0.1:0"},
                (d / "stderr.log").string());
   unsigned short metrics = servedPort(proxy, "metrics");

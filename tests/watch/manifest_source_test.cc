@@ -51,7 +51,8 @@ TEST_CASE("the manifest source delivers, follows changes, and keeps objects of a
   auto r = src.poll();
   CHECK(r.errors.empty());
   CHECK(rec.syncedCount == 3);
-  CHECK(rec.events == std::vector<std::string>{"svc+default/a:80", "svc+default/b:81", "node+n1"});
+  // Files in order of size (the smaller n.yaml first), each file's objects in order.
+  CHECK(rec.events == std::vector<std::string>{"node+n1", "svc+default/a:80", "svc+default/b:81"});
 
   rec.events.clear();
   CHECK(src.poll().changedFiles == 0);  // nothing changed: no events

@@ -204,10 +204,10 @@ TEST_CASE("kinds the proxy does not use are skipped unread; an anchor a used obj
   CHECK(b.id.name == "b");  // its labels came from an anchor in the skipped Secret
   CHECK(std::get<Node>(f.objects[2].object).name == "n1");
 
-  std::string json = R"({"kind":"List","items":[{"kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}},)"
+  std::string jsonText = R"({"kind":"List","items":[{"kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}},)"
                      R"({"kind":"Service","metadata":{"name":"j","namespace":"d"},"spec":{"clusterIP":"10.96.0.3","ports":[{"port":82}]}},)"
                      R"({"kind":"Secret","metadata":{"name":"s"}},7,{"kind":"Node","metadata":{"name":"n2"}}]})";
-  auto j = watch::parseManifest(json, "mixed.json");
+  auto j = watch::parseManifest(jsonText, "mixed.json");
   CHECK_FALSE(j.syntaxError);
   REQUIRE(j.objects.size() == 2);
   CHECK(std::get<Service>(j.objects[0].object).id.name == "j");
