@@ -14,7 +14,7 @@ if [ -z "$build" ]; then
   build=build-bench
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
-cmake --build "$build" -j "$(nproc)" --target policy_bench hns_calls_bench e2e_bench hnssim hnssim_bench >/dev/null
+cmake --build "$build" -j "$(nproc)" --target policy_bench hns_calls_bench e2e_bench hnssim hnssim_bench manifest_bench kube-proxy >/dev/null
 out=${BENCH_OUT:-bench-results}
 mkdir -p "$out"
 : >"$out/e2e-progress.log"
@@ -30,6 +30,7 @@ if [ "${1:-}" = "--quick" ]; then
   e2e --quick --json "$out/e2e.json" --svg "$out/e2e.svg" | tee "$out/e2e.txt"
   e2e --sizes 1000 --changes 10 --repeat 1 --hns daemon --no-memory-model --json "$out/e2e-daemon.json" \
     --svg "$out/e2e-daemon.svg" | tee "$out/e2e-daemon.txt"
+  "$build/bench/manifest_bench" --values 60000 --build "$build" --json "$out/manifest.json" | tee "$out/manifest.txt"
 else
   "$build/bench/policy_bench" 10000 10 100 400 | tee "$out/policy.txt"
   "$build/bench/hns_calls_bench" 1000 10 100 | tee "$out/hns-calls.txt"
@@ -48,6 +49,8 @@ else
   # programmed (with the listing cache), upstream's model beside each.
   e2e --sizes 10000 --nodes 1000 --changes 20 --repeat 1 --roll-pods 100 --hns daemon --no-memory-model \
     --json "$out/e2e-1000-nodes.json" --svg "$out/e2e-1000-nodes.svg" | tee "$out/e2e-1000-nodes.txt"
+  # A 56 MB manifest of a kind kube-proxy does not use, in a running daemon's directory.
+  "$build/bench/manifest_bench" --values 600000 --build "$build" --json "$out/manifest.json" | tee "$out/manifest.txt"
   # hnssim itself at 100,000 objects (the daemon the runs above use): time per call, durability.
   "$build/bench/hnssim_bench" 100000 --json "$out/hnssim.json" | tee "$out/hnssim.txt"
   for lat in 1000 5000; do

@@ -1,6 +1,7 @@
 #include "hns/simulated_hns.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <thread>
 
@@ -49,10 +50,11 @@ Profile profileForVersion(policy::HnsVersion v) {
   return p;
 }
 
-SimulatedHns::SimulatedHns(Profile profile) : profile_(std::move(profile)) {}
+SimulatedHns::SimulatedHns(Profile profile) : profile_(std::move(profile)) { idRng_.seed(std::random_device{}()); }
 
 SimulatedHns::SimulatedHns(const HnsSnapshot& s, std::optional<Profile> profile)
     : profile_(profile ? *profile : profileForVersion(s.version)) {
+  idRng_.seed((static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}());
   for (const auto& n : s.networks) networks_[n.id] = n;
   for (const auto& e : s.endpoints) endpoints_[e.id] = e;
   for (const auto& lb : s.loadBalancers) {
@@ -272,10 +274,53 @@ int SimulatedHns::mutatingCalls() const {
   return n;
 }
 
+// Random (version 4) GUIDs as HNS's are: never the same across simulator processes, so a record
+// that kept an old ID after a restart is caught (a counter restarting at 1 gave re-created objects
+// their old IDs back). seedIds() makes them reproducible for a test.
 std::string SimulatedHns::newGuid() {
-  // Unique and recognisable: the simulator's IDs never collide, unlike upstream's fake.
-  return fmt::format("5111A7ED-{:04X}-4{:03X}-8000-{:012X}", (nextGuid_ >> 16) & 0xffff, nextGuid_ & 0xfff, nextGuid_);
+  std::uniform_int_distribution<std::uint64_t> d;
+  const std::uint64_t a = d(idRng_), b = d(idRng_);
+  return fmt::format("{:08X}-{:04X}-4{:03X}-{:04X}-{:012X}", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
+                     0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffull);
 }
+
+void SimulatedHns::seedIds(std::uint64_t seed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  idRng_.seed(seed);
+}
+
+namespace {
+
+// HNS's form of a MAC: dashes, upper case; nullopt when `mac` is not one.
+std::optional<std::string> canonicalMac(const std::string& mac) {
+  if (mac.size() != 17) return std::nullopt;
+  std::string out = mac;
+  for (std::size_t i = 0; i < 17; ++i) {
+    char& c = out[i];
+    if (i % 3 == 2) {
+      if (c != ':' && c != '-') return std::nullopt;
+      c = '-';
+    } else if (std::isxdigit(static_cast<unsigned char>(c))) {
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+// The address family a load balancer's flags say (IPv6 bit) must be its frontends' and source VIP's.
+bool familyAgrees(const HcnLoadBalancer& lb) {
+  const bool v6 = (lb.flags & hcn::kLbFlagIPv6) != 0;
+  auto agrees = [&](const std::string& a) {
+    auto ip = policy::IpAddress::parse(a);
+    return !ip || ip->isV4() != v6;
+  };
+  if (!lb.sourceVip.empty() && !agrees(lb.sourceVip)) return false;
+  return std::all_of(lb.frontendVips.begin(), lb.frontendVips.end(), agrees);
+}
+
+}  // namespace
 
 Result<std::vector<std::string>> SimulatedHns::enumerate(ObjectKind kind, const std::string& q) {
   auto serialized = oneAtATime();
@@ -350,7 +395,6 @@ Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, c
   if (id == kZeroGuid) {
     do {  // unique, also against objects loaded from a state file
       id = newGuid();
-      ++nextGuid_;
     } while (networks_.count(id) || endpoints_.count(id) || loadBalancers_.count(id));
   }
   if (networks_.count(id) || endpoints_.count(id) || loadBalancers_.count(id))
@@ -376,6 +420,16 @@ Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, c
       for (const auto& c : e->ipConfigurations)
         if (!policy::IpAddress::parse(c.ipAddress))
           return hcnError(f, hcn::kHcnInvalidIp, "The IP address is invalid or not in a configured subnet. ");
+      // HNS keeps a MAC in its own form, and gives an endpoint created without one a Hyper-V MAC.
+      if (e->macAddress.empty()) {
+        std::uniform_int_distribution<std::uint32_t> d(0, 0xffffff);
+        const std::uint32_t v = d(idRng_);
+        e->macAddress = fmt::format("00-15-5D-{:02X}-{:02X}-{:02X}", v >> 16, (v >> 8) & 0xff, v & 0xff);
+      } else if (auto mac = canonicalMac(e->macAddress)) {
+        e->macAddress = *mac;
+      } else {
+        return hcnError(f, hcn::kEInvalidArg, "The parameter is incorrect. ");
+      }
       e->id = id;
       e->network = net->second.id;
       endpoints_[id] = *e;
@@ -390,6 +444,9 @@ Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, c
         return hcnError(f, hcn::kHcnInvalidIp, "An address provided is invalid or reserved. ");
       if (lb->portMappings.empty() || lb->portMappings[0].internalPort == 0)
         return hcnError(f, hcn::kHcnInvalidInternalPort, "The internal port must exist and cannot be zero. ");
+      // Strict where HNS's behaviour is not documented: an IPv4 frontend on a load balancer flagged
+      // IPv6 (or the reverse) is refused, not stored.
+      if (!familyAgrees(*lb)) return hcnError(f, hcn::kEInvalidArg, "The parameter is incorrect. ");
       for (const auto& ep : lb->endpoints)
         if (!endpoints_.count(ep))
           return hcnError(f, hcn::kHcnInvalidJsonReference,
@@ -430,6 +487,7 @@ Status SimulatedHns::modify(Handle h, const std::string& settings) {
   auto lb = doc.is_discarded() ? Result<HcnLoadBalancer>(Error(ErrorCode::InvalidArgument, "bad JSON"))
                                : loadBalancerFromJson(doc);
   if (!lb) return hcnError(f, hcn::kHcnInvalidJson, "The JSON document is invalid. ");
+  if (!familyAgrees(*lb)) return hcnError(f, hcn::kEInvalidArg, "The parameter is incorrect. ");
   auto it = loadBalancers_.find(obj->second.id);
   if (it == loadBalancers_.end()) return hcnError(f, hcn::kErrorNotFound, kNotFoundText);
   for (const auto& ep : lb->endpoints)

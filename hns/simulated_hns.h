@@ -71,6 +71,9 @@ class SimulatedHns final : public Api {
   // A fraction (0..1) of the calls of one function (e.g. "HcnCreateLoadBalancer") fail with `hr`.
   void failFraction(const std::string& function, double fraction, std::uint32_t hr, std::uint32_t seed = 1);
 
+  // Object IDs (and the MACs HNS would assign) from this seed: reproducible for a test.
+  void seedIds(std::uint64_t seed);
+
   // --- Inspection ---
   std::map<std::string, int> callCounts() const;
   int totalCalls() const;
@@ -100,7 +103,7 @@ class SimulatedHns final : public Api {
   void indexLoadBalancer(const HcnLoadBalancer& lb, int delta);
   std::map<Handle, Object> handles_;
   Handle nextHandle_ = 1;
-  std::uint64_t nextGuid_ = 1;
+  std::mt19937_64 idRng_;  // object IDs and assigned MACs: random, as HNS's
   std::map<std::string, int> calls_;
   std::map<int, std::uint32_t> failAt_;  // call number → HRESULT
   int callNumber_ = 0;

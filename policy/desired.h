@@ -82,10 +82,22 @@ std::string_view toString(EndpointKind k);
 class MacText {
  public:
   MacText() = default;
+  // A MAC in either form HNS accepts ("02:11:0a:f4:02:05", "02-11-0A-F4-02-05") is held in HNS's
+  // own (dashes, upper case), so the same MAC written two ways compares equal; other text as given.
   MacText(std::string_view s) {  // NOLINT(google-explicit-constructor): assigned from HNS's strings
     long_ = s.size() > sizeof c_;
     len_ = static_cast<std::uint8_t>(std::min(s.size(), sizeof c_));
     std::copy_n(s.data(), len_, c_);
+    if (len_ != 17) return;
+    for (std::size_t i = 0; i < 17; ++i) {
+      const char c = c_[i];
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (i % 3 == 2 ? (c != ':' && c != '-') : !hex) return;
+    }
+    for (std::size_t i = 0; i < 17; ++i) {
+      if (i % 3 == 2) c_[i] = '-';
+      else if (c_[i] >= 'a' && c_[i] <= 'f') c_[i] = static_cast<char>(c_[i] - 'a' + 'A');
+    }
   }
   MacText(const std::string& s) : MacText(std::string_view(s)) {}  // NOLINT(google-explicit-constructor)
   MacText(const char* s) : MacText(std::string_view(s)) {}          // NOLINT(google-explicit-constructor)

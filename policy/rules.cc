@@ -107,7 +107,7 @@ std::string conjureMac(const IpAddress& ip) {
     for (int i = 0; i < 4; ++i) o[i] = b[15 - i];
   }
   char buf[32];
-  (void)std::snprintf(buf, sizeof buf, "02-11-%02x-%02x-%02x-%02x", o[0], o[1], o[2], o[3]);
+  (void)std::snprintf(buf, sizeof buf, "02-11-%02X-%02X-%02X-%02X", o[0], o[1], o[2], o[3]);
   return buf;
 }
 

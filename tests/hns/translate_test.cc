@@ -121,7 +121,7 @@ TEST_CASE("translation: load balancers hnsproxy could not have made are not read
 }
 
 TEST_CASE("translation: endpoints, provider addresses and networks") {
-  ManagedEndpoint ep{ip("10.244.2.5"), EndpointKind::Remote, "02-11-0a-f4-02-05", ip("10.0.0.5")};
+  ManagedEndpoint ep{ip("10.244.2.5"), EndpointKind::Remote, "02-11-0A-F4-02-05", ip("10.0.0.5")};
   auto h = toHcn(ep, "NET");
   CHECK(h.flags == 1);
   CHECK(h.network == "NET");

@@ -19,7 +19,7 @@ HnsSnapshot node() {
   HnsSnapshot s;
   HcnEndpoint a{kA, "a", "N", {{"10.244.1.10", 24}}, "", 0, {}};
   HcnEndpoint b{kB, "b", "N", {{"10.244.1.11", 24}}, "", 0, {}};
-  HcnEndpoint r{kR, "", "N", {{"10.244.2.5", 0}}, "02-11-0a-f4-02-05", 1,
+  HcnEndpoint r{kR, "", "N", {{"10.244.2.5", 0}}, "02-11-0A-F4-02-05", 1,
                 {{"ProviderAddress", json{{"ProviderAddress", "10.0.0.5"}}}}};
   s.endpoints = {a, b, r};
   HcnLoadBalancer cluster{"11111111-0000-4000-8000-000000000001", {kA, kR}, "10.0.0.4", {"10.96.0.10"},

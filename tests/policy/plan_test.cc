@@ -88,7 +88,7 @@ TEST_CASE("the plan's text form is canonical") {
   auto b = state({lb("10.96.0.1", 80, ips({"10.244.2.1"}))}, {remote("10.244.2.1")});
   CHECK(diff(HnsState{}, b, Capabilities::fromVersion({15, 6})).text() ==
         "plan: 2 operation(s): 1 endpoint create, 0 endpoint delete, 1 lb create, 0 lb modify, 0 lb delete\n"
-        "  [1] create-endpoint 10.244.2.1 remote mac=02-11-0a-f4-02-01 pa=- # new\n"
+        "  [1] create-endpoint 10.244.2.1 remote mac=02-11-0A-F4-02-01 pa=- # new\n"
         "  [6] create-lb IPv4/TCP/10.96.0.1:80 -> 8080 flags=None portFlags=None dist=None src=10.0.0.4 "
         "backends=[10.244.2.1] (ClusterIP default/s80) # new\n");
 }

@@ -286,7 +286,7 @@ TEST_CASE("overlay: source VIP choice, provider addresses, service-VIP and sourc
     CHECK(r.serviceVipEndpoints == ips({"10.96.0.20"}));
     auto remote = remoteEndpointFor(ip("10.244.3.7"), ctx);
     CHECK(remote.providerAddress == ip("10.0.0.6"));
-    CHECK(remote.mac == "02-11-0a-f4-03-07");
+    CHECK(remote.mac == "02-11-0A-F4-03-07");
     CHECK(remote.isRemote());
   }
   SECTION("a backend that is a node IP, or outside every remote subnet: the node IP") {
