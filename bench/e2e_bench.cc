@@ -226,6 +226,7 @@ class CpuTimedApi final : public hns::Api {
  public:
   explicit CpuTimedApi(hns::Api& inner) : inner_(inner) {}
   HNSPROXY_HNS_API_OVERRIDES
+  Result<std::vector<policy::HostAdapter>> hostAdapters() override { return inner_.hostAdapters(); }
   double cpuMs() const { return static_cast<double>(ns_.load()) / 1e6; }
 
  private:

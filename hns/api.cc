@@ -56,6 +56,10 @@ Error hcnError(const std::string& function, std::uint32_t hr, const std::string&
   return Error(classifyHresult(hr), fmt::format("{} failed: {}", function, recordText), hr);
 }
 
+Result<std::vector<policy::HostAdapter>> Api::hostAdapters() {
+  return Error(ErrorCode::NotImplemented, "this HNS backend cannot list the host's network adapters");
+}
+
 Result<std::unique_ptr<Subscription>> Api::subscribe(NotificationHandler) {
   return Error(ErrorCode::InvalidInput, "this HNS backend sends no service notifications");
 }

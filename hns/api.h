@@ -13,6 +13,7 @@
 
 #include "hns/hcn_codes.h"
 #include "policy/capabilities.h"
+#include "policy/host.h"
 #include "policy/result.h"
 
 namespace hnsproxy::hns {
@@ -68,6 +69,10 @@ class Api {
   // should only signal), until the Subscription is destroyed. A backend that has no notifications
   // (the hnssim socket) returns an error; this default.
   virtual Result<std::unique_ptr<Subscription>> subscribe(NotificationHandler handler);
+  // The host's network adapters (not an HNS call: GetAdaptersAddresses on Windows, the state file's
+  // "HostAdapters" in the simulator), for the overlay's host MAC. A backend that cannot list them
+  // returns NotImplemented; this default.
+  virtual Result<std::vector<policy::HostAdapter>> hostAdapters();
 };
 
 }  // namespace hnsproxy::hns

@@ -273,6 +273,11 @@ Result<policy::HnsVersion> DeadlineApi::version() {
   return call<policy::HnsVersion>("HNSCall", "GET /globals/version", [](Api& a) { return a.version(); });
 }
 
+Result<std::vector<policy::HostAdapter>> DeadlineApi::hostAdapters() {
+  return call<std::vector<policy::HostAdapter>>("GetAdaptersAddresses", "the host's adapters",
+                                                 [](Api& a) { return a.hostAdapters(); });
+}
+
 Result<std::unique_ptr<Subscription>> DeadlineApi::subscribe(NotificationHandler handler) {
   return call<std::unique_ptr<Subscription>>("HcnRegisterServiceCallback", "the HNS service",
                                              [handler = std::move(handler)](Api& a) mutable {

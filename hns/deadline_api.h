@@ -40,6 +40,7 @@ class DeadlineApi final : public Api {
 
   HNSPROXY_HNS_API_OVERRIDES
   Result<std::unique_ptr<Subscription>> subscribe(NotificationHandler handler) override;
+  Result<std::vector<policy::HostAdapter>> hostAdapters() override;
 
   // Replaces the late-result handler (empty: none), and returns once no call of the old one is
   // running. The handler runs on the worker thread that saw the late return and must not call

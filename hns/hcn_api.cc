@@ -7,7 +7,10 @@
 #include "hns/hcn_json.h"
 #include "hns/utf16.h"
 
+#include <winsock2.h>  // before windows.h, as iphlpapi.h needs
+#include <ws2tcpip.h>
 #include <windows.h>
+#include <iphlpapi.h>
 #include <objbase.h>
 
 #include <cstdio>
@@ -195,6 +198,43 @@ class HcnApi final : public Api {
       if (const auto* m = member(*o, "Minor"); m && m->is_number_unsigned()) v.minor = m->get<std::uint32_t>();
     }
     return v;
+  }
+
+  // GetAdaptersAddresses: each adapter's MAC (HNS's dash form) and unicast addresses, as upstream
+  // reads them from Go's net.Interfaces to find the NIC that owns the node IP.
+  Result<std::vector<policy::HostAdapter>> hostAdapters() override {
+    const ULONG flags = GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST | GAA_FLAG_SKIP_DNS_SERVER;
+    ULONG size = 16 * 1024;
+    std::vector<unsigned char> buf;
+    ULONG rc = ERROR_BUFFER_OVERFLOW;
+    for (int attempt = 0; attempt < 4 && rc == ERROR_BUFFER_OVERFLOW; ++attempt) {  // it can grow between calls
+      buf.assign(size, 0);
+      rc = GetAdaptersAddresses(AF_UNSPEC, flags, nullptr, reinterpret_cast<IP_ADAPTER_ADDRESSES*>(buf.data()), &size);
+    }
+    if (rc != NO_ERROR)
+      return Error(ErrorCode::Transient, "GetAdaptersAddresses failed: error " + std::to_string(rc), rc);
+    std::vector<policy::HostAdapter> out;
+    for (auto* a = reinterpret_cast<IP_ADAPTER_ADDRESSES*>(buf.data()); a; a = a->Next) {
+      if (a->PhysicalAddressLength != 6) continue;  // loopback, tunnels: no MAC to give an endpoint
+      policy::HostAdapter ad;
+      ad.name = a->FriendlyName ? narrow(a->FriendlyName) : std::string();
+      char mac[18];
+      std::snprintf(mac, sizeof mac, "%02X-%02X-%02X-%02X-%02X-%02X", a->PhysicalAddress[0], a->PhysicalAddress[1],
+                    a->PhysicalAddress[2], a->PhysicalAddress[3], a->PhysicalAddress[4], a->PhysicalAddress[5]);
+      ad.mac = mac;
+      for (auto* u = a->FirstUnicastAddress; u; u = u->Next) {
+        const sockaddr* sa = u->Address.lpSockaddr;
+        if (!sa) continue;
+        if (sa->sa_family == AF_INET)
+          ad.ips.push_back(policy::IpAddress::fromBytes(
+              policy::IpFamily::V4, reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr)));
+        else if (sa->sa_family == AF_INET6)
+          ad.ips.push_back(policy::IpAddress::fromBytes(
+              policy::IpFamily::V6, reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr)));
+      }
+      out.push_back(std::move(ad));
+    }
+    return out;
   }
 
   // HcnRegisterServiceCallback. The context is a heap object the registration owns; HNS calls back

@@ -4,15 +4,14 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
-
-#include <fmt/format.h>
+#include "policy/desired.h"
 
 #ifndef _WIN32
 #include <fcntl.h>
@@ -277,6 +276,29 @@ Result<HcnLoadBalancer> loadBalancerFromJson(const json& j) {
   });
 }
 
+namespace {
+
+// {"Name":"Ethernet","MacAddress":"00-15-5D-2C-0A-01","IpAddresses":["10.0.0.4"]}
+Result<policy::HostAdapter> adapterFromJson(const json& j) {
+  if (!j.is_object()) return Error(ErrorCode::InvalidInput, "an adapter must be an object");
+  policy::HostAdapter a;
+  if (const json* n = get(j, "Name"); n && n->is_string()) a.name = n->get<std::string>();
+  const json* mac = get(j, "MacAddress");
+  if (!mac || !mac->is_string()) return Error(ErrorCode::InvalidInput, "MacAddress (a string) is required");
+  a.mac = policy::MacText(mac->get<std::string>()).str();
+  if (const json* ips = get(j, "IpAddresses")) {
+    if (!ips->is_array()) return Error(ErrorCode::InvalidInput, "IpAddresses must be a list");
+    for (const auto& ip : *ips) {
+      auto parsed = ip.is_string() ? policy::IpAddress::parse(ip.get<std::string>()) : std::nullopt;
+      if (!parsed) return Error(ErrorCode::InvalidInput, "IpAddresses: " + ip.dump() + " is not an IP address");
+      a.ips.push_back(*parsed);
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
 Result<HnsSnapshot> snapshotFromJson(const json& j) {
   if (!j.is_object()) return Error(ErrorCode::InvalidInput, "HNS state: the document is not a JSON object");
   HnsSnapshot s;
@@ -303,6 +325,7 @@ Result<HnsSnapshot> snapshotFromJson(const json& j) {
   if (auto st = each("Networks", networkFromJson, s.networks); !st) return st.error();
   if (auto st = each("Endpoints", endpointFromJson, s.endpoints); !st) return st.error();
   if (auto st = each("LoadBalancers", loadBalancerFromJson, s.loadBalancers); !st) return st.error();
+  if (auto st = each("HostAdapters", adapterFromJson, s.adapters); !st) return st.error();
   return s;
 }
 
@@ -315,6 +338,11 @@ json toJson(const HnsSnapshot& s) {
   for (const auto& e : s.endpoints) j["Endpoints"].push_back(toJson(e));
   j["LoadBalancers"] = json::array();
   for (const auto& lb : s.loadBalancers) j["LoadBalancers"].push_back(toJson(lb));
+  for (const auto& a : s.adapters) {
+    json ips = json::array();
+    for (const auto& ip : a.ips) ips.push_back(ip.str());
+    j["HostAdapters"].push_back(json{{"Name", a.name}, {"MacAddress", a.mac}, {"IpAddresses", ips}});
+  }
   return j;
 }
 

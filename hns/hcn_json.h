@@ -14,6 +14,7 @@
 
 #include "hns/hcn_codes.h"
 #include "policy/capabilities.h"
+#include "policy/host.h"
 #include "hns/file_io.h"
 #include "policy/result.h"
 
@@ -96,6 +97,8 @@ struct HnsSnapshot {
   std::vector<HcnNetwork> networks;
   std::vector<HcnEndpoint> endpoints;
   std::vector<HcnLoadBalancer> loadBalancers;
+  // Not HNS's: the host's network adapters, which the simulator answers hostAdapters() with.
+  std::vector<policy::HostAdapter> adapters;
 };
 
 Result<HnsSnapshot> snapshotFromJson(const nlohmann::json& j);

@@ -13,6 +13,7 @@ HostRead hostViewFrom(const Listing& l) {
     if (!e.isRemote() && (e.network.empty() || normalizeGuid(e.network) == normalizeGuid(l.network.id)))
       r.view.localEndpoints.push_back(hostEndpointFrom(e));
   r.view.caps = policy::Capabilities::fromVersion(l.version);
+  r.view.adapters = l.adapters;
   return r;
 }
 

@@ -30,6 +30,8 @@ class InstrumentedApi final : public Api {
   Result<std::unique_ptr<Subscription>> subscribe(NotificationHandler handler) override {
     return inner_.subscribe(std::move(handler));
   }
+  // Not an HNS call: not counted.
+  Result<std::vector<policy::HostAdapter>> hostAdapters() override { return inner_.hostAdapters(); }
 
   // Keyed "create LoadBalancer", "enumerate Endpoint", "query", "modify", "delete Endpoint", ...
   std::map<std::string, CallStats> stats() const;

@@ -1,5 +1,6 @@
 #include "hns/reader.h"
 
+#include <cctype>
 #include <thread>
 
 #include "hns/query_all.h"
@@ -69,6 +70,14 @@ Result<Listing> HnsReader::list(CachedDocs* cache) {
   }
   l.network = std::move(nets->front());
   if (cache && cache->networkId != normalizeGuid(l.network.id)) cache = nullptr;  // another network's
+  auto lower = [](std::string t) {
+    for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return t;
+  };
+  if (lower(l.network.type) == "overlay") {
+    if (auto a = api_.hostAdapters()) l.adapters = std::move(*a);
+    else l.adaptersError = a.error().str();
+  }
   auto eps = listWithCache<HcnEndpoint>(api_, ObjectKind::Endpoint, filterQuery({{"VirtualNetwork", l.network.id}}),
                                         endpointFromJson, parallelism_, cache ? &cache->endpoints : nullptr, l);
   if (!eps) return eps.error();

@@ -24,6 +24,10 @@ struct Listing {
   HcnNetwork network;
   std::vector<HcnEndpoint> endpoints;
   std::vector<HcnLoadBalancer> loadBalancers;
+  // Overlay networks only: the host's adapters (the host MAC is the one owning the node IP), and
+  // why they could not be listed.
+  std::vector<policy::HostAdapter> adapters;
+  std::string adaptersError;
   std::size_t fromCache = 0;  // documents taken from the listing cache instead of HNS
   std::size_t queried = 0;    // documents read from HNS
   // The IDs whose documents came from the cache, not from HNS: not verified yet.

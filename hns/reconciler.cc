@@ -75,6 +75,7 @@ Result<StartInfo> Reconciler::start(const std::function<bool()>& stop,
   // (existence from the enumerate, marked modifies queried).
   lastCacheSave_ = clock_();
   view_ = std::move(host.view);
+  adaptersError_ = l->adaptersError;
   startHostProblems_ = std::move(host.problems);
   startNetworkId_ = l->network.id;
   v_.periodStart = clock_();
@@ -97,7 +98,31 @@ bool Reconciler::applyContext(SyncReport* r) {
   if (!view_) return false;
   auto built = makeNodeContext(*view_, node_, opts_.node);
   assumedLoopback_ = built.assumedLoopback;
-  if (r) r->assumedLoopback = assumedLoopback_;
+  hostMacNote_.clear();
+  hostMacWarning_ = false;
+  if (view_->network.type == policy::NetworkType::Overlay) {
+    using Source = policy::NodeContextResult::MacSource;
+    const auto& c = built.context;
+    const std::string nodeIp = c.nodeIPs.empty() ? std::string("?") : c.nodeIPs.front().str();
+    const std::string why = adaptersError_.empty() ? "no network adapter has that address" : adaptersError_;
+    const std::string& root = opts_.node.rootEndpointName;
+    if (built.hostMacFrom == Source::Adapter) {
+      hostMacNote_ = "Record Host MAC address " + c.hostMac + " (the adapter with node IP " + nodeIp + ")";
+    } else if (built.hostMacFrom == Source::RootEndpoint) {
+      hostMacWarning_ = true;
+      hostMacNote_ = "could not find host mac address for " + nodeIp + " (" + why + "); using " + c.hostMac +
+                     ", the MAC of the HNS endpoint '" + root + "'";
+    } else {
+      hostMacWarning_ = true;
+      hostMacNote_ = "could not find host mac address for " + nodeIp + " (" + why + "), and there is no HNS endpoint '" +
+                     root + "' with a MAC: the service VIP and source VIP endpoints are not created until one is found";
+    }
+  }
+  if (r) {
+    r->assumedLoopback = assumedLoopback_;
+    r->hostMacNote = hostMacNote_;
+    r->hostMacWarning = hostMacWarning_;
+  }
   return engine_.setContext(std::move(built.context));
 }
 
@@ -131,6 +156,7 @@ void Reconciler::adoptListing(const Listing& listing, SyncReport& r) {
   // What this process learned of HNS outlives a re-read of it.
   if (!programmer_.modifySupported()) host.view.caps.modifyLoadBalancer = false;
   view_ = std::move(host.view);
+  adaptersError_ = listing.adaptersError;
   r.hostProblems = std::move(host.problems);
   applyContext(&r);
   install(adopt(listing, engine_.context(), HnsState{}), listing.network.id, false, r);
@@ -212,6 +238,8 @@ void Reconciler::refreshLocalEndpoints(Changes& changes, SyncReport& r) {
 
 void Reconciler::prepare(SyncReport& r) {
   r.assumedLoopback = assumedLoopback_;
+  r.hostMacNote = hostMacNote_;
+  r.hostMacWarning = hostMacWarning_;
   if (!adopted_) {
     if (!startAdoption_) {
       r.error = Error(ErrorCode::Internal, "the reconciler was not started");

@@ -127,6 +127,10 @@ struct SyncReport {
   policy::MissingLocalEndpoints missingLocalEndpoints;  // still not in HNS after this sync
   std::vector<std::string> hostProblems;
   bool assumedLoopback = false;
+  // Overlay: where the host MAC came from ("Record Host MAC address" as upstream logs it), or
+  // why there is none (a warning: the VIP endpoints are then not created). Logged when it changes.
+  std::string hostMacNote;
+  bool hostMacWarning = false;
 
   bool ok() const { return !error && applied.complete(); }
   std::size_t work() const { return plan.ops.size(); }
@@ -222,6 +226,9 @@ class Reconciler {
   std::optional<policy::Node> node_;
   bool adopted_ = false;
   bool assumedLoopback_ = false;
+  std::string adaptersError_;  // why the last listing has no adapters
+  std::string hostMacNote_;
+  bool hostMacWarning_ = false;
   std::atomic<bool> verifyRequested_{false};
   bool networkSuspect_ = false;  // an operation found the network gone: checked by the next sync
   // What verification found, for the next diff (and the start-up read from the cache, to re-read).

@@ -55,6 +55,7 @@ SimulatedHns::SimulatedHns(Profile profile) : profile_(std::move(profile)) { idR
 SimulatedHns::SimulatedHns(const HnsSnapshot& s, std::optional<Profile> profile)
     : profile_(profile ? *profile : profileForVersion(s.version)) {
   idRng_.seed((static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}());
+  adapters_ = s.adapters;
   for (const auto& n : s.networks) networks_[n.id] = n;
   for (const auto& e : s.endpoints) endpoints_[e.id] = e;
   for (const auto& lb : s.loadBalancers) {
@@ -561,7 +562,19 @@ HnsSnapshot SimulatedHns::snapshot() const {
   for (const auto& [id, n] : networks_) s.networks.push_back(n);
   for (const auto& [id, e] : endpoints_) s.endpoints.push_back(e);
   for (const auto& [id, lb] : loadBalancers_) s.loadBalancers.push_back(lb);
+  s.adapters = adapters_;
   return s;
+}
+
+// The host's adapters are the node's, not HNS's: no latency, no faults, not in the call log.
+Result<std::vector<policy::HostAdapter>> SimulatedHns::hostAdapters() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return adapters_;
+}
+
+void SimulatedHns::setHostAdapters(std::vector<policy::HostAdapter> adapters) {
+  std::lock_guard<std::mutex> lock(mu_);
+  adapters_ = std::move(adapters);
 }
 
 }  // namespace hnsproxy::hns

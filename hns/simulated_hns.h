@@ -48,6 +48,8 @@ class SimulatedHns final : public Api {
 
   HNSPROXY_HNS_API_OVERRIDES
   Result<std::unique_ptr<Subscription>> subscribe(NotificationHandler handler) override;
+  Result<std::vector<policy::HostAdapter>> hostAdapters() override;
+  void setHostAdapters(std::vector<policy::HostAdapter> adapters);
 
   // --- Fault injection ---
   // The nth call from now (1 = the next one) fails with `hr`.
@@ -94,6 +96,7 @@ class SimulatedHns final : public Api {
 
   Profile profile_;
   std::map<std::string, HcnNetwork> networks_;
+  std::vector<policy::HostAdapter> adapters_;
   std::map<std::string, HcnEndpoint> endpoints_;
   std::map<std::string, HcnLoadBalancer> loadBalancers_;
   // Indexes that keep every call O(log n): the frontend each load balancer holds, and how many

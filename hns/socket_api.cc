@@ -1,5 +1,7 @@
 #include "hns/socket_api.h"
 
+#include "hns/hcn_json.h"
+
 #include <utility>  // before Asio: Boost 1.74 awaitable.hpp uses std::exchange without it
 #include <boost/asio.hpp>
 
@@ -128,6 +130,15 @@ Result<policy::HnsVersion> SocketApi::version() {
   auto r = call(json{{"op", "version"}});
   if (!r) return r.error();
   return policy::HnsVersion{(*r).value("Major", 0u), (*r).value("Minor", 0u)};
+}
+
+Result<std::vector<policy::HostAdapter>> SocketApi::hostAdapters() {
+  auto r = call(json{{"op", "adapters"}});
+  if (!r) return r.error();
+  // The snapshot's reader checks each adapter's fields.
+  auto s = snapshotFromJson(json{{"HostAdapters", *r}});
+  if (!s) return s.error();
+  return std::move(s->adapters);
 }
 
 #endif  // _WIN32

@@ -25,6 +25,7 @@ class SocketApi final : public Api {
   ~SocketApi() override;
 
   HNSPROXY_HNS_API_OVERRIDES
+  Result<std::vector<policy::HostAdapter>> hostAdapters() override;
 
   // Sends any request (the simulator's control ops) and returns its "result".
   Result<nlohmann::json> call(const nlohmann::json& request);

@@ -178,15 +178,16 @@ void Engine::settleEndpoint(const IpAddress& ip) {
   }
   const Refs& r = it->second;
   if (r.sourceVip > 0) {
+    desired_.endpoints.erase(ip);
     for (auto& ep : nodeEndpoints(ctx_))
       if (ep.ip == ip) desired_.endpoints[ip] = ep;
-  } else if (r.serviceVip > 0) {
+  } else if (r.serviceVip > 0 && !ctx_.hostMac.empty()) {  // never an endpoint without a MAC
     desired_.endpoints[ip] = ManagedEndpoint{ip, EndpointKind::ServiceVip, ctx_.hostMac, ctx_.nodeIP(ip.family())};
   } else if (r.remote > 0 && isManagedBackend(ip)) {
     desired_.endpoints[ip] = remoteEndpointFor(ip, ctx_);
   } else {
     desired_.endpoints.erase(ip);
-    if (r.remote <= 0) refs_.erase(it);
+    if (r.remote <= 0 && r.serviceVip <= 0) refs_.erase(it);
   }
 }
 
@@ -326,8 +327,9 @@ HnsState computeAll(const std::vector<Service>& services, const std::vector<Endp
     out.loadBalancers[key] = std::move(w.second);
   }
   for (const auto& ip : remotes) out.endpoints[ip] = remoteEndpointFor(ip, ctx);
-  for (const auto& ip : vips)
-    out.endpoints[ip] = ManagedEndpoint{ip, EndpointKind::ServiceVip, ctx.hostMac, ctx.nodeIP(ip.family())};
+  if (!ctx.hostMac.empty())  // never an endpoint without a MAC
+    for (const auto& ip : vips)
+      out.endpoints[ip] = ManagedEndpoint{ip, EndpointKind::ServiceVip, ctx.hostMac, ctx.nodeIP(ip.family())};
   for (const auto& ep : nodeEndpoints(ctx)) out.endpoints[ep.ip] = ep;
   return out;
 }

@@ -22,9 +22,20 @@ struct HostEndpoint {
   friend bool operator==(const HostEndpoint&, const HostEndpoint&) = default;
 };
 
+// A network adapter of the host (not HNS's): the one that owns the node IP gives the overlay its
+// host MAC, as upstream takes it from the interface list.
+struct HostAdapter {
+  std::string name;
+  std::string mac;  // HNS's form, "00-15-5D-2C-0A-01"
+  std::vector<IpAddress> ips;
+  friend bool operator==(const HostAdapter&, const HostAdapter&) = default;
+};
+
 struct HostView {
   NetworkInfo network;
   std::vector<HostEndpoint> localEndpoints;
+  // Empty when the platform cannot list them (the host MAC then comes from the root endpoint).
+  std::vector<HostAdapter> adapters;
   // Effective capabilities: those of the HNS version, less what HNS showed at run time that it
   // cannot do (an in-place modify answered E_NOTIMPL).
   Capabilities caps;

@@ -40,8 +40,22 @@ NodeContextResult makeNodeContext(const HostView& host, const std::optional<Node
       ctx.localEndpointIPs.push_back(ip);
       if (!cfg.rootEndpointName.empty() && e.name == cfg.rootEndpointName && !ctx.rootEndpointIP) {
         ctx.rootEndpointIP = ip;
-        ctx.hostMac = e.mac;
+        if (!e.mac.empty()) {
+          ctx.hostMac = e.mac;
+          r.hostMacFrom = NodeContextResult::MacSource::RootEndpoint;
+        }
       }
+    }
+  }
+  // The NIC that owns the node IP (the first family's first), as upstream finds it.
+  for (const auto& nodeIp : ctx.nodeIPs) {
+    auto a = std::find_if(host.adapters.begin(), host.adapters.end(), [&](const HostAdapter& ad) {
+      return !ad.mac.empty() && std::find(ad.ips.begin(), ad.ips.end(), nodeIp) != ad.ips.end();
+    });
+    if (a != host.adapters.end()) {
+      ctx.hostMac = a->mac;
+      r.hostMacFrom = NodeContextResult::MacSource::Adapter;
+      break;
     }
   }
   std::sort(ctx.localEndpointIPs.begin(), ctx.localEndpointIPs.end());

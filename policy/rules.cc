@@ -136,7 +136,8 @@ ManagedEndpoint remoteEndpointFor(const IpAddress& ip, const NodeContext& ctx) {
 
 std::vector<ManagedEndpoint> nodeEndpoints(const NodeContext& ctx) {
   std::vector<ManagedEndpoint> out;
-  if (ctx.network.type == NetworkType::Overlay && ctx.config.sourceVip) {
+  // Never an endpoint without a MAC: with no host MAC known, none (the reconciler warns).
+  if (ctx.network.type == NetworkType::Overlay && ctx.config.sourceVip && !ctx.hostMac.empty()) {
     out.push_back({*ctx.config.sourceVip, EndpointKind::SourceVip, ctx.hostMac, std::nullopt});
   }
   return out;

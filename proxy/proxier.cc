@@ -95,6 +95,11 @@ void Proxier::report(const hns::SyncReport& r) {
     HLOG_WARN("Can't determine this node's IP, assuming loopback; if this is incorrect, please set the --bind-address flag");
     loopbackLogged_ = true;
   }
+  if (r.hostMacNote != hostMacLogged_) {
+    if (r.hostMacWarning) HLOG_WARN(r.hostMacNote);
+    else if (!r.hostMacNote.empty()) HLOG_INFO(r.hostMacNote);
+    hostMacLogged_ = r.hostMacNote;
+  }
   for (const auto& p : r.hostProblems) HLOG_WARN("HNS network policy ignored", "detail", p);
   if (r.networkChanged)
     HLOG_WARN("The HNS network is not present or has changed since the last sync, please check the CNI deployment",

@@ -70,6 +70,7 @@ class Proxier {
   std::map<policy::ServiceName, std::set<std::string>> loggedWarnings_;
   policy::MissingLocalEndpoints loggedMissing_;
   bool loopbackLogged_ = false;
+  std::string hostMacLogged_;  // the host-MAC note last logged
   hns::StartInfo started_;
 };
 

@@ -106,6 +106,18 @@ TEST_CASE("state files load, and save atomically with owner-only permissions") {
   REQUIRE(again);
   CHECK(again->endpoints == loaded->endpoints);
   CHECK(again->networks == loaded->networks);
+  // The host's adapters (the overlay's host MAC) survive the round trip, MACs in HNS's form.
+  REQUIRE(loaded->adapters.size() == 1);
+  CHECK(loaded->adapters[0].mac == "00-0D-3A-0A-00-04");
+  CHECK(loaded->adapters[0].ips.size() == 2);
+  CHECK(again->adapters == loaded->adapters);
+  auto colon = snapshotFromJson(json::parse(R"({"HostAdapters":[{"MacAddress":"00:0d:3a:0a:00:05","IpAddresses":["10.0.0.5"]}]})"));
+  REQUIRE(colon);
+  CHECK(colon->adapters[0].mac == "00-0D-3A-0A-00-05");
+  auto badIp = snapshotFromJson(json::parse(R"({"HostAdapters":[{"MacAddress":"00-0D-3A-0A-00-05","IpAddresses":["10.0.0"]}]})"));
+  REQUIRE_FALSE(badIp);
+  CHECK(badIp.error().message.find("HostAdapters[0]") != std::string::npos);
+  CHECK_FALSE(snapshotFromJson(json::parse(R"({"HostAdapters":[{"IpAddresses":[]}]})")));  // no MAC
 
   std::ofstream(dir / "bad.json") << R"({"Version":{"Major":15},"Endpoints":[{"ID":"zz"}]})";
   auto bad = loadSnapshot((dir / "bad.json").string());

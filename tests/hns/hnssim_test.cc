@@ -84,6 +84,12 @@ TEST_CASE("hnssim over a real Unix socket: the reconciler works through it and s
     auto v = api.version();
     REQUIRE(v);
     CHECK(*v == policy::HnsVersion{15, 6});
+    srv.sim.setHostAdapters({{"Ethernet", "00-0D-3A-0A-00-04", {*policy::IpAddress::parse("10.0.0.4")}}});
+    auto adapters = api.hostAdapters();  // the simulator's host adapters, over the socket
+    REQUIRE(adapters);
+    REQUIRE(adapters->size() == 1);
+    CHECK((*adapters)[0].mac == "00-0D-3A-0A-00-04");
+    CHECK((*adapters)[0].ips == std::vector<policy::IpAddress>{*policy::IpAddress::parse("10.0.0.4")});
     auto missing = api.open(ObjectKind::LoadBalancer, "AAAAAAAA-0000-4000-8000-000000000000");
     REQUIRE_FALSE(missing);
     CHECK(missing.error().code == ErrorCode::NotFound);

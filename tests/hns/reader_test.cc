@@ -132,3 +132,26 @@ TEST_CASE("queryAll in parallel: the serial result, in order; vanished objects s
   REQUIRE_FALSE(failed);
   CHECK(failed.error().hresult == hcn::kHcnInvalidJson);
 }
+
+TEST_CASE("reader: an overlay listing carries the host's adapters (for the host MAC); an l2bridge one does not ask") {
+  SimulatedHns sim(*profileByName("ws2022"));
+  REQUIRE(sim.create(ObjectKind::Network, "", R"({"Name":"vxlan0","Type":"Overlay"})", 0));
+  REQUIRE(sim.create(ObjectKind::Network, "", R"({"Name":"cbr0","Type":"L2Bridge"})", 0));
+  const std::vector<policy::HostAdapter> adapters{
+      {"Ethernet", "00-0D-3A-0A-00-04", {*policy::IpAddress::parse("10.0.0.4")}}};
+  sim.setHostAdapters(adapters);
+  auto overlay = HnsReader(sim, "vxlan0").list();
+  REQUIRE(overlay);
+  CHECK(overlay->adapters == adapters);
+  CHECK(overlay->adaptersError.empty());
+  auto l2 = HnsReader(sim, "cbr0").list();
+  REQUIRE(l2);
+  CHECK(l2->adapters.empty());
+
+  // A backend that cannot list adapters: the listing says why, and still succeeds.
+  Recording rec(sim);  // the Api default: NotImplemented
+  auto none = HnsReader(rec, "vxlan0").list();
+  REQUIRE(none);
+  CHECK(none->adapters.empty());
+  CHECK(none->adaptersError.find("cannot list the host's network adapters") != std::string::npos);
+}

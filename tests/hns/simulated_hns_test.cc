@@ -99,6 +99,14 @@ TEST_CASE("simulator: each misuse gets HNS's HRESULT and classification") {
   cases.push_back({"invalid endpoint IP",
                    asStatus(n.hns.create(ObjectKind::Endpoint, "", R"({"IpConfigurations":[{"IpAddress":"10.1"}]})", n.net)),
                    hcn::kHcnInvalidIp, ErrorCode::InvalidArgument});
+  cases.push_back({"malformed MAC",
+                   asStatus(n.hns.create(ObjectKind::Endpoint, "",
+                                         R"({"IpConfigurations":[{"IpAddress":"10.244.2.50"}],"MacAddress":"00-15-5D-1"})",
+                                         n.net)),
+                   hcn::kEInvalidArg, ErrorCode::InvalidArgument});
+  cases.push_back({"IPv4 frontend on an IPv6 load balancer",
+                   asStatus(n.hns.create(ObjectKind::LoadBalancer, "", SimNode::lb({n.eps[2]}, "10.96.0.13", 80, static_cast<int>(hcn::kLbFlagIPv6)), 0)),
+                   hcn::kEInvalidArg, ErrorCode::InvalidArgument});
   for (const auto& c : cases) {
     INFO(c.what);
     REQUIRE_FALSE(c.st);
@@ -191,4 +199,35 @@ TEST_CASE("simulator state survives a snapshot round trip") {
   CHECK(lbs->size() == 1);
   CHECK(copy.snapshot().endpoints == snap.endpoints);
   CHECK_FALSE(copy.remove(ObjectKind::Endpoint, n.eps[0]));  // still referenced after reload
+}
+
+TEST_CASE("simulator: MACs kept in HNS's form, one assigned when none is given; GUIDs differ per instance") {
+  SimNode n("ws2022", 0);
+  auto mac = [&](const std::string& body) {
+    auto h = n.hns.create(ObjectKind::Endpoint, "", body, n.net);
+    REQUIRE(h);
+    auto doc = json::parse(*n.hns.query(*h, ""));
+    n.hns.close(*h);
+    return doc.value("MacAddress", std::string());
+  };
+  CHECK(mac(R"({"IpConfigurations":[{"IpAddress":"10.244.2.60"}],"MacAddress":"02:11:0a:f4:02:3c"})") == "02-11-0A-F4-02-3C");
+  CHECK(mac(R"({"IpConfigurations":[{"IpAddress":"10.244.2.61"}],"MacAddress":"02-11-0A-F4-02-3D"})") == "02-11-0A-F4-02-3D");
+  const std::string assigned = mac(R"({"IpConfigurations":[{"IpAddress":"10.244.2.62"}]})");
+  CHECK(assigned.rfind("00-15-5D-", 0) == 0);
+  CHECK(assigned.size() == 17);
+
+  // Two simulators (two HNS services, or one restarted) never hand out the same IDs.
+  SimNode a("ws2022", 2), b("ws2022", 2);
+  std::set<std::string> all(a.eps.begin(), a.eps.end());
+  all.insert(b.eps.begin(), b.eps.end());
+  CHECK(all.size() == 4);
+  // ...unless a test seeds them alike.
+  SimulatedHns c(*profileByName("ws2022")), d(*profileByName("ws2022"));
+  c.seedIds(7);
+  d.seedIds(7);
+  auto cn = c.create(ObjectKind::Network, "", R"({"Name":"x","Type":"L2Bridge"})", 0);
+  auto dn = d.create(ObjectKind::Network, "", R"({"Name":"x","Type":"L2Bridge"})", 0);
+  REQUIRE(cn);
+  REQUIRE(dn);
+  CHECK(json::parse(*c.query(*cn, ""))["ID"] == json::parse(*d.query(*dn, ""))["ID"]);
 }

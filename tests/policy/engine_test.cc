@@ -264,3 +264,38 @@ TEST_CASE("engine: a slice whose only change is its trigger time recomputes noth
   e.upsertSlice(s);
   CHECK_FALSE(e.pending());
 }
+
+TEST_CASE("engine: overlay with no host MAC creates no endpoint without one; the VIP endpoints come when it is found") {
+  NodeContext noMac = overlay();
+  noMac.hostMac.clear();
+  Engine e(noMac);
+  std::vector<Service> services{svc("web", "10.96.0.10")};
+  std::vector<EndpointSlice> slices{slice("web", "w", {ep("10.244.2.5", "win-node-2"), ep("10.244.1.11", "win-node-1")})};
+  for (const auto& s : services) e.upsertService(s);
+  for (const auto& s : slices) e.upsertSlice(s);
+  e.recompute();
+  const auto& d = e.desired();
+  CHECK(d.loadBalancers.size() == 1);
+  REQUIRE(d.endpoints.count(ip("10.244.2.5")));  // the remote backend has its own (conjured) MAC
+  for (const auto& [addr, ep] : d.endpoints) {
+    INFO(addr.str());
+    CHECK_FALSE(ep.mac.empty());
+    CHECK(ep.kind == EndpointKind::Remote);
+  }
+  CHECK(d == computeAll(services, slices, noMac));  // incremental equals from scratch
+
+  REQUIRE(e.setContext(overlay()));
+  e.recompute();
+  REQUIRE(e.desired().endpoints.count(ip("10.96.0.10")));
+  CHECK(e.desired().endpoints.at(ip("10.96.0.10")).kind == EndpointKind::ServiceVip);
+  CHECK(e.desired().endpoints.at(ip("10.96.0.10")).mac == "00-15-5D-00-00-04");
+  REQUIRE(e.desired().endpoints.count(ip("10.244.1.250")));
+  CHECK(e.desired().endpoints.at(ip("10.244.1.250")).kind == EndpointKind::SourceVip);
+  CHECK(e.desired() == computeAll(services, slices, overlay()));
+
+  REQUIRE(e.setContext(noMac));  // lost again (the root endpoint went): the VIP endpoints go
+  e.recompute();
+  CHECK_FALSE(e.desired().endpoints.count(ip("10.96.0.10")));
+  CHECK_FALSE(e.desired().endpoints.count(ip("10.244.1.250")));
+  CHECK(e.desired() == computeAll(services, slices, noMac));
+}

@@ -63,3 +63,30 @@ TEST_CASE("node context: local endpoints are every local IP but the source VIP; 
   cfg.rules.sourceVip.reset();  // without --source-vip the .250 endpoint is a pod like any other
   CHECK(makeNodeContext(view(), std::nullopt, cfg).context.hasLocalEndpoint(ip("10.244.1.250")));
 }
+
+TEST_CASE("node context: the host MAC is the adapter's that owns the node IP, else the root endpoint's, else none") {
+  NodeConfig cfg;
+  cfg.nodeName = "win-node-1";
+  cfg.bindAddress = ip("10.0.0.4");
+  auto v = view();
+  v.adapters = {{"vEthernet (nat)", "00-15-5D-99-00-01", ips({"172.20.0.1"})},
+                {"Ethernet", "00-0D-3A-12-34-56", ips({"fe80::1", "10.0.0.4"})}};
+  auto fromNic = makeNodeContext(v, std::nullopt, cfg);
+  CHECK(fromNic.context.hostMac == "00-0D-3A-12-34-56");  // not cbr0's, although cbr0 is there
+  CHECK(fromNic.hostMacFrom == NodeContextResult::MacSource::Adapter);
+  CHECK(fromNic.context.rootEndpointIP == ip("10.244.1.2"));
+
+  cfg.bindAddress = ip("10.0.0.7");  // no adapter has it: the root endpoint's
+  auto fromRoot = makeNodeContext(v, std::nullopt, cfg);
+  CHECK(fromRoot.context.hostMac == "00-15-5D-00-00-04");
+  CHECK(fromRoot.hostMacFrom == NodeContextResult::MacSource::RootEndpoint);
+
+  cfg.rootEndpointName = "no-such-endpoint";  // and no root endpoint either: none
+  auto none = makeNodeContext(v, std::nullopt, cfg);
+  CHECK(none.context.hostMac.empty());
+  CHECK(none.hostMacFrom == NodeContextResult::MacSource::None);
+
+  cfg.bindAddress = ip("10.0.0.4");  // an adapter without a MAC is no answer
+  v.adapters[1].mac.clear();
+  CHECK(makeNodeContext(v, std::nullopt, cfg).hostMacFrom == NodeContextResult::MacSource::None);
+}

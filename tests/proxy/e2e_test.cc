@@ -278,6 +278,50 @@ TEST_CASE("e2e: the nssm command lines (overlay and l2bridge) start and program 
   CHECK(paOk);
   for (const auto& lb : after.loadBalancers)
     if (!lb.frontendVips.empty() && lb.frontendVips[0] == "10.96.0.10") CHECK(lb.sourceVip == "10.244.1.250");
+  // The VIP endpoints carry the MAC of the NIC that owns the node IP (the state's HostAdapters),
+  // not cbr0's, as upstream; every endpoint has a MAC.
+  auto vipMacs = [](const hns::HnsSnapshot& s) {
+    std::set<std::string> macs;
+    for (const auto& e : s.endpoints) {
+      const auto& a = e.ipConfigurations[0].ipAddress;
+      if (a == "10.244.1.250" || a.rfind("10.96.", 0) == 0) macs.insert(e.macAddress);
+    }
+    return macs;
+  };
+  auto everyEndpointHasMac = [](const hns::HnsSnapshot& s) {
+    return std::all_of(s.endpoints.begin(), s.endpoints.end(), [](const auto& e) { return !e.macAddress.empty(); });
+  };
+  CHECK(vipMacs(after) == std::set<std::string>{"00-0D-3A-0A-00-04"});
+  CHECK(everyEndpointHasMac(after));
+  CHECK(info.find("Record Host MAC address 00-0D-3A-0A-00-04") != std::string::npos);
+
+  // Without a cbr0 endpoint (flannel vxlan nodes have none): the same MAC, from the adapter.
+  auto noRoot = snap;
+  std::erase_if(noRoot.endpoints, [](const auto& e) { return e.name == "cbr0"; });
+  REQUIRE(hns::saveSnapshot(noRoot, (d / "overlay-noroot.json").string()));
+  std::string overlayCmd = bin("proxy/kube-proxy") +
+                           " --proxy-mode=kernelspace --feature-gates=WinOverlay=true --hostname-override=WIN-NODE-1"
+                           " --manifest-dir=" + (d / "manifests").string() +
+                           " --network-name=vxlan0 --source-vip=10.244.1.250 --enable-dsr=false --sync-once --hns-sim-state=";
+  auto r2 = run(overlayCmd + (d / "overlay-noroot.json").string());
+  INFO(r2.out);
+  REQUIRE(r2.status == 0);
+  auto after2 = hns::loadSnapshot((d / "overlay-noroot.json").string()).value();
+  CHECK(vipMacs(after2) == std::set<std::string>{"00-0D-3A-0A-00-04"});
+  CHECK(everyEndpointHasMac(after2));
+
+  // Neither an adapter with the node IP nor a cbr0 endpoint: no endpoint without a MAC, and a
+  // warning naming what is missing (upstream refuses to start: "could not find host mac address").
+  noRoot.adapters.clear();
+  REQUIRE(hns::saveSnapshot(noRoot, (d / "overlay-nomac.json").string()));
+  auto r3 = run(overlayCmd + (d / "overlay-nomac.json").string());
+  INFO(r3.out);
+  CHECK(r3.out.find("could not find host mac address for 10.0.0.4") != std::string::npos);
+  CHECK(r3.out.find("no HNS endpoint 'cbr0' with a MAC") != std::string::npos);
+  auto after3 = hns::loadSnapshot((d / "overlay-nomac.json").string()).value();
+  CHECK(vipMacs(after3).empty());
+  CHECK(everyEndpointHasMac(after3));
+  CHECK_FALSE(after3.loadBalancers.empty());  // the services are still programmed
 
   // WinOverlay=false on an overlay network refuses to start, naming the gate (upstream's rule from
   // before the gate was locked in 1.34).

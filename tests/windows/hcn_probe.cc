@@ -1,14 +1,18 @@
 // hcn_probe.exe: calls the test computenetwork.dll the way a regressed HcnApi would — a query
 // without SchemaVersion, an endpoint filter on the v2 key hcsshim avoids, a handle never closed —
 // so the wine tests can prove the DLL catches each (and so that kube-proxy.exe passing them means
-// something). Prints the HRESULTs of the three enumerate calls.
+// something). Prints the HRESULTs of the three enumerate calls and the open; then calls
+// vmcompute.dll's v1 HNSCall as upstream's kernel compatibility check (GET /policylists/) and
+// hcsshim's v1 network listing do, and once as neither does (a POST), printing each response.
 #include <windows.h>
 #include <objbase.h>
 
 #include <cstdio>
+#include <utility>
 
 using EnumerateFn = HRESULT(WINAPI*)(PCWSTR query, PWSTR* result, PWSTR* errorRecord);
 using OpenFn = HRESULT(WINAPI*)(const GUID& id, void** handle, PWSTR* errorRecord);
+using HnsCallFn = HRESULT(WINAPI*)(PCWSTR method, PCWSTR path, PCWSTR object, PWSTR* response);
 
 int main() {
   HMODULE dll = LoadLibraryExW(L"computenetwork.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
@@ -42,5 +46,17 @@ int main() {
   if (err) CoTaskMemFree(err);
   std::printf("%08lX %08lX %08lX %08lX\n", static_cast<unsigned long>(noSchema), static_cast<unsigned long>(v2Filter),
               static_cast<unsigned long>(good), static_cast<unsigned long>(opened));
+
+  HMODULE vmcompute = LoadLibraryExW(L"vmcompute.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
+  if (!vmcompute) return 5;
+  auto hnsCall = reinterpret_cast<HnsCallFn>(reinterpret_cast<void*>(GetProcAddress(vmcompute, "HNSCall")));
+  if (!hnsCall) return 6;
+  for (auto [method, path] : {std::pair{L"GET", L"/policylists/"}, std::pair{L"GET", L"/networks/"},
+                              std::pair{L"POST", L"/endpoints/"}}) {
+    PWSTR response = nullptr;
+    HRESULT hr = hnsCall(method, path, L"", &response);
+    std::printf("%08lX %ls\n", static_cast<unsigned long>(hr), response ? response : L"(null)");
+    if (response) CoTaskMemFree(response);
+  }
   return 0;
 }

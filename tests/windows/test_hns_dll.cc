@@ -508,21 +508,73 @@ BOOL WINAPI DllMain(HINSTANCE, DWORD reason, LPVOID reserved) {
 
 #ifdef HNSTEST_VMCOMPUTE
 
-// The v1 HNS RPC; kube-proxy uses it only for GET /globals/version.
+// The v1 HNS RPC (vmcompute.dll HNSCall), read-only as kube-proxy and hcsshim use it on this path:
+// GET /globals/version (hcsshim's version check), GET /policylists/ (upstream's kernel
+// compatibility check, HNSListPolicyListRequest: no v1 policy lists here, so an empty list), and
+// the v1 listings of networks and endpoints (HNSListNetworkRequest, HNSListEndpointRequest, and
+// one by ID). Anything else, and any write, is a departure from what kube-proxy does and reported.
+namespace {
+
+json v1Network(const HcnNetwork& n) {
+  return json{{"ID", n.id}, {"Name", n.name}, {"Type", n.type}};
+}
+
+json v1Endpoint(const HcnEndpoint& e, const std::vector<HcnNetwork>& networks) {
+  json j{{"ID", e.id}, {"Name", e.name}, {"VirtualNetwork", e.network}, {"MacAddress", e.macAddress},
+         {"IsRemoteEndpoint", e.isRemote()}};
+  for (const auto& n : networks)
+    if (n.id == e.network) j["VirtualNetworkName"] = n.name;
+  if (!e.ipConfigurations.empty()) {
+    j["IPAddress"] = e.ipConfigurations[0].ipAddress;
+    j["PrefixLength"] = e.ipConfigurations[0].prefixLength;
+  }
+  return j;
+}
+
+// The answer to a v1 GET: Output on success, Error otherwise (hcsshim reads Success first).
+std::optional<json> v1Get(const std::string& path) {
+  auto ok = [](json output) { return json{{"Success", true}, {"Error", ""}, {"Output", std::move(output)}}; };
+  auto notFound = [](const std::string& what) {
+    return json{{"Success", false}, {"Error", what + " not found"}};
+  };
+  if (path == "/globals/version") {
+    auto v = node().with("HNSCall", false, [](SimulatedHns& s) { return s.version(); });
+    if (!v) return json{{"Success", false}, {"Error", v.error().message}};
+    return ok(json{{"Major", v->major}, {"Minor", v->minor}});
+  }
+  if (path == "/policylists/" || path == "/policylists") return ok(json::array());
+  if (path.rfind("/policylists/", 0) == 0) return notFound("Policy list " + path.substr(13));
+  const bool networks = path.rfind("/networks/", 0) == 0, endpoints = path.rfind("/endpoints/", 0) == 0;
+  if (!networks && !endpoints) return std::nullopt;
+  auto snap = node().with("HNSCall", false, [](SimulatedHns& s) -> Result<HnsSnapshot> { return s.snapshot(); });
+  if (!snap) return json{{"Success", false}, {"Error", snap.error().message}};
+  const std::string id = path.substr(networks ? 10 : 11);
+  json list = json::array();
+  if (networks) {
+    for (const auto& n : snap->networks)
+      if (id.empty() || normalizeGuid(id) == normalizeGuid(n.id)) list.push_back(v1Network(n));
+  } else {
+    for (const auto& e : snap->endpoints)
+      if (id.empty() || normalizeGuid(id) == normalizeGuid(e.id)) list.push_back(v1Endpoint(e, snap->networks));
+  }
+  if (id.empty()) return ok(list);
+  if (list.empty()) return notFound((networks ? "Network " : "Endpoint ") + id);
+  return ok(list[0]);
+}
+
+}  // namespace
+
 HNSTEST_EXPORT HRESULT WINAPI HNSCall(PCWSTR method, PCWSTR path, PCWSTR object, PWSTR* response) {
   (void)object;
+  if (!method || !path || !response) return E_POINTER;
   std::string m = narrow(method), p = narrow(path);
-  if (m != "GET" || p != "/globals/version") {
-    report("HNSCall " + m + " " + p + ": not a call kube-proxy makes");
-    *response = give(json{{"Success", false}, {"Error", "Not implemented"}}.dump());
-    return S_OK;
+  std::optional<json> answer;
+  if (m == "GET") answer = v1Get(p);
+  if (!answer) {
+    report("HNSCall " + m + " " + p + ": not a call kube-proxy or hcsshim makes on this path");
+    answer = json{{"Success", false}, {"Error", "Not implemented"}};
   }
-  auto v = node().with("HNSCall", false, [](SimulatedHns& s) { return s.version(); });
-  if (!v) {
-    *response = give(json{{"Success", false}, {"Error", v.error().message}}.dump());
-    return S_OK;
-  }
-  *response = give(json{{"Success", true}, {"Error", ""}, {"Output", {{"Major", v->major}, {"Minor", v->minor}}}}.dump());
+  *response = give(answer->dump());
   return S_OK;
 }
 
