@@ -1,4 +1,6 @@
 #include "proxy/metrics.h"
+
+#include "proxy/logging.h"
 #include "proxy/process_metrics.h"
 
 #include <cmath>
@@ -189,6 +191,9 @@ std::string Metrics::render() const {
     out += "# HELP hnsproxy_syncs_total Syncs run, by result\n# TYPE hnsproxy_syncs_total counter\n";
     out += fmt::format("hnsproxy_syncs_total{{result=\"ok\"}} {}\nhnsproxy_syncs_total{{result=\"failed\"}} {}\n", syncOk_,
                        syncFailed_);
+    family("hnsproxy_log_lines_dropped_total", "counter",
+           "Log lines dropped because the log queue was full (its reader, stderr or disk, did not keep up)");
+    out += fmt::format("hnsproxy_log_lines_dropped_total {}\n", log::dropped());
     family("rest_client_requests_total", "counter", "Number of HTTP requests, partitioned by status code, method, and host.");
     for (const auto& [key, n] : requests_) {
       const auto& [code, host, method] = key;

@@ -476,7 +476,7 @@ std::vector<YamlDocument> loadYamlDocuments(const std::string& text, bool skipUn
       if (l.substr(0, 3) == "---" && l.size() > 4) chunk.append(l.substr(4)).append("\n");
       chunkStart = line;
       if (l.substr(0, 3) == "---" && l.size() <= 4) chunkStart = line + 1;
-    } else {
+    } else if (nl != std::string::npos || !l.empty()) {  // not the empty rest after a final newline
       chunk.append(l).append("\n");
     }
     if (nl == std::string::npos) break;

@@ -32,7 +32,7 @@ inline std::set<std::string> hnsHolds(const HnsSnapshot& s) {
       if (p.type == "ProviderAddress") pa = p.settings.value("ProviderAddress", "");
     if (e.isRemote() || e.name.empty())  // the CNI's pods have names; ours do not
       out.insert(fmt::format("{} {} mac={} pa={}", e.ipConfigurations[0].ipAddress, e.isRemote() ? "remote" : "local",
-                             e.macAddress, pa));
+                             policy::MacText(e.macAddress).view(), pa));  // a MAC in either of HNS's forms
   }
   for (const auto& lb : s.loadBalancers) {
     std::vector<std::string> backends;

@@ -3,6 +3,8 @@
 
 #include "test_paths.h"
 
+#include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sys/stat.h>
@@ -686,4 +688,58 @@ TEST_CASE("e2e: planted credentials never reach any log level, /configz or /metr
     CHECK(exposed.find(secret) == std::string::npos);
     CHECK(master.out.find(secret) == std::string::npos);
   }
+}
+
+TEST_CASE("e2e: klog's files: each severity's file holds that severity and above (one each with --one-output); ERROR on stderr") {
+  fs::path d = workspace("klog-files");
+  std::ofstream(d / "manifests" / "zz-bad.yaml") << "apiVersion: v1\nkind: Service\nmetadata: {name: bad\n";
+  auto sync = [&](const std::string& logDir, const std::string& extra) {
+    fs::create_directories(d / logDir);
+    return run("(" + bin("proxy/kube-proxy") + baseArgs(d) + " --hns-sim-state=" + (d / "state.json").string() +
+               " --sync-once --v=2 --logtostderr=false --log-dir=" + (d / logDir).string() + extra + " 2>" +
+               (d / (logDir + ".stderr")).string() + ")");
+  };
+  auto r = sync("logs", "");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  auto lines = [&](const std::string& logDir, const std::string& sev) {
+    std::map<char, int> n;  // lines by their severity letter, past klog's 4-line header
+    std::stringstream in(hnsproxy::test::slurp(d / logDir / ("kube-proxy." + sev)));
+    std::string line;
+    int header = 0;
+    while (std::getline(in, line)) {
+      if (header < 4) {
+        ++header;
+        continue;
+      }
+      if (std::regex_match(line, std::regex(R"([IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ [^ ]+:\d+\] .*)"))) ++n[line[0]];
+      else ++n['?'];
+    }
+    return n;
+  };
+  auto info = lines("logs", "INFO"), warning = lines("logs", "WARNING"), error = lines("logs", "ERROR");
+  CHECK(info['I'] > 0);
+  CHECK(info['W'] > 0);  // the legacy-flags warning
+  CHECK(info['E'] == 1);  // the bad manifest
+  CHECK(warning['I'] == 0);
+  CHECK(warning['W'] == info['W']);
+  CHECK(warning['E'] == 1);
+  CHECK(error == std::map<char, int>{{'E', 1}});
+  CHECK(info['?'] == 0);
+  const std::string err = hnsproxy::test::slurp(d / "logs.stderr");
+  CHECK(err.find("zz-bad.yaml:4: invalid YAML") != std::string::npos);  // the ERROR line, on stderr
+  CHECK(err.find("\"Version info\"") == std::string::npos);            // and nothing below it
+
+  auto one = sync("one", " --one-output");
+  REQUIRE(one.status == 0);
+  auto oneInfo = lines("one", "INFO"), oneWarning = lines("one", "WARNING");
+  CHECK(oneInfo['W'] == 0);
+  CHECK(oneInfo['E'] == 0);
+  CHECK(oneWarning['W'] > 0);
+  CHECK(oneWarning['E'] == 0);
+  CHECK(lines("one", "ERROR") == std::map<char, int>{{'E', 1}});
+
+  auto all = sync("all", " --alsologtostderr");  // everything on stderr too
+  REQUIRE(all.status == 0);
+  CHECK(hnsproxy::test::slurp(d / "all.stderr").find("\"Version info\"") != std::string::npos);
 }

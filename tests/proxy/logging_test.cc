@@ -4,9 +4,11 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 #include "proxy/logging.h"
+#include "proxy/metrics.h"
 
 using namespace hnsproxy::proxy;
 
@@ -49,4 +51,50 @@ TEST_CASE("logging: a password in a URL is redacted, the rest kept") {
   CHECK(log::redactUrl("https://10.0.0.1:6443") == "https://10.0.0.1:6443");
   CHECK(log::redactUrl("https://10.0.0.1:6443/a@b") == "https://10.0.0.1:6443/a@b");  // not userinfo
   CHECK(log::redactUrl("user:pw@host") == "<redacted>@host");
+}
+
+TEST_CASE("logging: a reader that does not keep up loses the oldest lines, counted, reported and exported; callers never wait") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const int savedStderr = ::dup(2);
+  REQUIRE(savedStderr >= 0);
+  REQUIRE(::dup2(fds[1], 2) == 2);  // stderr is a pipe nobody reads yet
+  log::LogOptions o;
+  o.queueLines = 64;
+  log::init(o);
+  const auto before = log::dropped();
+  // Far more than the pipe (64 KiB) and the queue hold: the writer blocks on the pipe, the queue
+  // overflows, and every call still returns (a blocking call would hang this test).
+  for (int i = 0; i < 20000; ++i) HLOG_INFO("filler line that fills the pipe and the queue", "i", i);
+  const auto drops = log::dropped() - before;
+
+  std::string got;
+  std::thread reader([&] {
+    char buf[65536];
+    for (;;) {
+      const auto n = ::read(fds[0], buf, sizeof buf);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the drop check runs at most once a second
+  HLOG_INFO("after the reader came back");
+  const bool flushed = log::flush();
+  const std::string metrics = Metrics().render();
+  ::dup2(savedStderr, 2);
+  ::close(savedStderr);
+  ::close(fds[1]);
+  reader.join();
+  ::close(fds[0]);
+  log::init({});
+
+  CHECK(drops > 0);
+  CHECK(flushed);
+  CHECK(got.find("\"Log lines were dropped: the log's reader (stderr or disk) did not keep up\" dropped=") != std::string::npos);
+  CHECK(got.find("after the reader came back") != std::string::npos);
+  CHECK(got.find("i=0\n") != std::string::npos);       // the first lines reached the pipe before it filled
+  CHECK(got.find("i=19999\n") != std::string::npos);   // the newest were kept; the oldest queued ones went
+  std::smatch m;
+  REQUIRE(std::regex_search(metrics, m, std::regex(R"(hnsproxy_log_lines_dropped_total (\d+))")));
+  CHECK(std::stoull(m[1].str()) >= drops);
 }

@@ -8,10 +8,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <set>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "eventually.h"
@@ -177,6 +180,66 @@ TEST_CASE("wine: --hns-backend=hcn programs the example cluster through computen
 
   // hcsshim's conventions held throughout (SchemaVersion on every query, the VirtualNetwork endpoint
   // filter, every handle closed before exit).
+  CHECK(slurp(d / "report.txt").empty());
+}
+
+TEST_CASE("wine: on HNS state another writer left (upstream's IDs and MAC forms), kube-proxy.exe ends as a fresh run does") {
+  auto& w = WinePrefix::get();
+  const std::string sync = w.exe("proxy/kube-proxy.exe") + " --hns-backend=hcn --manifest-dir=" + q(winPath(exampleDir())) +
+                           kNodeArgs + " --sync-once";
+  fs::path fresh = workdir("fresh-run");
+  auto first = w.run(sync, hcnEnv(fresh / "state.json", fresh / "report.txt"));
+  INFO(first.out);
+  REQUIRE(first.status == 0);
+  auto freshState = hns::loadSnapshot((fresh / "state.json").string()).value();
+
+  // The same objects as another kube-proxy leaves them: its own random IDs (lower case, as Go's
+  // GUIDs print), MACs in lower case, and a stale remote endpoint of a pod that has gone.
+  std::mt19937_64 rng(20261202);
+  auto guid = [&] {
+    auto a = rng(), b = rng();
+    return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
+                       0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffull);
+  };
+  auto lower = [](std::string t) {
+    for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return t;
+  };
+  hns::HnsSnapshot other = freshState;
+  std::map<std::string, std::string> renamed;
+  for (auto& e : other.endpoints)
+    if (e.isRemote()) {
+      renamed[hns::normalizeGuid(e.id)] = guid();
+      e.id = renamed[hns::normalizeGuid(e.id)];
+      e.macAddress = lower(e.macAddress);
+    }
+  for (auto& lb : other.loadBalancers) {
+    lb.id = guid();
+    for (auto& ep : lb.endpoints)
+      if (auto it = renamed.find(hns::normalizeGuid(ep)); it != renamed.end()) ep = it->second;
+  }
+  hns::HcnEndpoint stale = other.endpoints.front();
+  for (const auto& e : other.endpoints)
+    if (e.isRemote()) stale = e;
+  stale.id = guid();
+  stale.ipConfigurations = {{"10.244.2.99", 24}};
+  stale.macAddress = "02-11-0a-f4-02-63";
+  other.endpoints.push_back(stale);
+  fs::path d = workdir("other-writer");
+  REQUIRE(hns::saveSnapshot(other, (d / "state.json").string()));
+
+  auto r = w.run(sync, hcnEnv(d / "state.json", d / "report.txt"));
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  auto after = hns::loadSnapshot((d / "state.json").string()).value();
+  CHECK(hns::test::hnsHolds(after) == hns::test::hnsHolds(freshState));
+  CHECK(after.loadBalancers.size() == freshState.loadBalancers.size());
+  CHECK(after.endpoints.size() == freshState.endpoints.size());  // the stale one deleted, none doubled
+  // What was already right was adopted, not re-created: the other writer's IDs remain.
+  std::size_t kept = 0;
+  for (const auto& lb : after.loadBalancers)
+    for (const auto& o : other.loadBalancers) kept += hns::normalizeGuid(lb.id) == hns::normalizeGuid(o.id) ? 1 : 0;
+  CHECK(kept == other.loadBalancers.size());
   CHECK(slurp(d / "report.txt").empty());
 }
 
