@@ -34,6 +34,7 @@ Status initLogging(const Options& o, const std::string& program) {
   lo.dir = o.logDir;
   lo.file = o.logFile;
   lo.oneOutput = o.oneOutput;
+  lo.flushEvery = std::chrono::duration_cast<std::chrono::milliseconds>(o.logFlushFrequency);
   lo.program = program;
   lo.maxFileBytes = o.logFileMaxSizeMB == 0 ? ~std::uint64_t{0} : o.logFileMaxSizeMB << 20;
   if (!lo.toStderr) {

@@ -20,6 +20,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #ifdef _WIN32
 #include <windows.h>
@@ -300,6 +301,13 @@ void build(const LogOptions& o) {
   logger->set_formatter(klogFormatter());
   logger->set_level(spdlog::level::trace);
   logger->set_error_handler(logError);
+  // klog's flushing: files every --log-flush-frequency (spdlog's periodic flusher, which flushes
+  // the registered loggers), and an ERROR line at once.
+  logger->flush_on(spdlog::level::err);
+  spdlog::drop("hnsproxy");
+  spdlog::register_logger(logger);
+  if (o.flushEvery.count() > 0)  // whole seconds in this spdlog; at least one
+    spdlog::flush_every(std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(o.flushEvery)));
   s.logger = std::move(logger);
   s.drain = std::move(drain);
 }

@@ -16,6 +16,7 @@
 // password, secret, key data) are never written.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <source_location>
 #include <sstream>
@@ -34,6 +35,7 @@ struct LogOptions {
   std::string file;           // --log-file (wins over --log-dir, as in klog)
   std::uint64_t maxFileBytes = std::uint64_t{1800} << 20;  // --log-file-max-size
   bool oneOutput = false;     // --one-output
+  std::chrono::milliseconds flushEvery{5000};  // --log-flush-frequency (ERROR and above: at once)
   std::string program = "kube-proxy";  // the binary's name (kube-proxy.exe on Windows): klog's file names
   std::size_t queueLines = 8192;       // lines the queue holds; past it the oldest are dropped
 };

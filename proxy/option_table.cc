@@ -443,8 +443,9 @@ std::vector<OptionSpec> buildTable() {
       accepted("kube-api-qps", "float32", K::Float, "5", "clientConnection.qps",
                "QPS to use while talking with kubernetes apiserver (kube-proxy makes a handful of requests; not rate "
                "limited)"),
-      accepted("log-flush-frequency", "duration", K::GoDuration, "5s", "logging.flushFrequency",
-               "Maximum number of seconds between log flushes"),
+      honoured(cfg(make("log-flush-frequency", "duration", K::GoDuration, "Maximum number of seconds between log flushes",
+                        &setDuration<&O::logFlushFrequency>, &getDuration<&O::logFlushFrequency>),
+                   "logging.flushFrequency")),
       accepted("logging-format", "string", K::String, "text", "logging.format",
                "Sets the log format. Permitted formats: \"text\"."),
       accepted("masquerade-all", "", K::Bool, "false", "iptables.masqueradeAll", kNotUsed),

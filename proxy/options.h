@@ -66,6 +66,7 @@ struct Options {
   bool alsoLogToStderr = false;
   int stderrThreshold = 2;  // --stderrthreshold: 0 INFO .. 3 FATAL
   bool oneOutput = false;   // --one-output
+  Duration logFlushFrequency = std::chrono::seconds(5);  // --log-flush-frequency: files written at least this often
   std::uint64_t logFileMaxSizeMB = 1800;
   std::vector<std::string> legacyFlagsUsed;  // for the one-line deprecation note
   // Options a Windows kube-proxy accepts and does not use (Linux-only, client tuning), by name,

@@ -92,6 +92,17 @@ std::string withoutLogLines(const std::string& out) {
   return kept;
 }
 
+// klog's file for `severity` in `dir`: <program>.<host>.<user>.log.<SEVERITY>.<yyyymmdd-hhmmss>.<pid>,
+// the program named as the binary is (kube-proxy.exe). Empty when there is none.
+fs::path klogFile(const fs::path& dir, const std::string& severity) {
+  const std::regex name(R"(kube-proxy\.exe\.[^.]+\..+\.log\.)" + severity + R"(\.\d{8}-\d{6}\.\d+)");
+  fs::path found;
+  std::error_code ec;
+  for (const auto& f : fs::directory_iterator(dir, ec))
+    if (std::regex_match(f.path().filename().string(), name)) found = f.path();
+  return found;
+}
+
 std::string serviceState(const WinePrefix& w, const std::string& name) {
   return w.run("sc query " + name).out;
 }
@@ -111,7 +122,10 @@ TEST_CASE("wine: kube-proxy.exe --version, --help and a bad flag answer as the L
     auto windows = w.run(w.exe("proxy/kube-proxy.exe") + " " + args);
     INFO(args << "\n--- linux:\n" << linux.out << "\n--- windows:\n" << windows.out);
     CHECK(windows.status == linux.status);
-    CHECK(withoutLogLines(withoutCr(windows.out)) == withoutLogLines(linux.out));
+    // The one default that is the platform's: the listing cache beside kube-proxy.exe.
+    const std::string win = std::regex_replace(withoutLogLines(withoutCr(windows.out)),
+                                               std::regex(R"( \(default "[^"]*hns-listing-cache\.jsonl"\))"), "");
+    CHECK(win == withoutLogLines(linux.out));
     CHECK(!withoutLogLines(linux.out).empty());
   }
   auto version = w.run(w.exe("proxy/kube-proxy.exe") + " --version");
@@ -352,11 +366,13 @@ TEST_CASE("wine: the daemon with a c:\\ kubeconfig over TLS follows the API serv
                 "--logtostderr=false"},
                (d / "wine.log").string());
   for (const char* v : {"HNSPROXY_TEST_HNS_STATE", "HNSPROXY_TEST_HNS_REPORT", "HNSPROXY_TEST_HNS_EVENTS"}) ::unsetenv(v);
-  const fs::path log = k / "log dir" / "kube-proxy.log";
   bool programmed = eventually([&] { return holds(d / "state.json") == linuxReference(); }, std::chrono::seconds(30));
+  // klog's INFO file in a --log-dir with a space.
+  fs::path log;
+  CHECK(eventually([&] { return !(log = klogFile(k / "log dir", "INFO")).empty(); }, std::chrono::seconds(10)));
   INFO(slurp(log) << slurp(d / "wine.log"));
   REQUIRE(programmed);
-  // The log in a --log-dir with a space (flushed every --log-flush-frequency).
+  // What it logged (written as it comes, by the logging thread).
   CHECK(eventually([&] { return slurp(log).find("\"Started kube-proxy\"") != std::string::npos; }, std::chrono::seconds(10)));
 
   // An EndpointSlice change is programmed.
@@ -459,4 +475,61 @@ TEST_CASE("wine: kube-proxy.exe as a Windows service: sc start, a change while r
   w.run("sc delete kube-proxy");
   w.run("sc delete kube-proxy-bad");
   CHECK(slurp(d / "report.txt").empty());
+}
+
+TEST_CASE("wine: klog's files named for kube-proxy.exe, ERROR lines on stderr, exit codes and both feature gates both ways") {
+  auto& w = WinePrefix::get();
+  fs::path d = workdir("klog");
+  fs::create_directories(d / "manifests");
+  for (const auto& f : watch::manifestFiles(exampleDir())) fs::copy_file(f, d / "manifests" / f.filename());
+  std::ofstream(d / "manifests" / "zz-bad.yaml") << "apiVersion: v1\nkind: Service\nmetadata: {name: bad\n";
+  fs::create_directories(d / "logs");
+  const std::string base = w.exe("proxy/kube-proxy.exe") + " --manifest-dir=" + q(winPath(d / "manifests")) + kNodeArgs +
+                           " --hns-sim-state=" + q(winPath(d / "state.json")) + " --sync-once";
+  // stderr to a file, as nssm's AppStderr does.
+  auto r = run("(wine " + base + " --logtostderr=false --log-dir=" + q(winPath(d / "logs")) + " 2>" +
+               q((d / "stderr.txt").string()) + ")");
+  INFO(r.out);
+  CHECK(r.status == 0);
+  const std::string err = withoutCr(slurp(d / "stderr.txt"));
+  INFO(err);
+  CHECK(std::regex_search(err, std::regex(R"(E\d{4} [0-9:.]+ +\d+ sources\.cc:\d+\] "Manifest not applied; its previous objects are kept" error=".*zz-bad\.yaml:4: invalid YAML)")));
+  CHECK(err.find("\"Version info\"") == std::string::npos);  // only ERROR and above
+  const fs::path info = klogFile(d / "logs", "INFO"), error = klogFile(d / "logs", "ERROR");
+  REQUIRE_FALSE(info.empty());
+  REQUIRE_FALSE(error.empty());
+  CHECK(klogFile(d / "logs", "WARNING") != fs::path());
+  const std::string infoText = withoutCr(slurp(info)), errorText = withoutCr(slurp(error));
+  CHECK(infoText.rfind("Log file created at: ", 0) == 0);
+  CHECK(infoText.find("\"Version info\"") != std::string::npos);
+  CHECK(infoText.find("zz-bad.yaml") != std::string::npos);  // INFO holds every severity
+  CHECK(errorText.find("zz-bad.yaml") != std::string::npos);
+  CHECK(errorText.find("\"Version info\"") == std::string::npos);  // ERROR only its own and above
+
+  // Exit codes as upstream: 1 for a flag or configuration error.
+  CHECK(w.run(w.exe("proxy/kube-proxy.exe") + " --bogus").status == 1);
+  CHECK(w.run(w.exe("proxy/kube-proxy.exe") + " --proxy-mode=userspace").status == 1);
+  CHECK(w.run(w.exe("proxy/kube-proxy.exe") + " --config=" + q(winPath(d / "missing.yaml"))).status == 1);
+
+  // Both gates off: runs on an L2Bridge node; --enable-dsr with WinDSR off is refused naming the gate.
+  auto off = w.run(base + " --feature-gates=WinDSR=false,WinOverlay=false");
+  INFO(off.out);
+  CHECK(off.status == 0);
+  auto dsrOff = w.run(base + " --feature-gates=WinDSR=false --enable-dsr=true");
+  INFO(dsrOff.out);
+  CHECK(dsrOff.status == 1);
+  CHECK(dsrOff.out.find("WinDSR feature gate not enabled") != std::string::npos);
+  auto on = w.run(base + " --feature-gates=WinDSR=true,WinOverlay=true --enable-dsr=true");
+  INFO(on.out);
+  CHECK(on.status == 0);
+  // WinOverlay off on an overlay network: refused naming the gate.
+  auto snap = hns::loadSnapshot((d / "state.json").string()).value();
+  snap.networks[0].type = "Overlay";
+  REQUIRE(hns::saveSnapshot(snap, (d / "overlay.json").string()));
+  auto overlayOff = w.run(w.exe("proxy/kube-proxy.exe") + " --manifest-dir=" + q(winPath(d / "manifests")) + kNodeArgs +
+                          " --source-vip=10.244.1.250 --hns-sim-state=" + q(winPath(d / "overlay.json")) +
+                          " --sync-once --feature-gates=WinOverlay=false");
+  INFO(overlayOff.out);
+  CHECK(overlayOff.status == 1);
+  CHECK(overlayOff.out.find("WinOverlay feature gate not enabled") != std::string::npos);
 }
