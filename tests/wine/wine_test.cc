@@ -10,6 +10,10 @@
 #include <chrono>
 #include <map>
 #include <random>
+#include <ifaddrs.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <set>
@@ -20,6 +24,7 @@
 #include "eventually.h"
 #include "hns/hcn_json.h"
 #include "hns/hns_lines.h"
+#include "policy/desired.h"
 #include "proxy/http_client.h"
 #include "watch/manifest.h"
 #include "watch/test_api_server.h"
@@ -532,4 +537,67 @@ TEST_CASE("wine: klog's files named for kube-proxy.exe, ERROR lines on stderr, e
   INFO(overlayOff.out);
   CHECK(overlayOff.status == 1);
   CHECK(overlayOff.out.find("WinOverlay feature gate not enabled") != std::string::npos);
+}
+
+namespace {
+
+// The first non-loopback IPv4 interface of this (Linux) host, as wine's GetAdaptersAddresses shows
+// it to kube-proxy.exe: its address and its MAC in HNS's form.
+std::optional<std::pair<std::string, std::string>> hostInterface() {
+  ifaddrs* all = nullptr;
+  if (::getifaddrs(&all) != 0) return std::nullopt;
+  std::optional<std::pair<std::string, std::string>> out;
+  for (ifaddrs* i = all; i && !out; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK)) continue;
+    char ip[INET_ADDRSTRLEN];
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr, ip, sizeof ip);
+    std::string mac = slurp(fs::path("/sys/class/net") / i->ifa_name / "address");
+    if (mac.size() < 17) continue;
+    mac = policy::MacText(mac.substr(0, 17)).str();
+    if (mac != "00-00-00-00-00-00") out = std::make_pair(std::string(ip), mac);
+  }
+  ::freeifaddrs(all);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("wine: overlay through computenetwork.dll takes the host MAC from GetAdaptersAddresses, with or without a cbr0 endpoint") {
+  auto host = hostInterface();
+  INFO("the host needs a non-loopback IPv4 interface with a MAC");
+  REQUIRE(host);
+  const auto& [nodeIp, nodeMac] = *host;
+  auto& w = WinePrefix::get();
+  for (bool withRoot : {true, false}) {
+    INFO((withRoot ? "with" : "without") << " a cbr0 endpoint; node " << nodeIp << " " << nodeMac);
+    fs::path d = workdir(withRoot ? "overlay-root" : "overlay-noroot");
+    auto snap = hns::loadSnapshot((d / "state.json").string()).value();
+    snap.networks[0].name = "vxlan0";
+    snap.networks[0].type = "Overlay";
+    snap.networks[0].policies = {
+        {"RemoteSubnetRoute", json{{"DestinationPrefix", "10.244.2.0/24"}, {"ProviderAddress", "10.0.0.5"}, {"IsolationId", 4096}}},
+        {"RemoteSubnetRoute", json{{"DestinationPrefix", "10.244.3.0/24"}, {"ProviderAddress", "10.0.0.6"}, {"IsolationId", 4096}}}};
+    snap.adapters.clear();  // the DLL's HNS has none: the adapters are wine's, i.e. this host's
+    if (!withRoot) std::erase_if(snap.endpoints, [](const auto& e) { return e.name == "cbr0"; });
+    REQUIRE(hns::saveSnapshot(snap, (d / "state.json").string()));
+    auto r = w.run(w.exe("proxy/kube-proxy.exe") + " --hns-backend=hcn --manifest-dir=" + q(winPath(exampleDir())) +
+                       " --hostname-override=win-node-1 --network-name=vxlan0 --feature-gates=WinOverlay=true"
+                       " --source-vip=10.244.1.250 --enable-dsr=false --bind-address=" + nodeIp + " --sync-once",
+                   hcnEnv(d / "state.json", d / "report.txt"));
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find("Record Host MAC address " + nodeMac) != std::string::npos);
+    auto after = hns::loadSnapshot((d / "state.json").string()).value();
+    std::size_t vips = 0;
+    for (const auto& e : after.endpoints) {
+      const auto& a = e.ipConfigurations[0].ipAddress;
+      CHECK_FALSE(e.macAddress.empty());
+      if (a == "10.244.1.250" || a.rfind("10.96.", 0) == 0) {
+        ++vips;
+        CHECK(e.macAddress == nodeMac);
+      }
+    }
+    CHECK(vips > 1);  // the source VIP and the service VIPs
+    CHECK(slurp(d / "report.txt").empty());
+  }
 }
