@@ -743,3 +743,26 @@ TEST_CASE("e2e: klog's files: each severity's file holds that severity and above
   REQUIRE(all.status == 0);
   CHECK(hnsproxy::test::slurp(d / "all.stderr").find("\"Version info\"") != std::string::npos);
 }
+
+TEST_CASE("e2e: the log's own write errors are reported on stderr as whole klog lines, at most one a second, and the sync goes on") {
+  fs::path d = workspace("log-errors");
+  auto r = run("(" + bin("proxy/kube-proxy") + baseArgs(d) + " --hns-sim-state=" + (d / "state.json").string() +
+               " --sync-once --v=4 --logtostderr=false --log-file=/dev/full 2>" + (d / "stderr.txt").string() + ")");
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("synced: 16 load balancers") != std::string::npos);
+  const std::string err = hnsproxy::test::slurp(d / "stderr.txt");
+  INFO(err);
+  std::stringstream in(err);
+  std::string line;
+  int failures = 0;
+  while (std::getline(in, line)) {
+    CHECK(std::regex_match(line, std::regex(R"([IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ [^ ]+:\d+\] ".*)")));  // whole lines
+    if (line.find("\"Writing the log failed\"") != std::string::npos) {
+      ++failures;
+      CHECK(line.find("No space left on device") != std::string::npos);
+    }
+  }
+  CHECK(failures >= 1);
+  CHECK(failures <= 3);  // one a second, over a run of a second or two
+}

@@ -304,6 +304,16 @@ TEST_CASE("fault matrix: a storm of 410 Gone (history compacted, watches dropped
     server.dropWatches(i % 2 == 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // Every watch answered 410 for 6 s: each reflector (Services, EndpointSlices, the Node) relists
+  // under client-go's backoff (0.8 s, 1.6 s, 3.2 s, jittered up to twice that): a few lists each,
+  // not one per attempt.
+  const int listsBefore = server.listRequests();
+  server.goneStorm(true);
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  server.goneStorm(false);
+  const int lists = server.listRequests() - listsBefore;
+  INFO("lists during 6 s of 410s: " << lists);
+  CHECK(lists <= 3 * 4);
   serveGenerated(server, 9);
   n.expectFor(9);
   n.requireConverged(std::chrono::seconds(60));
