@@ -282,8 +282,11 @@ struct Pipeline {
   // The reconciler's clock: steady time plus an offset the driver moves (a verification period is
   // measured without waiting it out).
   std::atomic<std::int64_t> offsetNs{0};
-  // A sync waits for the verification slice in progress, as in the daemon's sync runner.
+  // A sync waits for the verification slice in progress, and no new slice starts while a sync waits,
+  // as in the daemon's sync runner (a pending change goes first). std::mutex is not fair: without
+  // the flag, a slice loop re-locking at once could starve the sync.
   std::mutex reconcilerMu;
+  std::atomic<int> syncsWaiting{0};
   Pipeline(const std::string& url, hns::Api& api, int parallelism, const std::string& listingCache) {
     tracker.setOnChange([this] {
       std::lock_guard<std::mutex> l(mu);
@@ -397,7 +400,9 @@ int childMain(const std::string& url, const std::string& hnsSocket, long latency
         std::size_t e = 0, s = 0;
         in >> e >> s;
         pipe->waitFor([&] { return pipe->tracker.pendingEndpoints() >= e && pipe->tracker.pendingServices() >= s; });
-        std::lock_guard<std::mutex> lock(pipe->reconcilerMu);
+        ++pipe->syncsWaiting;
+        std::unique_lock<std::mutex> lock(pipe->reconcilerMu);
+        --pipe->syncsWaiting;
         bool ok = pipe->proxier->sync();
         reply = counters({{"ok", ok}});
       } else if (cmd == "verify-bg") {  // verify-bg on|off: full re-reads, slice after slice, between syncs
@@ -407,6 +412,7 @@ int childMain(const std::string& url, const std::string& hnsSocket, long latency
         if (on == "on") {
           background = std::thread([&, p = pipe.get()] {
             while (!backgroundStop) {
+              while (p->syncsWaiting.load() > 0 && !backgroundStop) std::this_thread::yield();
               std::lock_guard<std::mutex> lock(p->reconcilerMu);
               if (p->proxier->verificationDue() > std::chrono::steady_clock::now() + std::chrono::nanoseconds(p->offsetNs.load()))
                 p->proxier->requestVerification();  // one re-read done: start the next
