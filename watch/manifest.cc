@@ -1,13 +1,16 @@
 #include "watch/manifest.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <istream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <streambuf>
 #include <system_error>
 
 #ifndef _WIN32
@@ -415,6 +418,73 @@ struct Both : YAML::EventHandler {
   void OnMapEnd() override { a.OnMapEnd(), b.OnMapEnd(); }
 };
 
+// A reading view of text already in memory: yaml-cpp reads a stream, and a std::stringstream would
+// copy a 50 MB document once more.
+class ViewBuf final : public std::streambuf {
+ public:
+  explicit ViewBuf(std::string_view v) {
+    char* b = const_cast<char*>(v.data());  // NOLINT(cppcoreguidelines-pro-type-const-cast): get area only, never written
+    setg(b, b, b + v.size());
+  }
+};
+
+// The brackets a line opens and does not close (a crude guard: see unusedKindAtAGlance).
+int bracketBalance(std::string_view l) {
+  int n = 0;
+  for (char c : l) n += (c == '{' || c == '[') ? 1 : (c == '}' || c == ']') ? -1 : 0;
+  return n;
+}
+
+// A document whose root is a plain block mapping with one `kind:` key naming a kind the proxy does
+// not use, seen without parsing: a 50 MB ConfigMap then costs one pass over its bytes, not
+// yaml-cpp's tokens and events. Only when sure: every line at column 0 is a `key:` with a simple
+// key (no flow, sequence, tag, anchor, directive or quoted key at the root), exactly one of them is
+// `kind`, its value is one plain or quoted word, and no bracket is left open before a root line
+// (a flow collection that could run on at column 0). Anything else is parsed as before.
+bool unusedKindAtAGlance(std::string_view doc) {
+  std::optional<std::string_view> kind;
+  int open = 0;
+  std::size_t at = 0;
+  while (at < doc.size()) {
+    std::size_t nl = doc.find('\n', at);
+    if (nl == std::string_view::npos) nl = doc.size();
+    std::string_view l = doc.substr(at, nl - at);
+    at = nl + 1;
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    if (l.empty() || l[0] == '#') continue;
+    if (l[0] == ' ' || l[0] == '\t') {
+      open += bracketBalance(l);
+      continue;
+    }
+    if (open != 0) return false;
+    const std::size_t colon = l.find(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    for (std::size_t i = 0; i < colon; ++i) {
+      const char c = l[i];
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.' && c != '/') return false;
+    }
+    if (colon + 1 < l.size() && l[colon + 1] != ' ' && l[colon + 1] != '\t') return false;
+    std::string_view value = l.substr(colon + 1);
+    open += bracketBalance(value);
+    if (l.substr(0, colon) != "kind") continue;
+    if (kind) return false;  // a duplicate key: the parser says what is wrong
+    if (auto hash = value.find(" #"); hash != std::string_view::npos) value = value.substr(0, hash);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    const bool quoted = value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front();
+    if (quoted) value = value.substr(1, value.size() - 2);
+    if (value.empty()) return false;
+    for (char c : value)
+      if (!std::isalnum(static_cast<unsigned char>(c))) return false;
+    // A plain value must read as a string: a kind's UpperCamel word, not a number, boolean or null.
+    if (!quoted && (value.front() < 'A' || value.front() > 'Z')) return false;
+    for (std::string_view special : {"True", "TRUE", "False", "FALSE", "Null", "NULL", "Yes", "YES", "No", "NO", "On", "ON", "Off", "OFF"})
+      if (!quoted && value == special) return false;
+    kind = value;
+  }
+  return kind && !kindUsed(*kind) && *kind != "List";
+}
+
 bool documentMarker(std::string_view line) {
   if (line.substr(0, 3) != "---" && line.substr(0, 3) != "...") return false;
   return line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r';
@@ -430,8 +500,9 @@ bool documentMarker(std::string_view line) {
 // document is an error.
 std::vector<YamlDocument> loadYamlDocuments(const std::string& text, bool skipUnused) {
   std::vector<YamlDocument> docs;
-  auto loadOne = [&](const std::string& chunk, int firstLine) {
-    if (chunk.find_first_not_of(" \t\r\n") == std::string::npos) return;
+  auto loadOne = [&](std::string_view chunk, int firstLine) {
+    if (chunk.find_first_not_of(" \t\r\n") == std::string_view::npos) return;
+    if (skipUnused && unusedKindAtAGlance(chunk)) return;
     auto shifted = [&](YAML::Mark m) {
       if (m.line >= 0) m.line += firstLine - 1;
       return m;
@@ -440,7 +511,8 @@ std::vector<YamlDocument> loadYamlDocuments(const std::string& text, bool skipUn
       YamlScan scan;
       FirstLine first;
       {
-        std::stringstream in(chunk);
+        ViewBuf buf(chunk);
+        std::istream in(&buf);
         YAML::Parser parser(in);
         Both both(scan, first);
         parser.HandleNextDocument(both);
@@ -455,7 +527,8 @@ std::vector<YamlDocument> loadYamlDocuments(const std::string& text, bool skipUn
         return skipUnused && list && i < scan.itemKinds.size() && !kindWanted(scan.itemKinds[i], true) &&
                !scan.neededItems.count(i);
       });
-      std::stringstream in(chunk);
+      ViewBuf buf(chunk);
+      std::istream in(&buf);
       YAML::Parser parser(in);
       parser.HandleNextDocument(build);
       docs.push_back({std::move(build.result), line});
@@ -463,27 +536,38 @@ std::vector<YamlDocument> loadYamlDocuments(const std::string& text, bool skipUn
       throw YAML::ParserException(shifted(e.mark), e.msg);
     }
   };
-  std::string chunk;
+  // Each document is a view of `text` (its lines between markers), copied only when it starts on
+  // its marker's line (`--- value`).
+  std::string prefix;
+  std::size_t begin = 0;
+  auto finish = [&](std::size_t end, int start) {
+    const std::string_view body(text.data() + begin, end - begin);
+    if (prefix.empty()) {
+      loadOne(body, start);
+    } else {
+      const std::string joined = prefix + std::string(body);
+      loadOne(joined, start);
+    }
+  };
   int line = 1, chunkStart = 1;
   std::size_t at = 0;
   while (at <= text.size()) {
     std::size_t nl = text.find('\n', at);
     std::string_view l(text.data() + at, (nl == std::string::npos ? text.size() : nl) - at);
     if (documentMarker(l)) {
-      loadOne(chunk, chunkStart);
-      chunk.clear();
+      finish(at, chunkStart);
+      prefix.clear();
       // `--- value` starts a document on the marker's line; the marker itself stays out
-      if (l.substr(0, 3) == "---" && l.size() > 4) chunk.append(l.substr(4)).append("\n");
+      if (l.substr(0, 3) == "---" && l.size() > 4) prefix = std::string(l.substr(4)) + "\n";
+      begin = nl == std::string::npos ? text.size() : nl + 1;
       chunkStart = line;
       if (l.substr(0, 3) == "---" && l.size() <= 4) chunkStart = line + 1;
-    } else if (nl != std::string::npos || !l.empty()) {  // not the empty rest after a final newline
-      chunk.append(l).append("\n");
     }
     if (nl == std::string::npos) break;
     at = nl + 1;
     ++line;
   }
-  loadOne(chunk, chunkStart);
+  finish(text.size(), chunkStart);
   return docs;
 }
 
@@ -707,23 +791,45 @@ Status readRegularFile(const std::filesystem::path& path, std::uintmax_t maxByte
     ::close(fd);
     return Error(ErrorCode::InvalidInput, name + ": larger than " + std::to_string(maxBytes >> 20) + " MiB; not read");
   }
-  out.clear();
-  out.reserve(static_cast<std::size_t>(st.st_size));
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      return Error(ErrorCode::InvalidInput, name + ": cannot read: " + std::generic_category().message(e));
+  // Read into one buffer of the file's size: a file that grows while it is read (still being
+  // written) is read again from the start with its new size — never by doubling a 50 MB buffer —
+  // and only the third time by growing the buffer as it comes.
+  for (int attempt = 0;; ++attempt) {
+    const auto expect = static_cast<std::size_t>(st.st_size);
+    std::string().swap(out);
+    out.reserve(expect + 1);
+    out.resize(expect + 1);
+    std::size_t got = 0;
+    bool grew = false;
+    for (;;) {
+      if (got == out.size()) {
+        if (attempt < 2) {
+          grew = true;
+          break;
+        }
+        out.resize(std::min<std::size_t>(out.size() + out.size() / 4 + 65536, maxBytes + 1));
+        if (got == out.size()) {
+          ::close(fd);
+          return Error(ErrorCode::InvalidInput, name + ": larger than " + std::to_string(maxBytes >> 20) + " MiB; not read");
+        }
+      }
+      const ssize_t n = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int e = errno;
+        ::close(fd);
+        return Error(ErrorCode::InvalidInput, name + ": cannot read: " + std::generic_category().message(e));
+      }
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
     }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > maxBytes) {  // it grew while being read
+    if (grew && ::fstat(fd, &st) == 0 && static_cast<std::uintmax_t>(st.st_size) <= maxBytes) continue;
+    if (grew) {
       ::close(fd);
       return Error(ErrorCode::InvalidInput, name + ": larger than " + std::to_string(maxBytes >> 20) + " MiB; not read");
     }
+    out.resize(got);
+    break;
   }
   ::close(fd);
   return Ok{};

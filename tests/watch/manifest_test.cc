@@ -249,3 +249,29 @@ TEST_CASE("an alias bomb is refused by counting, before anything is built") {
   CHECK(ok.errors.empty());
   CHECK(ok.objects.size() == 1);
 }
+
+TEST_CASE("a document of an unused kind is skipped at a glance, unparsed; anything the glance is unsure of is parsed") {
+  // Unparsed: the malformed value below its kind is never read (a 50 MB ConfigMap costs one pass).
+  auto skipped = watch::parseManifest("apiVersion: v1\nkind: ConfigMap # a comment\ndata:\n  a: {unclosed\n", "cm.yaml");
+  CHECK(skipped.objects.empty());
+  CHECK(skipped.errors.empty());
+  CHECK_FALSE(skipped.syntaxError);
+  auto quoted = watch::parseManifest("kind: 'Secret'\r\ndata:\r\n  a: [\r\n", "s.yaml");
+  CHECK(quoted.errors.empty());
+  // A root the glance does not read (a flow mapping), a kind that is not a plain word, a root line
+  // after an unclosed bracket: parsed, so the error is reported as before.
+  for (const char* text : {"{kind: ConfigMap, data: {a: b}\n", "kind: Config-Map\ndata:\n  a: {unclosed\n",
+                           "data: [1,\nkind: ConfigMap]\nmore: {unclosed\n"}) {
+    INFO(text);
+    auto parsed = watch::parseManifest(text, "x.yaml");
+    CHECK(parsed.syntaxError);
+    CHECK_FALSE(parsed.errors.empty());
+  }
+  // A used kind next to a skipped one, in one stream: the Service is read, with its line.
+  auto mixed = watch::parseManifest("kind: ConfigMap\ndata: {a: b}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: d}\n"
+                                    "spec: {clusterIP: 10.96.0.9, ports: [{port: 80}]}\n",
+                                    "m.yaml");
+  CHECK(mixed.errors.empty());
+  REQUIRE(mixed.objects.size() == 1);
+  CHECK(mixed.objects[0].line == 4);
+}
