@@ -118,7 +118,8 @@ Result<HcnNetwork> HnsReader::network() {
   auto nets = listAll<HcnNetwork>(api_, ObjectKind::Network, networkFromJson, filterQuery({{"Name", networkName_}}));
   if (!nets) return nets.error();
   if (nets->empty()) return Error(ErrorCode::NotFound, "HNS network '" + networkName_ + "' not found");
-  return std::move(nets->front());
+  HcnNetwork first = std::move(nets->front());
+  return first;
 }
 
 Result<std::vector<std::string>> HnsReader::endpointIds(const std::string& networkId) {
