@@ -408,14 +408,15 @@ void Reconciler::readEndpoints(const std::vector<IpAddress>& ips, VerifyReport& 
     auto mine = programmer_.applied().endpoints.find(ip);
     if (mine == programmer_.applied().endpoints.end()) continue;
     const auto& slot = (*docs)[i];
+    const EndpointKind kind = mine->second.kind;  // `mine` goes with forgetEndpoint below
     std::optional<ManagedEndpoint> got;
-    if (slot && (slot->isRemote() || mine->second.kind == EndpointKind::SourceVip)) got = fromHcn(*slot, mine->second.kind);
+    if (slot && (slot->isRemote() || kind == EndpointKind::SourceVip)) got = fromHcn(*slot, kind);
     if (!got || got->ip != ip) {  // gone, or another object now
       programmer_.forgetEndpoint(ip);
       found_.endpoints.insert(ip);
       found_.repointed.insert(ip);
       ++r.drift;
-      if (slot && !slot->isRemote() && mine->second.kind != EndpointKind::SourceVip) learnLocal(*slot, r);  // the CNI's
+      if (slot && !slot->isRemote() && kind != EndpointKind::SourceVip) learnLocal(*slot, r);  // the CNI's
       else if (slot) reread->push_back(ids[i]);  // another IP's: read as a new object
       continue;
     }
