@@ -126,6 +126,14 @@ ManifestSource::PollResult ManifestSource::poll() {
       r.errors.push_back({name, 0, rd.error().message + "; its previous objects are kept"});
       continue;
     }
+    // An emptied file that held objects is most likely being rewritten (truncated, then written:
+    // an editor's save): it gets the removal grace a missing file gets, and its state is left as
+    // it was, so every poll looks at it again until the grace is over or content comes.
+    if (content.empty() && it != files_.end() && !it->second.objects.empty()) {
+      auto since = emptiedSince_.emplace(name, polledAt).first->second;
+      if (polledAt - since < opts_.removalGrace) continue;
+    }
+    emptiedSince_.erase(name);
     FileState& st = files_[name];
     st.mtime = mtime;
     st.size = size;

@@ -68,6 +68,7 @@ class ManifestSource {
   ManifestSourceOptions opts_;
   DirState dirState_ = DirState::Ok;
   std::map<std::string, std::chrono::steady_clock::time_point> missingSince_;
+  std::map<std::string, std::chrono::steady_clock::time_point> emptiedSince_;  // emptied files in their grace
   std::map<std::string, FileState> files_;
   std::map<Key, std::set<std::string>> providers_;  // which files hold each object
   std::set<std::string> notRegular_;                 // reported once each, until it goes

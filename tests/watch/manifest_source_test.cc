@@ -218,3 +218,40 @@ TEST_CASE("a file cut short that still parses: what it drops is deleted and name
                                               "Service default/z (its file " + gone + " was removed)"});
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a file emptied and then rewritten with a typo (an editor's save) deletes nothing; one left empty past the grace does") {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-emptied-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write(dir / "a.yaml", svc("a", 80));
+  write(dir / "b.yaml", svc("b", 81));
+  SourceEvents rec;
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  ManifestSource src(dir, rec, {std::chrono::seconds(2), [&] { return now; }});
+  src.poll();
+  rec.events.clear();
+
+  write(dir / "a.yaml", "");  // truncated: the poll lands between the truncate and the write
+  now += std::chrono::milliseconds(250);
+  src.poll();
+  CHECK(rec.events.empty());
+  write(dir / "a.yaml", svc("a", 80) + "\n  bad: [indent\n");  // then the write, with a typo
+  now += std::chrono::milliseconds(250);
+  auto broken = src.poll();
+  CHECK_FALSE(broken.errors.empty());
+  CHECK(rec.events.empty());  // the typo changes nothing: a is kept
+  now += std::chrono::seconds(5);
+  src.poll();
+  CHECK(rec.events.empty());
+
+  // Emptied for good: kept through the grace, then its objects go.
+  write(dir / "b.yaml", "");
+  src.poll();
+  now += std::chrono::milliseconds(1500);
+  src.poll();
+  CHECK(rec.events.empty());
+  now += std::chrono::milliseconds(600);
+  src.poll();
+  CHECK(rec.events == std::vector<std::string>{"svc-default/b"});
+  std::filesystem::remove_all(dir);
+}
