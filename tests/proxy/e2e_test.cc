@@ -182,10 +182,14 @@ TEST_CASE("e2e: the daemon follows manifest edits, ignores a broken file, serves
   CHECK(httpGet(metricsPort, "/healthz").body == "ok");
   auto configz = json::parse(httpGet(metricsPort, "/configz").body);
   CHECK(configz["kubeproxy.config.k8s.io"]["winkernel"]["networkName"] == "cbr0");
-  auto metrics = httpGet(metricsPort, "/metrics").body;
+  // HNS holds the 16 load balancers before the sync that made them has recorded its metrics.
+  std::string metrics;
+  CHECK(eventually([&] {
+    metrics = httpGet(metricsPort, "/metrics").body;
+    return std::regex_search(metrics, std::regex("kubeproxy_sync_proxy_rules_last_timestamp_seconds [1-9]"));
+  }));
   CHECK(metrics.find("kubeproxy_sync_proxy_rules_duration_seconds_count") != std::string::npos);
   CHECK(metrics.find("hnsproxy_hns_calls_total{function=\"create LoadBalancer\",result=\"ok\"} 16") != std::string::npos);
-  CHECK(std::regex_search(metrics, std::regex("kubeproxy_sync_proxy_rules_last_timestamp_seconds [1-9]")));
   // The ETP=Local service's health-check node port answers with its local endpoint count.
   auto hc = httpGet(hcPort, "/");
   CHECK(hc.status == 200);
