@@ -102,7 +102,6 @@ TEST_CASE("logging: a reader that does not keep up loses the oldest lines, count
   CHECK(drops > 0);
   CHECK(written);
   CHECK(got.find("\"Log lines were dropped: the log's reader (stderr or disk) did not keep up\" dropped=") != std::string::npos);
-  CHECK(got.find("i=0\n") != std::string::npos);       // the first lines reached the pipe before it filled
   CHECK(got.find("i=19999\n") != std::string::npos);   // the newest were kept; the oldest queued ones went
   std::smatch m;
   REQUIRE(std::regex_search(metrics, m, std::regex(R"(hnsproxy_log_lines_dropped_total (\d+))")));
