@@ -191,6 +191,18 @@ TEST_CASE("the hnssim daemon persists its state file and stops cleanly on SIGTER
   CHECK(final->endpoints.size() == 300);
 }
 
+// A sanitizer's runtime needs descriptors of its own: with all of them taken by the flood it aborts
+// the server, whatever the server does. The plain build runs this test; the sanitizer builds run
+// every other hnssim test.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define HNSPROXY_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define HNSPROXY_SANITIZED 1
+#endif
+#ifndef HNSPROXY_SANITIZED
 TEST_CASE("hnssim keeps accepting after a flood of clients exhausted its descriptors") {
   std::string sock = tempPath("flood.sock");
   pid_t pid = ::fork();
@@ -257,6 +269,7 @@ TEST_CASE("hnssim keeps accepting after a flood of clients exhausted its descrip
   CHECK(served);
   CHECK(WIFEXITED(status));
 }
+#endif  // sanitizers
 
 TEST_CASE("hnssim refuses a bad --persist-delay-ms") {
   std::string bin = hnsproxy::test::binaryDir() + "/hns/hnssim";
