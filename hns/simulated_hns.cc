@@ -50,9 +50,9 @@ Profile profileForVersion(policy::HnsVersion v) {
   return p;
 }
 
-SimulatedHns::SimulatedHns(Profile profile) : profile_(std::move(profile)) { idRng_.seed(std::random_device{}()); }
+SimulatedHns::SimulatedHns(Profile profile) : profile_(std::move(profile)) { idRng_.seed(std::random_device{}()); }  // NOLINT(cert-msc32-c,cert-msc51-cpp): seeded from std::random_device in the body
 
-SimulatedHns::SimulatedHns(const HnsSnapshot& s, std::optional<Profile> profile)
+SimulatedHns::SimulatedHns(const HnsSnapshot& s, std::optional<Profile> profile)  // NOLINT(cert-msc32-c,cert-msc51-cpp): seeded from std::random_device in the body
     : profile_(profile ? *profile : profileForVersion(s.version)) {
   idRng_.seed((static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}());
   adapters_ = s.adapters;

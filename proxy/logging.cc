@@ -108,7 +108,7 @@ std::string userName() {
     WideCharToMultiByte(CP_UTF8, 0, buf, static_cast<int>(n), u.data(), len, nullptr, nullptr);
   }
 #else
-  if (const passwd* pw = getpwuid(geteuid())) u = pw->pw_name;
+  if (const passwd* pw = getpwuid(geteuid())) u = pw->pw_name;  // NOLINT(concurrency-mt-unsafe): once, for a log file name, on the logging thread
 #endif
   for (auto& c : u)
     if (c == '\\') c = '_';

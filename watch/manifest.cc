@@ -240,7 +240,7 @@ class YamlBuild : public YAML::EventHandler {
   void OnMapEnd() override { close(); }
 
  private:
-  struct Frame {
+  struct Frame {  // NOLINT(bugprone-exception-escape): json members: an allocation failure ends the process anyway
     json value;
     bool map = false;
     bool expectKey = true;
