@@ -223,10 +223,10 @@ class DrainMark final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg&) override {}
   void flush_() override {
-    {
-      std::lock_guard<std::mutex> lock(countMu_);
-      ++count_;
-    }
+    // Notified under the lock: once a waiter sees the count, this thread is done with the
+    // condition variable, so init() may destroy this sink right after its flush() returns.
+    std::lock_guard<std::mutex> lock(countMu_);
+    ++count_;
     cv_.notify_all();
   }
 
