@@ -308,6 +308,12 @@ void build(const LogOptions& o) {
   spdlog::register_logger(logger);
   if (o.flushEvery.count() > 0)  // whole seconds in this spdlog; at least one
     spdlog::flush_every(std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(o.flushEvery)));
+  // The previous configuration's loggers and sinks are kept, never destroyed: the logging thread
+  // may still be inside one of them (a flush it just signalled) when init() replaces it. init()
+  // runs a handful of times per process.
+  static auto* retired = new std::vector<std::shared_ptr<void>>();
+  if (s.logger) retired->push_back(s.logger);
+  if (s.drain) retired->push_back(s.drain);
   s.logger = std::move(logger);
   s.drain = std::move(drain);
 }
