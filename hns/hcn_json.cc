@@ -338,12 +338,18 @@ json toJson(const HnsSnapshot& s) {
   for (const auto& e : s.endpoints) j["Endpoints"].push_back(toJson(e));
   j["LoadBalancers"] = json::array();
   for (const auto& lb : s.loadBalancers) j["LoadBalancers"].push_back(toJson(lb));
-  for (const auto& a : s.adapters) {
+  if (!s.adapters.empty()) j["HostAdapters"] = toJson(s.adapters);
+  return j;
+}
+
+json toJson(const std::vector<policy::HostAdapter>& adapters) {
+  json out = json::array();
+  for (const auto& a : adapters) {
     json ips = json::array();
     for (const auto& ip : a.ips) ips.push_back(ip.str());
-    j["HostAdapters"].push_back(json{{"Name", a.name}, {"MacAddress", a.mac}, {"IpAddresses", ips}});
+    out.push_back(json{{"Name", a.name}, {"MacAddress", a.mac}, {"IpAddresses", ips}});
   }
-  return j;
+  return out;
 }
 
 Result<HnsSnapshot> loadSnapshot(const std::string& path) {

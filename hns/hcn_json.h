@@ -103,6 +103,8 @@ struct HnsSnapshot {
 
 Result<HnsSnapshot> snapshotFromJson(const nlohmann::json& j);
 nlohmann::json toJson(const HnsSnapshot& s);
+// The state file's "HostAdapters" (also hnssim's answer to "adapters").
+nlohmann::json toJson(const std::vector<policy::HostAdapter>& adapters);
 Result<HnsSnapshot> loadSnapshot(const std::string& path);
 Status saveSnapshot(const HnsSnapshot& s, const std::string& path);
 

@@ -1,9 +1,9 @@
 #include "hns/reader.h"
 
-#include <cctype>
 #include <thread>
 
 #include "hns/query_all.h"
+#include "hns/translate.h"
 
 namespace hnsproxy::hns {
 
@@ -70,11 +70,7 @@ Result<Listing> HnsReader::list(CachedDocs* cache) {
   }
   l.network = std::move(nets->front());
   if (cache && cache->networkId != normalizeGuid(l.network.id)) cache = nullptr;  // another network's
-  auto lower = [](std::string t) {
-    for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return t;
-  };
-  if (lower(l.network.type) == "overlay") {
+  if (isOverlay(l.network)) {
     if (auto a = api_.hostAdapters()) l.adapters = std::move(*a);
     else l.adaptersError = a.error().str();
   }
@@ -146,12 +142,11 @@ Result<std::vector<std::optional<HcnLoadBalancer>>> HnsReader::loadBalancers(con
 
 Result<EndpointDelta> HnsReader::endpointsSince(const std::string& networkId,
                                                 const std::function<bool(const std::string& id)>& known) {
-  auto ids = api_.enumerate(ObjectKind::Endpoint, filterQuery({{"VirtualNetwork", networkId}}));
+  auto ids = endpointIds(networkId);
   if (!ids) return ids.error();
   EndpointDelta d;
   std::vector<std::string> unknown;
-  for (auto& id : *ids) {
-    std::string g = normalizeGuid(id);
+  for (auto& g : *ids) {
     if (!known(g)) unknown.push_back(g);
     d.present.insert(std::move(g));
   }

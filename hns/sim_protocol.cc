@@ -85,16 +85,7 @@ std::string handleSimRequest(SimulatedHns& sim, const std::string& line, bool* m
       if (!v) return errorJson(v.error()).dump();
       return json{{"ok", true}, {"result", {{"Major", v->major}, {"Minor", v->minor}}}}.dump();
     }
-    if (op == "adapters") {
-      json out = json::array();
-      const auto adapters = sim.hostAdapters();
-      for (const auto& a : adapters.value()) {
-        json ips = json::array();
-        for (const auto& ip : a.ips) ips.push_back(ip.str());
-        out.push_back(json{{"Name", a.name}, {"MacAddress", a.mac}, {"IpAddresses", ips}});
-      }
-      return json{{"ok", true}, {"result", out}}.dump();
-    }
+    if (op == "adapters") return json{{"ok", true}, {"result", toJson(sim.hostAdapters().value())}}.dump();
     if (op == "snapshot") return json{{"ok", true}, {"result", toJson(sim.snapshot())}}.dump();
     if (op == "fail-nth") {
       sim.failNthCall(req.value("n", 1), req.value("hresult", hcn::kHcnManagerStopped));

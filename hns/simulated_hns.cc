@@ -1,12 +1,12 @@
 #include "hns/simulated_hns.h"
 
 #include <algorithm>
-#include <cctype>
 #include <set>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "policy/desired.h"
 #include "policy/ip.h"
 
 namespace hnsproxy::hns {
@@ -292,24 +292,6 @@ void SimulatedHns::seedIds(std::uint64_t seed) {
 
 namespace {
 
-// HNS's form of a MAC: dashes, upper case; nullopt when `mac` is not one.
-std::optional<std::string> canonicalMac(const std::string& mac) {
-  if (mac.size() != 17) return std::nullopt;
-  std::string out = mac;
-  for (std::size_t i = 0; i < 17; ++i) {
-    char& c = out[i];
-    if (i % 3 == 2) {
-      if (c != ':' && c != '-') return std::nullopt;
-      c = '-';
-    } else if (std::isxdigit(static_cast<unsigned char>(c))) {
-      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    } else {
-      return std::nullopt;
-    }
-  }
-  return out;
-}
-
 // The address family a load balancer's flags say (IPv6 bit) must be its frontends' and source VIP's.
 bool familyAgrees(const HcnLoadBalancer& lb) {
   const bool v6 = (lb.flags & hcn::kLbFlagIPv6) != 0;
@@ -426,8 +408,8 @@ Result<Handle> SimulatedHns::create(ObjectKind kind, const std::string& rawId, c
         std::uniform_int_distribution<std::uint32_t> d(0, 0xffffff);
         const std::uint32_t v = d(idRng_);
         e->macAddress = fmt::format("00-15-5D-{:02X}-{:02X}-{:02X}", v >> 16, (v >> 8) & 0xff, v & 0xff);
-      } else if (auto mac = canonicalMac(e->macAddress)) {
-        e->macAddress = *mac;
+      } else if (policy::MacText mac(e->macAddress); mac.isMac()) {
+        e->macAddress = mac.str();
       } else {
         return hcnError(f, hcn::kEInvalidArg, "The parameter is incorrect. ");
       }

@@ -186,12 +186,14 @@ std::vector<IpAddress> addressesOf(const HcnEndpoint& e) {
   return out;
 }
 
+bool isOverlay(const HcnNetwork& n) { return equalsIgnoreCase(n.type, "Overlay"); }
+
 NetworkRead networkInfoFrom(const HcnNetwork& n) {
   NetworkRead r;
   NetworkInfo& info = r.info;
   info.name = n.name;
   info.id = n.id;
-  info.type = equalsIgnoreCase(n.type, "Overlay")    ? NetworkType::Overlay
+  info.type = isOverlay(n)                            ? NetworkType::Overlay
               : equalsIgnoreCase(n.type, "L2Bridge") ? NetworkType::L2Bridge
                                                      : NetworkType::Other;
   for (const auto& p : n.policies) {

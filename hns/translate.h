@@ -57,6 +57,8 @@ struct NetworkRead {
 };
 // The network's type, subnets, remote-subnet routes (with their provider addresses) and own PA.
 NetworkRead networkInfoFrom(const HcnNetwork& n);
+// HNS's type names compare without case ("Overlay", "overlay").
+bool isOverlay(const HcnNetwork& n);
 // A non-remote endpoint as the host view holds it.
 policy::HostEndpoint hostEndpointFrom(const HcnEndpoint& e);
 

@@ -104,6 +104,15 @@ class MacText {
   std::string_view view() const { return {c_, len_}; }
   std::string str() const { return std::string(view()); }
   bool empty() const { return len_ == 0; }
+  // The text was a MAC in one of HNS's forms: it is then held in HNS's own, which only a MAC can be.
+  bool isMac() const {
+    if (len_ != 17) return false;
+    for (std::size_t i = 0; i < 17; ++i) {
+      const char c = c_[i];
+      if (i % 3 == 2 ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))) return false;
+    }
+    return true;
+  }
   friend bool operator==(const MacText& a, const MacText& b) { return a.long_ == b.long_ && a.view() == b.view(); }
 
  private:

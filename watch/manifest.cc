@@ -480,9 +480,10 @@ bool unusedKindAtAGlance(std::string_view doc) {
     if (!quoted && (value.front() < 'A' || value.front() > 'Z')) return false;
     for (std::string_view special : {"True", "TRUE", "False", "FALSE", "Null", "NULL", "Yes", "YES", "No", "NO", "On", "ON", "Off", "OFF"})
       if (!quoted && value == special) return false;
+    if (kindUsed(value) || value == "List") return false;  // to be parsed: no need to look further
     kind = value;
   }
-  return kind && !kindUsed(*kind) && *kind != "List";
+  return kind.has_value();
 }
 
 bool documentMarker(std::string_view line) {

@@ -38,6 +38,27 @@ void write(const std::filesystem::path& p, const std::string& text) {
   std::filesystem::last_write_time(p, std::filesystem::last_write_time(p) + std::chrono::seconds(1));
 }
 
+// A directory of one service file per (name, port), and a source over it with a 2 s removal grace
+// on a clock the test moves, polled once (its first events cleared).
+struct GracedSource {
+  std::filesystem::path dir;
+  SourceEvents rec;
+  std::chrono::steady_clock::time_point now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  ManifestSource src;
+  GracedSource(const std::string& name, const std::vector<std::pair<std::string, int>>& services)
+      : dir(makeDir(name, services)), src(dir, rec, {std::chrono::seconds(2), [this] { return now; }}) {
+    src.poll();
+    rec.events.clear();
+  }
+  static std::filesystem::path makeDir(const std::string& name, const std::vector<std::pair<std::string, int>>& services) {
+    auto d = std::filesystem::temp_directory_path() / ("hnsproxy-" + name + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d);
+    for (const auto& [svcName, port] : services) write(d / (svcName + ".yaml"), svc(svcName, port));
+    return d;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("the manifest source delivers, follows changes, and keeps objects of a broken file") {
@@ -106,17 +127,8 @@ TEST_CASE("an object in two files survives the removal of one of them") {
 }
 
 TEST_CASE("a directory replaced and refilled, emptied or removed deletes nothing; a file gone past the grace does") {
-  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-grace-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  write(dir / "a.yaml", svc("a", 80));
-  write(dir / "b.yaml", svc("b", 81));
-  write(dir / "c.yaml", svc("c", 82));
-  SourceEvents rec;
-  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
-  ManifestSource src(dir, rec, {std::chrono::seconds(2), [&] { return now; }});
-  src.poll();
-  rec.events.clear();
+  GracedSource g("grace", {{"a", 80}, {"b", 81}, {"c", 82}});
+  auto& [dir, rec, now, src] = g;
 
   // mv m m.bak; mkdir m; cp m.bak/* m/ — polled at every step.
   auto bak = dir.string() + ".bak";
@@ -220,16 +232,8 @@ TEST_CASE("a file cut short that still parses: what it drops is deleted and name
 }
 
 TEST_CASE("a file emptied and then rewritten with a typo (an editor's save) deletes nothing; one left empty past the grace does") {
-  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-emptied-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  write(dir / "a.yaml", svc("a", 80));
-  write(dir / "b.yaml", svc("b", 81));
-  SourceEvents rec;
-  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
-  ManifestSource src(dir, rec, {std::chrono::seconds(2), [&] { return now; }});
-  src.poll();
-  rec.events.clear();
+  GracedSource g("emptied", {{"a", 80}, {"b", 81}});
+  auto& [dir, rec, now, src] = g;
 
   write(dir / "a.yaml", "");  // truncated: the poll lands between the truncate and the write
   now += std::chrono::milliseconds(250);
