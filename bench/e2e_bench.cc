@@ -1046,7 +1046,7 @@ int main(int argc, char** argv) {
     for (const auto& [k, v] : r.coldByKind.items()) std::printf(" %s %s", k.c_str(), v.dump().c_str());
     std::printf("\n");
   }
-  std::printf("\n* upstream: the cost model of upstream-behaviour.md §2.8 (HCN-level calls), not a measurement.\n");
+  std::printf("\n* upstream: the cost model of bench/upstream_model.h (HCN-level calls), not a measurement.\n");
   if (o.latencyUs > 0)
     for (const auto& r : rows)
       std::printf("%d services: programming %.0f ms against mutating calls x latency / parallelism = %.0f ms (%+.0f%%)\n", r.n,

@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
   Reconciler second(api, options());
   if (!start(second, nSvc, nEp, nNodes)) return 1;
   row("(d) restart over the unchanged cluster", api.totalCalls(), api.mutatingCalls(), bench::restart(E, L));
-  std::printf("  * upstream: a model from upstream-behaviour.md §2.8 (HCN-level calls), not a measurement.\n");
+  std::printf("  * upstream: a model (bench/upstream_model.h; HCN-level calls), not a measurement.\n");
   std::printf("  hnsproxy's restart total is its one start-up listing (1 + 3 per object); steady state lists nothing.\n");
   return 0;
 }

@@ -1,5 +1,6 @@
 // HNS calls upstream kube-proxy (winkernel) makes for the same work, from the cost model in
-// upstream-behaviour.md §2.8 and hcn-reference.md §1.7 / §2.1. A model, not a measurement:
+// upstream's pkg/proxy/winkernel (proxier.go, hns.go, loadbalancer.go) and hcsshim's List*
+// (one enumerate, then open/query/close per object). A model, not a measurement:
 // it counts HCN-level calls (enumerate, open, query, close, create, modify, delete).
 #pragma once
 
@@ -38,7 +39,7 @@ inline UpstreamCalls idleSync(std::uint64_t endpoints, std::uint64_t lbs) { retu
 
 // One endpoint added to a service with `affectedLbs` load balancers: the fixed part, the new
 // remote endpoint (create), then per load balancer an Update (modify builds) or
-// GetLoadBalancerByID + Delete + Create (others; §2.6, §2.8).
+// GetLoadBalancerByID + Delete + Create (others; winkernel's loadbalancer.go).
 inline UpstreamCalls endpointAdded(std::uint64_t endpoints, std::uint64_t lbs, std::uint64_t affectedLbs,
                                    bool modify) {
   UpstreamCalls c;

@@ -31,7 +31,7 @@ Error hcnError(const std::string& function, std::uint32_t hr, const std::string&
 
 using Handle = std::uint64_t;
 
-// An HNS service notification (HcnRegisterServiceCallback, hcn-reference.md §1.1): its
+// An HNS service notification (HcnRegisterServiceCallback, computenetwork.h): its
 // HCN_NOTIFICATIONS type (hcn::kNotification*) and the data HNS attached, if any.
 struct ServiceNotification {
   std::uint32_t type = 0;

@@ -1,4 +1,4 @@
-// Every HNS call with a deadline (hcn-reference.md §5: HNS calls can hang — an HNS service stuck
+// Every HNS call with a deadline (HNS calls can hang, e.g. kubernetes/kubernetes#109162 — an HNS service stuck
 // on a VFP port, an RPC that never returns). A call past its deadline returns a Transient error
 // (HRESULT ERROR_TIMEOUT) naming the function and the object, so the sync loop, and the shutdown,
 // never wait on HNS longer than the deadline.

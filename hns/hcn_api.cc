@@ -1,4 +1,4 @@
-// Contract per hcn-reference.md §1: strings are UTF-16; every string HNS returns (result and
+// Contract of computenetwork.dll as hcsshim's hcn/zsyscall_windows.go and hcnerrors.go use it: strings are UTF-16; every string HNS returns (result and
 // error record) is freed with CoTaskMemFree; a call fails when the HRESULT is negative or the
 // error record is non-empty; every handle opened is closed by close().
 #ifdef _WIN32

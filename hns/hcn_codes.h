@@ -1,5 +1,5 @@
 // HCN's numbers, in one place: the flag bits, enum values and HRESULTs of the HNS v2 API
-// (hcn-reference.md §1.5, §2.4–§2.5, §4). The translation (hns/translate.h), the simulator and the
+// (from hcsshim hcn/*.go, hcnerrors.go and computenetwork.h). The translation (hns/translate.h), the simulator and the
 // VFP model all read them from here; policy/ never sees them.
 #pragma once
 
@@ -33,7 +33,7 @@ inline constexpr std::uint32_t kProtocolSctp = 132;
 // HostComputeEndpoint.Flags.
 inline constexpr std::uint32_t kEndpointFlagRemote = 1;
 
-// HRESULTs (hcn-reference.md §1.5).
+// HRESULTs (winerror.h; hcsshim hcn/hcnerrors.go).
 inline constexpr std::uint32_t kErrorNotFound = 0x80070490;        // ERROR_NOT_FOUND
 inline constexpr std::uint32_t kErrorAlreadyExists = 0x800700B7;   // ERROR_ALREADY_EXISTS
 inline constexpr std::uint32_t kEInvalidArg = 0x80070057;          // E_INVALIDARG
@@ -54,7 +54,7 @@ inline constexpr std::uint32_t kRpcServerUnavailable = 0x800706BA;  // RPC_S_SER
 inline constexpr std::uint32_t kRpcCallFailed = 0x800706BE;         // RPC_S_CALL_FAILED
 inline constexpr std::uint32_t kErrorTimeout = 0x800705B4;          // ERROR_TIMEOUT
 
-// HCN_NOTIFICATIONS (HcnRegisterServiceCallback), hcn-reference.md §1.1.
+// HCN_NOTIFICATIONS (HcnRegisterServiceCallback), computenetwork.h.
 inline constexpr std::uint32_t kNotificationNetworkCreate = 0x2;
 inline constexpr std::uint32_t kNotificationNetworkDelete = 0x4;
 inline constexpr std::uint32_t kNotificationServiceDisconnect = 0x01000000;

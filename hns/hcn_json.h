@@ -1,4 +1,5 @@
-// Typed HNS (HCN v2) objects and their JSON, both ways (hcn-reference.md §2). Input is
+// Typed HNS (HCN v2) objects and their JSON, both ways (the HNS schema: Virtualization-Documentation
+// virtualization/api/hcn/HNS_Schema.md; hcsshim hcn/*.go). Input is
 // tolerant: unknown fields are ignored, the empty objects hcsshim sends are accepted, Types may
 // be strings or numbers. Output follows HNS: SchemaVersion 2.0, string Types, numeric Flags,
 // Protocol and DistributionType, zero values omitted, GUIDs upper-case.

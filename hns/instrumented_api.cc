@@ -1,5 +1,7 @@
 #include "hns/instrumented_api.h"
 
+#include <fmt/format.h>
+
 namespace hnsproxy::hns {
 
 namespace {
@@ -9,6 +11,10 @@ const Error* errorOf(const R& r) {
 }
 }  // namespace
 
+std::string resultLabel(const Error& e) {
+  return e.hresult != 0 ? fmt::format("0x{:08X}", e.hresult) : std::string("error");
+}
+
 template <typename R, typename F>
 R InstrumentedApi::timed(const std::string& key, F&& f) {
   auto start = std::chrono::steady_clock::now();
@@ -17,7 +23,7 @@ R InstrumentedApi::timed(const std::string& key, F&& f) {
   std::lock_guard<std::mutex> lock(mu_);
   CallStats& s = stats_[key];
   s.seconds += secs;
-  if (const Error* e = errorOf(r)) ++s.failed[toString(e->code)];
+  if (const Error* e = errorOf(r)) ++s.failed[resultLabel(*e)];
   else ++s.ok;
   return r;
 }

@@ -11,9 +11,15 @@
 
 namespace hnsproxy::hns {
 
+// The `result` label of hnsproxy_hns_calls_total for a failed call (see CallStats::failed).
+std::string resultLabel(const Error& e);
+
 struct CallStats {
   std::uint64_t ok = 0;
-  std::map<std::string, std::uint64_t> failed;  // by ErrorCode name
+  // By HRESULT ("0x803B001B"; a call past its deadline is ERROR_TIMEOUT's "0x800705B4", a lost
+  // hnssim connection RPC_S_SERVER_UNAVAILABLE's); "error" for the rare failure that carries none
+  // (a malformed reply).
+  std::map<std::string, std::uint64_t> failed;
   double seconds = 0;
   std::uint64_t total() const {
     std::uint64_t n = ok;

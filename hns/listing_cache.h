@@ -1,7 +1,7 @@
 // The listing cache: the HCN documents of the objects hnsproxy programmed, kept in a file so that a
 // restarted kube-proxy reads from HNS only what it cannot vouch for. HNS has no call that returns
 // many objects' documents at once: a listing is one enumerate plus open/query/close per object
-// (hcn-reference.md §1.7) — about 230,000 calls on a node of a 1,000-node cluster, minutes when a
+// (hcsshim's List* functions) — about 230,000 calls on a node of a 1,000-node cluster, minutes when a
 // call takes 1 ms. With the cache, a restart enumerates the IDs (one call per kind) and queries
 // only the IDs the cache does not hold: objects created since the last save, the CNI's endpoints,
 // anyone else's objects.

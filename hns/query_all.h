@@ -1,6 +1,6 @@
 // Reading HNS objects through the Api the way hcsshim's List* does: enumerate, then open, query
 // and close each ID. An object deleted between the enumerate and the open is skipped. Every
-// enumerate and query sends a HostComputeQuery as hcsshim does (hcn-reference.md §2.2): HNS picks
+// enumerate and query sends a HostComputeQuery as hcsshim does (hcsshim hcn/hcn.go defaultQuery): HNS picks
 // the output schema from its SchemaVersion.
 #pragma once
 

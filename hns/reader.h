@@ -45,7 +45,7 @@ class HnsReader {
   HnsReader(Api& api, std::string networkName, int parallelism = 1, Sleep sleep = {});
 
   // The version, the network by name (NotFound when absent), its endpoints, and every load
-  // balancer. 1 + 3 calls per object, as hcsshim lists (hcn-reference.md §1.7). With `cache` (of
+  // balancer. 1 + 3 calls per object, as hcsshim lists (hcsshim hcn/hcnendpoint.go, hcnloadbalancer.go: List*). With `cache` (of
   // this network), an enumerated ID the cache holds is taken from it (moved out) instead of being
   // opened and queried: 1 call per kind plus 3 per object the cache does not hold.
   Result<Listing> list(CachedDocs* cache = nullptr);
@@ -76,7 +76,6 @@ class HnsReader {
   Result<std::vector<std::optional<HcnEndpoint>>> endpoints(const std::vector<std::string>& ids);
   Result<std::vector<std::optional<HcnLoadBalancer>>> loadBalancers(const std::vector<std::string>& ids);
 
-  Api& api() { return api_; }
 
  private:
   Api& api_;

@@ -31,8 +31,8 @@ std::optional<Profile> profileByName(const std::string& name) {
   return std::nullopt;
 }
 
-// What a Windows build does, by HNS version, written from the field reports in hcn-reference.md
-// §3.3 and §4.8 rather than from the proxy's capability table, so the simulator checks the proxy
+// What a Windows build does, by HNS version, written from field reports (hcsshim
+// hcnsupport.go's version ranges, kubernetes/kubernetes#98680 for the backend limit) rather than from the proxy's capability table, so the simulator checks the proxy
 // instead of mirroring it: DSR arrived with 9.3 (WS2019 May 2020 update) and 10.2; the 1,024
 // backend limit with 9.5 and 12.0; in-place modify reports success on 15.4 without changing the
 // backends and works from 15.5.

@@ -26,7 +26,7 @@ enum class ModifyBehaviour : std::uint8_t {
   Works,           // HNS 15.5+ / 16.0+
 };
 
-// A Windows build as HNS sees it (hcn-reference.md §3.3, §4.8).
+// A Windows build as HNS sees it (field reports: kubernetes/kubernetes#98680 for the backend limit, hcnsupport.go for versions).
 struct Profile {
   std::string name;
   policy::HnsVersion version;

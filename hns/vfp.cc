@@ -63,7 +63,7 @@ Trace tracePacket(const HnsSnapshot& hns, const std::vector<IpAddress>& nodeIPs,
   Trace t;
   t.out = p;
   if (p.protocol == 1 || p.protocol == 58) {
-    t.notes.push_back("ICMP is not transposed by VFP: routed unchanged (hcn-reference §4.9)");
+    t.notes.push_back("ICMP is not transposed by VFP: routed unchanged (Microsoft's Windows container networking docs: ICMP to a VIP)");
     t.delivered = true;
     return t;
   }
@@ -80,7 +80,7 @@ Trace tracePacket(const HnsSnapshot& hns, const std::vector<IpAddress>& nodeIPs,
     if (!vipMatch) continue;
     if (p.ingress == Ingress::Host && !(pm.flags & hcn::kPortFlagLocalRoutedVip)) {
       t.notes.push_back("load balancer " + lb.id +
-                        " matches, but from the host only LocalRoutedVIP load balancers answer (§4.5, §4.9)");
+                        " matches, but from the host only LocalRoutedVIP load balancers answer");
       continue;
     }
     if (p.ingress == Ingress::External && !lb.frontendVips.empty() && !(pm.flags & hcn::kPortFlagVipExternalIp)) {
@@ -122,7 +122,7 @@ Trace tracePacket(const HnsSnapshot& hns, const std::vector<IpAddress>& nodeIPs,
   const HcnEndpoint* be = findEndpoint(hns, backendId);
   t.backendEndpointId = backendId;
   if (!be || !firstIp(*be)) {
-    t.notes.push_back("backend " + backendId + " does not exist: dropped (§5.2 item 8)");
+    t.notes.push_back("backend " + backendId + " does not exist: dropped");
     return t;
   }
   IpAddress backendIp = *firstIp(*be);
@@ -133,32 +133,32 @@ Trace tracePacket(const HnsSnapshot& hns, const std::vector<IpAddress>& nodeIPs,
   bool dsr = match->flags & hcn::kLbFlagDsr;
   t.out.dstIp = (pm.flags & hcn::kPortFlagPreserveDip) ? p.dstIp : backendIp;
   t.out.dstPort = pm.internalPort;
-  if (pm.flags & hcn::kPortFlagPreserveDip) t.notes.push_back("PreserveDIP: destination IP stays the VIP (§4.4)");
+  if (pm.flags & hcn::kPortFlagPreserveDip) t.notes.push_back("PreserveDIP: destination IP stays the VIP");
   if (dsr) {
-    t.notes.push_back("DSR: client source kept, return traffic bypasses the load balancer (§4.3)");
+    t.notes.push_back("DSR: client source kept, return traffic bypasses the load balancer");
   } else {
     std::optional<IpAddress> snat = IpAddress::parse(match->sourceVip);
     if (!snat) {
       if (!match->frontendVips.empty()) {
         snat = IpAddress::parse(match->frontendVips[0]);
-        t.notes.push_back("no SourceVIP: HNS falls back to the VIP as source (§4.1, PR #137455)");
+        t.notes.push_back("no SourceVIP: HNS falls back to the VIP as source (kubernetes PR #137455)");
       } else {
         snat = p.dstIp;
       }
     }
     if (snat) t.out.srcIp = *snat;
-    t.notes.push_back("source NAT to " + t.out.srcIp.str() + " (§4.1)");
+    t.notes.push_back("source NAT to " + t.out.srcIp.str() + "");
   }
   if (p.ingress == Ingress::LocalEndpoint && normalizeGuid(p.fromEndpointId) == normalizeGuid(backendId) && dsr &&
       !hasLoopbackDsr(*be, backendIp)) {
-    t.notes.push_back("hairpin under DSR without the loopback-DSR OutBoundNAT policy: times out (§4.10)");
+    t.notes.push_back("hairpin under DSR without the loopback-DSR OutBoundNAT policy: times out");
     return t;
   }
   t.remote = be->isRemote();
   if (t.remote) {
     t.providerAddress = providerAddressOf(be->policies);
-    t.notes.push_back(t.providerAddress ? "remote backend: encapsulated to PA " + t.providerAddress->str() + " (§4.7)"
-                                        : std::string("remote backend: forwarded to its node (§4.7)"));
+    t.notes.push_back(t.providerAddress ? "remote backend: encapsulated to PA " + t.providerAddress->str() + ""
+                                        : std::string("remote backend: forwarded to its node"));
   }
   t.delivered = true;
   return t;

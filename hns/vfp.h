@@ -1,25 +1,26 @@
 // A model of how VFP forwards one packet through HNS load balancers: which load balancer
 // matches, which backend it picks, and the packet after rewrite. It answers "where does this
-// packet go" for tests, hnsdiag and operators. Each behaviour cites hcn-reference.md; where the
-// real behaviour is not documented the model's choice is named as such.
+// packet go" for tests, hnsdiag and operators. Each behaviour is as Microsoft's HNS/VFP
+// documentation and field reports describe it; where the real behaviour is not documented the
+// model's choice is named as such.
 //
 // Modelled:
-//  - Match (§2.5, §4.6): protocol and external port of PortMappings[0]; the destination is one
+//  - Match: protocol and external port of PortMappings[0]; the destination is one
 //    of FrontendVIPs, or any node address when FrontendVIPs is empty (NodePort).
-//  - Reachability (§4.5, §4.9): from the host, only load balancers with LocalRoutedVIP answer
+//  - Reachability: from the host, only load balancers with LocalRoutedVIP answer
 //    (Service IPs are not reachable from the node otherwise); from outside the node, only those
 //    with VipExternalIP or an empty frontend (a cluster IP is not routable from outside).
-//  - Distribution (§4.2): None hashes the 5-tuple, SourceIPProtocol the client IP and protocol,
+//  - Distribution: None hashes the 5-tuple, SourceIPProtocol the client IP and protocol,
 //    SourceIP the client IP. The real hash is undocumented; the model uses a stable FNV hash.
-//  - Rewrite (§4.1, §4.3, §4.4): the destination becomes backend:InternalPort, except with
+//  - Rewrite: the destination becomes backend:InternalPort, except with
 //    PreserveDIP (the VIP stays, the port becomes InternalPort). Non-DSR load balancers rewrite
 //    the source to SourceVIP, or to the VIP when SourceVIP is empty (the fallback PR #137455
 //    reported), or to the node IP for NodePort; DSR keeps the client's source.
-//  - Hairpin (§4.10): under DSR, a pod that reaches itself through a VIP times out unless its
+//  - Hairpin: under DSR, a pod that reaches itself through a VIP times out unless its
 //    endpoint carries the loopback-DSR OutBoundNAT policy with Destinations=[its own IP].
-//  - Remote backends (§4.7): forwarded to the remote node, encapsulated to the endpoint's
+//  - Remote backends: forwarded to the remote node, encapsulated to the endpoint's
 //    provider address on overlay.
-//  - ICMP (§4.9): never rewritten; the packet is routed unchanged.
+//  - ICMP: never rewritten; the packet is routed unchanged.
 #pragma once
 
 #include <optional>

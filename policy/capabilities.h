@@ -1,4 +1,5 @@
-// What the node's HNS can do, derived from its version (hcn-reference.md §3.2). The rules read
+// What the node's HNS can do, derived from its version (the version ranges of hcsshim/hnslib hcn/hcnsupport.go
+// and hcnglobals.go). The rules read
 // these flags and never compare versions themselves.
 #pragma once
 

@@ -35,7 +35,7 @@ struct LbKey {
 };
 
 // A load balancer as the rules intend it; hns/ translates each field to HCN's flag bits and
-// numbers (hcn-reference.md §2.5, §4.3–§4.5). The IP family is the key's.
+// numbers (hcsshim hcn/hcnloadbalancer.go: LoadBalancerFlags, PortMappingFlags, DistributionType). The IP family is the key's.
 struct LoadBalancer {
   LbKey key;
   // --- content: what HNS holds, and what a modify changes ---

@@ -383,7 +383,7 @@ class ServiceRules {
         sourceVip = ctx_.config.sourceVip;
     }
 
-    // How each kind is reached (upstream-behaviour.md §2.3): a node port from the host and from
+    // How each kind is reached (upstream's pkg/proxy/winkernel/proxier.go syncProxyRules): a node port from the host and from
     // outside; external and ingress IPs from outside; the cluster IP from pods only.
     struct Shape {
       bool dsr = false, fromHost = false, fromOutside = false, preserveDestination = false;

@@ -1,6 +1,6 @@
 // The rules: one Service and its EndpointSlices, on this node, to the load balancers and
-// endpoints it claims. Pure and deterministic; see upstream-behaviour.md §1–§2 for the
-// upstream behaviour each rule follows or deliberately improves on.
+// endpoints it claims. Pure and deterministic; each rule follows upstream's
+// pkg/proxy/winkernel/proxier.go and loadbalancer.go, or says where it deliberately improves on them.
 #pragma once
 
 #include <cstdint>

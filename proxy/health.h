@@ -1,5 +1,5 @@
-// Proxy health (/healthz, /livez on the healthz port; ops-surface.md §3.1) and the service
-// health-check node ports for externalTrafficPolicy: Local (§3.4), with upstream's bodies,
+// Proxy health (/healthz, /livez on the healthz port; kubernetes pkg/proxy/healthcheck/proxy_health.go) and the service
+// health-check node ports for externalTrafficPolicy: Local (pkg/proxy/healthcheck/service_health.go), with upstream's bodies,
 // headers and status codes.
 #pragma once
 

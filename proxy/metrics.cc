@@ -132,15 +132,7 @@ void Metrics::setGauge(const std::string& name, const std::string& help, double 
 }
 void Metrics::setCounter(const std::string& name, const std::string& help, double v) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto& c = counters_[name];
-  c.help = help;
-  c.byLabels[""] = v;
-}
-void Metrics::addCounter(const std::string& name, const std::string& help, const std::string& labels, double v) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& c = counters_[name];
-  c.help = help;
-  c.byLabels[labels] += v;
+  counters_[name] = {help, v};
 }
 void Metrics::setExtra(std::function<std::string()> f) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -206,10 +198,8 @@ std::string Metrics::render() const {
                        fmt::format("host=\"{}\",verb=\"{}\"", labelValue(key.first), labelValue(key.second)));
     for (const auto& [name, g] : gauges_)
       out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, g.help, name, name, num(g.value));
-    for (const auto& [name, c] : counters_) {
-      out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, c.help, name);
-      for (const auto& [labels, v] : c.byLabels) out += name + braces(labels) + " " + num(v) + "\n";
-    }
+    for (const auto& [name, c] : counters_)
+      out += fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, c.help, name, name, num(c.value));
     extra = extra_;
   }
   if (extra) out += extra();

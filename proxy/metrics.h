@@ -1,4 +1,4 @@
-// The metrics kube-proxy registers for kernelspace mode (ops-surface.md §3.3), all populated —
+// The metrics kube-proxy registers for kernelspace mode (kubernetes pkg/proxy/metrics/metrics.go), all populated —
 // including network_programming_duration_seconds and sync_proxy_rules_no_local_endpoints_total,
 // which upstream leaves empty on Windows — plus hnsproxy's own under the hnsproxy_ prefix.
 // Rendered in the Prometheus text format. Thread-safe.
@@ -59,7 +59,6 @@ class Metrics {
   void setGauge(const std::string& name, const std::string& help, double v);
   // A counter whose cumulative value is kept elsewhere (e.g. the programmer's statistics).
   void setCounter(const std::string& name, const std::string& help, double v);
-  void addCounter(const std::string& name, const std::string& help, const std::string& labels, double v);
   // Extra text appended at render time (e.g. HNS call stats, read live from the Api wrapper).
   void setExtra(std::function<std::string()> f);
 
@@ -82,7 +81,7 @@ class Metrics {
   std::map<std::string, Gauge> gauges_;
   struct Counter {
     std::string help;
-    std::map<std::string, double> byLabels;
+    double value;
   };
   std::map<std::string, Counter> counters_;
   std::function<std::string()> extra_;

@@ -246,7 +246,7 @@ bool runsAsWindowsService(int argc, const char* const* argv) {
 
 namespace {
 
-bool shownInHelp(const OptionSpec& s) { return s.status != OptionStatus::Deprecated && s.status != OptionStatus::Hidden; }
+bool shownInHelp(const OptionSpec& s) { return s.status != OptionStatus::Deprecated; }
 
 bool isZeroValue(const OptionSpec& s, const std::string& v) {
   switch (s.kind) {

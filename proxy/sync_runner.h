@@ -1,4 +1,4 @@
-// When to sync: upstream's BoundedFrequencyRunner semantics (upstream-behaviour.md §3.2).
+// When to sync: upstream's BoundedFrequencyRunner semantics (kubernetes pkg/proxy/runner/bounded_frequency_runner.go).
 //  - A request runs as soon as allowed: no sooner than minInterval after the end of the last run.
 //  - A run happens at least every maxInterval (the periodic sync; with nothing changed it makes
 //    no HNS call).

@@ -1,4 +1,4 @@
-// --windows-service: run under the Service Control Manager (ops-surface.md §4.2). The service
+// --windows-service: run under the Service Control Manager (as kubernetes pkg/windows/service does). The service
 // reports StartPending, then Running; Stop and Shutdown end the proxy cleanly (programmed HNS
 // state stays in place) and report Stopped. Windows only.
 #pragma once

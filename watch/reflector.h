@@ -35,7 +35,7 @@ struct ResourceSpec {
   std::string fieldSelector;  // may be empty
 };
 
-// The three watches kube-proxy opens (ops-surface.md §2.2).
+// The three watches kube-proxy opens (kubernetes cmd/kube-proxy/app/server.go Run, pkg/proxy/node.go).
 ResourceSpec servicesSpec();
 ResourceSpec endpointSlicesSpec();
 ResourceSpec nodeSpec(const std::string& nodeName);

@@ -1,5 +1,5 @@
 # Registers hnsproxy's kube-proxy.exe as the "kube-proxy" Windows service with nssm, the way
-# microsoft/SDN's register-svc.ps1 does (ops-surface.md §4.1). Existing registrations keep working
+# microsoft/SDN's Kubernetes/flannel/register-svc.ps1 does. Existing registrations keep working
 # unchanged: only the binary is replaced.
 #   .\register-nssm.ps1 -Hostname $env:COMPUTERNAME -NetworkName cbr0                     # l2bridge
 #   .\register-nssm.ps1 -Hostname $env:COMPUTERNAME -NetworkName vxlan0 -SourceVip 10.244.1.250  # overlay

@@ -1,4 +1,5 @@
-# Registers kube-proxy.exe as a native SCM service with --windows-service (ops-surface.md §4.2):
+# Registers kube-proxy.exe as a native SCM service with --windows-service (the sc.exe create/failure
+# lines of kubernetes/kubernetes cluster/gce/windows/k8s-node-setup.psm1; pkg/windows/service):
 # started after kubelet, restarted by the SCM 10 s after a failure (the counter resets after a day).
 # Without a console, logs go to --log-file (rotated by size, --log-file-max-size).
 #   .\register-sc.ps1 -Hostname $env:COMPUTERNAME -NetworkName cbr0

@@ -1,5 +1,5 @@
 # HostProcess entry point, with the contract of sig-windows-tools' hostprocess kube-proxy start.ps1
-# (ops-surface.md §4.3): wait for the HNS network, parse `kube-proxy.exe --version` with
+# (kubernetes-sigs/sig-windows-tools, hostprocess/calico/kube-proxy/start.ps1): wait for the HNS network, parse `kube-proxy.exe --version` with
 # v(\d)\.(\d+), rewrite the kubeconfig's paths into the sandbox, add DSR and (on overlay) the source
 # VIP, and run kube-proxy in the foreground. Unlike upstream's script it does not run
 # "Get-HnsPolicyList | Remove-HnsPolicyList": hnsproxy adopts what HNS holds, so a restart keeps

@@ -15,7 +15,7 @@ using namespace hnsproxy::hns;
 using nlohmann::json;
 
 TEST_CASE("the load balancer document kube-proxy sends round-trips exactly") {
-  // hcn-reference.md §2.5: zero Flags/DistributionType omitted, numbers for enums.
+  // As hcsshim's hcn/hcnloadbalancer.go marshals it: zero Flags/DistributionType omitted, numbers for enums.
   json sent = json::parse(R"({"HostComputeEndpoints":["3f1c0000-0000-4000-8000-000000000001","3F1C0000-0000-4000-8000-000000000002"],
     "SourceVIP":"10.244.1.2","FrontendVIPs":["10.96.0.10"],
     "PortMappings":[{"Protocol":17,"InternalPort":53,"ExternalPort":53}],"SchemaVersion":{"Major":2,"Minor":0}})");
@@ -152,7 +152,7 @@ TEST_CASE("the state file is written through a temporary file nobody else can pl
 }
 
 TEST_CASE("HNS error records from the field classify and read as their text") {
-  // hcn-reference.md §1.4, as seen in kube-proxy logs.
+  // ErrorRecord JSON as HNS returns it (hcsshim hcn/hcnerrors.go), as seen in kube-proxy logs in issues.
   struct Case {
     const char* record;
     std::uint32_t hr;

@@ -1,6 +1,6 @@
 // What HNS holds, read straight from HCN documents — not through the translation or the adoption
 // under test — as lines a test can compare or keep as a golden file; and the same lines for a
-// desired state, with HCN's numbers written out here (hcn-reference.md §2.5).
+// desired state, with HCN's numbers written out here (hcsshim hcn/hcnloadbalancer.go).
 #pragma once
 
 #include <algorithm>
@@ -56,7 +56,7 @@ inline std::set<std::string> hnsHolds(const HnsSnapshot& s) {
   return out;
 }
 
-// The same lines for a desired state, with HCN's numbers written out here (hcn-reference.md §2.5)
+// The same lines for a desired state, with HCN's numbers written out here (hcsshim hcn/hcnloadbalancer.go)
 // rather than taken from the translation under test.
 inline std::set<std::string> expectedHolds(const policy::HnsState& d) {
   std::set<std::string> out;

@@ -26,7 +26,7 @@ std::optional<std::string> idOf(const IpAddress& a) {
 }  // namespace
 
 TEST_CASE("translation: each intent becomes HCN's bits and numbers, and reads back as the same intent") {
-  // Expected encodings written out from hcn-reference.md §2.5 / upstream-behaviour.md §2.2.
+  // Expected encodings written out from hcsshim's hcn/hcnloadbalancer.go and winkernel's hns.go getLoadBalancer.
   struct Case {
     const char* what;
     bool dsr, fromHost, fromOutside, preserve;

@@ -227,8 +227,30 @@ endpoints: [{addresses: [10.244.1.11], nodeName: win-node-1}]
   fs::remove(d / "manifests" / "zz-new.yaml");
   REQUIRE(eventually([&] { return lbCount() == 16; }, std::chrono::seconds(10)));  // 2 s removal grace; sanitizers are slow
 
+  // HNS rejects the next call with HCN_E_INVALID_JSON: the scrape names the HRESULT (as the alerts
+  // and the dashboard filter on it), and the failed change is retried until it is programmed.
+  REQUIRE(api.call(json{{"op", "fail-nth"}, {"n", 1}, {"hresult", hns::hcn::kHcnInvalidJson}}));
+  std::ofstream(d / "manifests" / "zz-new.yaml") << R"(apiVersion: v1
+kind: Service
+metadata: {name: again, namespace: shop}
+spec: {clusterIP: 10.96.10.98, ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: again-1, namespace: shop, labels: {kubernetes.io/service-name: again}}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: [10.244.1.11], nodeName: win-node-1}]
+)";
+  CHECK(eventually([&] {
+    metrics = httpGet(metricsPort, "/metrics").body;
+    return std::regex_search(metrics, std::regex(R"(hnsproxy_hns_calls_total\{function="[a-zA-Z ]+",result="0x803B001B"\} 1\n)"));
+  }));
+  CHECK(metrics.find("result=\"InvalidArgument\"") == std::string::npos);
+  CHECK(eventually([&] { return lbCount() == 17; }, std::chrono::seconds(15)));
+
   CHECK(proxy.stop() == 0);
-  CHECK(lbCount() == 16);  // stopping leaves programmed state in place
+  CHECK(lbCount() == 17);  // stopping leaves programmed state in place
   auto log = proxy.log();
   CHECK(std::regex_search(log, std::regex(R"(I\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ [a-z_]+\.cc:\d+\] "Version info")")));
   CHECK(log.find("Syncing proxy rules complete") != std::string::npos);

@@ -11,7 +11,7 @@ TEST_CASE("metrics: every kernelspace kube-proxy family, histograms with cumulat
   m.networkProgrammingDuration.observe(0.3);
   m.addChanges(3, 7);
   m.setNoLocalEndpoints(1, 2);
-  m.addCounter("hnsproxy_x_total", "x", "kind=\"a\"", 2);
+  m.setCounter("hnsproxy_x_total", "x", 2);
   m.setExtra([] { return std::string("hnsproxy_extra 1\n"); });
   std::string t = m.render();
   for (const char* family :
@@ -31,7 +31,7 @@ TEST_CASE("metrics: every kernelspace kube-proxy family, histograms with cumulat
   CHECK(t.find("kubeproxy_network_programming_duration_seconds_bucket{le=\"0.5\"} 1") != std::string::npos);
   CHECK(t.find("kubeproxy_sync_proxy_rules_endpoint_changes_total 7") != std::string::npos);
   CHECK(t.find("kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy=\"external\"} 2") != std::string::npos);
-  CHECK(t.find("hnsproxy_x_total{kind=\"a\"} 2") != std::string::npos);
+  CHECK(t.find("# TYPE hnsproxy_x_total counter\nhnsproxy_x_total 2\n") != std::string::npos);
   CHECK(t.find("hnsproxy_extra 1") != std::string::npos);
 }
 
