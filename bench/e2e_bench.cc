@@ -10,6 +10,7 @@
 //             [--no-listing-cache] [--restart-latency-us N (daemon: HNS latency from the restart on)]
 //             [--json FILE] [--svg FILE]
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -37,8 +38,8 @@
 
 #include "bench/upstream_model.h"
 #include "hns/instrumented_api.h"
-#include "hns/simulated_hns.h"
-#include "hns/socket_api.h"
+#include "hns/sim/simulated_hns.h"
+#include "hns/sim/socket_api.h"
 #include "proxy/change_tracker.h"
 #include "proxy/health.h"
 #include "proxy/logging.h"
@@ -47,6 +48,7 @@
 #include "proxy/proxier.h"
 #include "test_api_server.h"
 #include "watch/kube_source.h"
+#include "hns/tools/cli.h"
 
 extern char** environ;
 
@@ -893,50 +895,68 @@ std::string pp(const Dist& d, std::string (*f)(double)) { return f(d.pct(0.5)) +
 
 int main(int argc, char** argv) {
   Options o;
-  std::string jsonPath = "e2e-bench.json", svgPath = "e2e-bench.svg", childUrl, childSocket, childCache = "-";
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
-    try {
-      if (a == "--quick") {
-        o.sizes = {100, 1000};
-        o.changes = 20;
-        o.repeat = 2;
-      } else if (a == "--sizes") {
-        o.sizes.clear();
-        std::stringstream ss(next());
-        std::string t;
-        while (std::getline(ss, t, ',')) o.sizes.push_back(std::stoi(t));
-      } else if (a == "--endpoints") o.m = std::stoi(next());
-      else if (a == "--nodes") o.k = std::stoi(next());
-      else if (a == "--changes") o.changes = std::max(2, std::stoi(next()));
-      else if (a == "--repeat") o.repeat = std::max(1, std::stoi(next()));
-      else if (a == "--latency-us") o.latencyUs = std::stol(next());
-      else if (a == "--parallelism") o.parallelism = std::stoi(next());
-      else if (a == "--roll-pods") o.rollPods = std::max(1, std::min(500, std::stoi(next())));
-      else if (a == "--no-listing-cache") o.listingCache = false;
-      else if (a == "--restart-latency-us") o.restartLatencyUs = std::stol(next());
-      else if (a == "--listing-cache") childCache = next();
-      else if (a == "--hns") {
-        std::string h = next();
-        if (h != "inproc" && h != "daemon") throw std::invalid_argument("--hns is inproc or daemon, not " + h);
-        o.daemon = h == "daemon";
-      } else if (a == "--no-memory-model") o.memoryModel = false;
-      else if (a == "--hns-serial") o.hnsSerial = true;
-      else if (a == "--child-log") o.childLog = next();
-      else if (a == "--v") o.childVerbosity = std::stoi(next());
-      else if (a == "--json") jsonPath = next();
-      else if (a == "--svg") svgPath = next();
-      else if (a == "--proxy-child") childUrl = next();
-      else if (a == "--hns-socket") childSocket = next();
-      else throw std::invalid_argument("unknown argument " + a);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "e2e_bench: %s\n", e.what());
-      return 2;
+  namespace po = hns::po;
+  po::options_description options("options");
+  options.add_options()  //
+      ("quick", po::bool_switch(), "sizes 100 and 1,000, 20 changes, 2 repetitions")
+      ("sizes", po::value<std::string>()->default_value("100,1000,10000"), "service counts, comma-separated")
+      ("endpoints", po::value<int>(&o.m)->default_value(o.m), "endpoints per service")
+      ("nodes", po::value<int>(&o.k)->default_value(o.k), "the cluster's nodes (1,000: every endpoint its own pod)")
+      ("changes", po::value<int>()->default_value(o.changes), "endpoint and spec changes per size (at least 2)")
+      ("repeat", po::value<int>()->default_value(o.repeat), "cold starts per size")
+      ("latency-us", po::value<long>(&o.latencyUs)->default_value(o.latencyUs), "HNS latency per call, microseconds")
+      ("parallelism", po::value<int>(&o.parallelism)->default_value(o.parallelism), "the programmer's HNS calls at once")
+      ("roll-pods", po::value<int>()->default_value(o.rollPods), "the rolling update's deployment (1 to 500)")
+      ("no-listing-cache", po::bool_switch(), "kube-proxy keeps no listing cache")
+      ("restart-latency-us", po::value<long>(&o.restartLatencyUs)->default_value(o.restartLatencyUs),
+       "daemon: HNS latency from the restart on (-1: unchanged)")
+      ("hns", po::value<std::string>()->default_value("inproc"), "inproc (the child's own simulator) or daemon (hnssim)")
+      ("no-memory-model", po::bool_switch(), "skip the memory model runs")
+      ("hns-serial", po::bool_switch(), "hnssim --serial: HNS serves one call at a time")
+      ("child-log", po::value<std::string>(&o.childLog)->default_value(o.childLog), "the children's klog output")
+      ("v", po::value<int>(&o.childVerbosity)->default_value(o.childVerbosity), "the children's log verbosity")
+      ("json", po::value<std::string>()->default_value("e2e-bench.json"), "results as JSON")
+      ("svg", po::value<std::string>()->default_value("e2e-bench.svg"), "charts as SVG");
+  po::options_description internal("internal (the driver runs itself as kube-proxy's side)");
+  internal.add_options()  //
+      ("proxy-child", po::value<std::string>(), "the API server's URL: run as the child")
+      ("hns-socket", po::value<std::string>()->default_value("-"), "the child's hnssim socket (-: in-process)")
+      ("listing-cache", po::value<std::string>()->default_value("-"), "the child's listing cache file (-: none)");
+  options.add(internal);
+  auto commandLine = hns::parseProgramCommandLine("e2e_bench [options]", options, argc, argv);
+  if (!commandLine.parsed) return commandLine.exitCode;
+  const hns::ParsedCommandLine& cl = *commandLine.parsed;
+  const std::string jsonPath = cl.get<std::string>("json"), svgPath = cl.get<std::string>("svg"),
+                    childUrl = cl.get<std::string>("proxy-child"), childSocket = cl.get<std::string>("hns-socket"),
+                    childCache = cl.get<std::string>("listing-cache"), hnsMode = cl.get<std::string>("hns");
+  if (hnsMode != "inproc" && hnsMode != "daemon") {
+    std::fprintf(stderr, "e2e_bench: --hns is inproc or daemon, not %s\n", hnsMode.c_str());
+    return 2;
+  }
+  o.daemon = hnsMode == "daemon";
+  o.changes = std::max(2, cl.get<int>("changes"));
+  o.repeat = std::max(1, cl.get<int>("repeat"));
+  o.rollPods = std::max(1, std::min(500, cl.get<int>("roll-pods")));
+  o.listingCache = !cl.get<bool>("no-listing-cache");
+  o.memoryModel = !cl.get<bool>("no-memory-model");
+  o.hnsSerial = cl.get<bool>("hns-serial");
+  o.sizes.clear();
+  {
+    std::stringstream ss(cl.get<std::string>("sizes"));
+    for (std::string t; std::getline(ss, t, ',');) {
+      int n = 0;
+      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+      if (ec != std::errc{} || end != t.data() + t.size() || n <= 0) {
+        std::fprintf(stderr, "e2e_bench: invalid value \"%s\" in --sizes: want positive integers\n", t.c_str());
+        return 2;
+      }
+      o.sizes.push_back(n);
     }
+  }
+  if (cl.get<bool>("quick")) {
+    o.sizes = {100, 1000};
+    o.changes = 20;
+    o.repeat = 2;
   }
   if (!childUrl.empty()) {
     proxy::tuneAllocator();  // as kube-proxy's main does

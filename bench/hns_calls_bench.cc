@@ -6,8 +6,9 @@
 
 #include "bench/upstream_model.h"
 #include "hns/instrumented_api.h"
-#include "hns/reconciler.h"
-#include "hns/simulated_hns.h"
+#include "hns/reconcile/reconciler.h"
+#include "hns/sim/simulated_hns.h"
+#include "hns/tools/cli.h"
 
 using namespace hnsproxy;
 using namespace hnsproxy::hns;
@@ -84,10 +85,18 @@ void row(const char* what, std::uint64_t ours, std::uint64_t oursMut, const benc
 }  // namespace
 
 int main(int argc, char** argv) {
-  int nSvc = argc > 1 ? std::atoi(argv[1]) : 1000;
-  int nEp = argc > 2 ? std::atoi(argv[2]) : 10;
-  int nNodes = argc > 3 ? std::atoi(argv[3]) : 100;
-  std::string profileName = argc > 4 ? argv[4] : "ws2025-updated";
+  po::options_description cli("options (also positional, in this order)");
+  cli.add_options()  //
+      ("services", po::value<int>()->default_value(1000), "services")
+      ("endpoints", po::value<int>()->default_value(10), "endpoints per service")
+      ("nodes", po::value<int>()->default_value(100), "nodes the endpoints are spread over")
+      ("profile", po::value<std::string>()->default_value("ws2025-updated"), "the simulated Windows build");
+  auto line = parseProgramCommandLine("hns_calls_bench [SERVICES [ENDPOINTS [NODES [PROFILE]]]]", cli, argc, argv, 0,
+                                      {"services", "endpoints", "nodes", "profile"});
+  if (!line.parsed) return line.exitCode;
+  const int nSvc = line.parsed->get<int>("services"), nEp = line.parsed->get<int>("endpoints"),
+            nNodes = line.parsed->get<int>("nodes");
+  const std::string profileName = line.parsed->get<std::string>("profile");
   auto profile = profileByName(profileName);
   if (!profile) {
     std::fprintf(stderr, "unknown profile %s\n", profileName.c_str());

@@ -19,7 +19,8 @@
 
 #include "bench/spawn.h"
 #include "hns/hcn_json.h"
-#include "hns/socket_api.h"
+#include "hns/sim/socket_api.h"
+#include "hns/tools/cli.h"
 
 using namespace hnsproxy;
 using Clock = std::chrono::steady_clock;
@@ -41,15 +42,16 @@ std::string endpointDoc(std::size_t i) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t objects = 100000;
-  std::string jsonPath = "hnssim-bench.json";
-  bool withState = true;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--json" && i + 1 < argc) jsonPath = argv[++i];
-    else if (a == "--no-state") withState = false;
-    else objects = std::max<std::size_t>(2000, std::stoul(a));
-  }
+  hns::po::options_description options("options");
+  options.add_options()  //
+      ("objects", hns::po::value<int>()->default_value(100000), "objects in hnssim (at least 2,000; also positional)")
+      ("json", hns::po::value<std::string>()->default_value("hnssim-bench.json"), "where the results go as JSON")
+      ("no-state", hns::po::bool_switch(), "hnssim without a state file");
+  auto line = hns::parseProgramCommandLine("hnssim_bench [OBJECTS] [options]", options, argc, argv, 0, {"objects"});
+  if (!line.parsed) return line.exitCode;
+  const std::size_t objects = static_cast<std::size_t>(std::max(2000, line.parsed->get<int>("objects")));
+  const std::string jsonPath = line.parsed->get<std::string>("json");
+  const bool withState = !line.parsed->get<bool>("no-state");
   const fs::path dir = fs::temp_directory_path() / ("hnssim-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string sock = (dir / "hns.sock").string(), state = (dir / "state.json").string();

@@ -17,12 +17,14 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/spawn.h"
-#include "hns/socket_api.h"
+#include "hns/sim/socket_api.h"
+#include "hns/tools/cli.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
+namespace hns = hnsproxy::hns;
 namespace {
 
 long statusKb(pid_t pid, const char* key) {
@@ -53,19 +55,17 @@ std::string service(const std::string& name, const std::string& ip) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  long values = 600000;
-  std::string build = "build", source = ".", jsonPath;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    if (a == "--values") values = std::stol(argv[i + 1]);
-    else if (a == "--build") build = argv[i + 1];
-    else if (a == "--source") source = argv[i + 1];
-    else if (a == "--json") jsonPath = argv[i + 1];
-    else {
-      std::fprintf(stderr, "manifest_bench: unknown argument %s\n", a.c_str());
-      return 2;
-    }
-  }
+  hns::po::options_description options("options");
+  options.add_options()  //
+      ("values", hns::po::value<long>()->default_value(600000), "values in the ConfigMap (600,000: about 53 MB)")
+      ("build", hns::po::value<std::string>()->default_value("build"), "the build tree with kube-proxy and hnssim")
+      ("source", hns::po::value<std::string>()->default_value("."), "the checkout (for the example cluster)")
+      ("json", hns::po::value<std::string>(), "where the results go as JSON");
+  auto line = hns::parseProgramCommandLine("manifest_bench [options]", options, argc, argv);
+  if (!line.parsed) return line.exitCode;
+  const long values = line.parsed->get<long>("values");
+  const std::string build = line.parsed->get<std::string>("build"), source = line.parsed->get<std::string>("source"),
+                    jsonPath = line.parsed->get<std::string>("json");
   const fs::path dir = fs::temp_directory_path() / ("manifest-bench-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "manifests");

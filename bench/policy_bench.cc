@@ -9,10 +9,12 @@
 #include <vector>
 
 #include "policy/engine.h"
+#include "hns/tools/cli.h"
 
 using namespace hnsproxy::policy;
 using Clock = std::chrono::steady_clock;
 
+namespace hns = hnsproxy::hns;
 namespace {
 
 long rssKb() {
@@ -33,10 +35,17 @@ double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(
 }  // namespace
 
 int main(int argc, char** argv) {
-  int nSvc = argc > 1 ? std::atoi(argv[1]) : 10000;
-  int nEp = argc > 2 ? std::atoi(argv[2]) : 10;
-  int nNodes = argc > 3 ? std::atoi(argv[3]) : 100;
-  int nChanges = argc > 4 ? std::atoi(argv[4]) : 200;
+  hns::po::options_description options("options (also positional, in this order)");
+  options.add_options()  //
+      ("services", hns::po::value<int>()->default_value(10000), "services")
+      ("endpoints", hns::po::value<int>()->default_value(10), "endpoints per service")
+      ("nodes", hns::po::value<int>()->default_value(100), "nodes the endpoints are spread over")
+      ("changes", hns::po::value<int>()->default_value(200), "endpoint changes measured");
+  auto line = hns::parseProgramCommandLine("policy_bench [SERVICES [ENDPOINTS [NODES [CHANGES]]]]", options, argc, argv,
+                                           0, {"services", "endpoints", "nodes", "changes"});
+  if (!line.parsed) return line.exitCode;
+  const int nSvc = line.parsed->get<int>("services"), nEp = line.parsed->get<int>("endpoints"),
+            nNodes = line.parsed->get<int>("nodes"), nChanges = line.parsed->get<int>("changes");
 
   NodeContext ctx;
   ctx.nodeName = "node-0";

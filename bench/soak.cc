@@ -26,13 +26,15 @@
 
 #include "hns/hcn_json.h"
 #include "bench/spawn.h"
-#include "hns/socket_api.h"
+#include "hns/sim/socket_api.h"
+#include "hns/tools/cli.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
 using hnsproxy::bench::spawn;
 
+namespace hns = hnsproxy::hns;
 namespace {
 
 long rssKb(pid_t pid) {
@@ -68,21 +70,18 @@ std::string services(int n, int salt) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int seconds = 1800;
-  std::string build = "build", out = "bench-results/soak.csv";
-  long rssBoundKb = 16 * 1024, fdBound = 8;  // growth allowed after the warm-up
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i], v = argv[i + 1];
-    if (a == "--seconds") seconds = std::stoi(v);
-    else if (a == "--build") build = v;
-    else if (a == "--out") out = v;
-    else if (a == "--rss-growth-mb") rssBoundKb = std::stol(v) * 1024;
-    else if (a == "--fd-growth") fdBound = std::stol(v);
-    else {
-      std::cerr << "usage: soak [--seconds N] [--build DIR] [--out CSV] [--rss-growth-mb N] [--fd-growth N]\n";
-      return 2;
-    }
-  }
+  hns::po::options_description options("options");
+  options.add_options()  //
+      ("seconds", hns::po::value<int>()->default_value(1800), "how long to run")
+      ("build", hns::po::value<std::string>()->default_value("build"), "the build tree with kube-proxy and hnssim")
+      ("out", hns::po::value<std::string>()->default_value("bench-results/soak.csv"), "the samples, as CSV")
+      ("rss-growth-mb", hns::po::value<long>()->default_value(16), "RSS growth allowed after the warm-up, MB")
+      ("fd-growth", hns::po::value<long>()->default_value(8), "open descriptors' growth allowed after the warm-up");
+  auto line = hns::parseProgramCommandLine("soak [options]", options, argc, argv);
+  if (!line.parsed) return line.exitCode;
+  const int seconds = line.parsed->get<int>("seconds");
+  const std::string build = line.parsed->get<std::string>("build"), out = line.parsed->get<std::string>("out");
+  const long rssBoundKb = line.parsed->get<long>("rss-growth-mb") * 1024, fdBound = line.parsed->get<long>("fd-growth");
   // The checkout (bench/soak.sh runs from its top), for the example cluster.
   const fs::path src = std::getenv("HNSPROXY_SOURCE_DIR") ? fs::path(std::getenv("HNSPROXY_SOURCE_DIR")) : fs::current_path();
   fs::path dir = fs::temp_directory_path() / fmt::format("hnsproxy-soak-{}", ::getpid());

@@ -1,5 +1,6 @@
 #include "policy/ip.h"
 
+#include <charconv>
 #include <cstdio>
 
 namespace hnsproxy::policy {
@@ -217,5 +218,50 @@ bool Cidr::contains(const IpAddress& ip) const {
 }
 
 std::string Cidr::str() const { return base_.str() + "/" + std::to_string(prefix_); }
+
+std::optional<std::int64_t> parseDecimal(std::string_view text, std::int64_t lo, std::int64_t hi) {
+  const bool plus = !text.empty() && text.front() == '+';
+  if (plus) text.remove_prefix(1);
+  if (text.empty() || text.front() == '+' || (plus && text.front() == '-')) return std::nullopt;
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n < lo || n > hi) return std::nullopt;
+  return n;
+}
+
+std::optional<HostPort> HostPort::parse(std::string_view text) {
+  HostPort hp;
+  std::string_view port;
+  bool hasPort = false;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    hp.host = std::string(text.substr(1, close - 1));
+    const auto rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return std::nullopt;
+      port = rest.substr(1);
+      hasPort = true;
+    }
+  } else if (const auto colon = text.rfind(':'); colon != std::string_view::npos && text.find(':') == colon) {
+    hp.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+    hasPort = true;
+  } else {
+    hp.host = std::string(text);
+  }
+  if (hasPort) {
+    auto n = parseDecimal(port, 0, 65535);
+    if (!n) return std::nullopt;
+    hp.port = static_cast<std::uint16_t>(*n);
+  }
+  return hp;
+}
+
+std::string HostPort::str() const {
+  if (!port) return host;
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(*port);
+}
 
 }  // namespace hnsproxy::policy

@@ -65,6 +65,23 @@ class Cidr {
   int prefix_ = 0;
 };
 
+// A whole decimal integer within [lo, hi], as Go's strconv.ParseInt reads it (an optional sign,
+// digits, nothing else: no spaces, no trailing text); nullopt otherwise. std::from_chars underneath.
+std::optional<std::int64_t> parseDecimal(std::string_view text, std::int64_t lo, std::int64_t hi);
+
+// "host:port", "[v6]:port" or a host alone: every address the product reads (bind addresses, the
+// API server's URL, hnsdiag's --src/--dst) is split here, once.
+struct HostPort {
+  std::string host;  // without brackets; empty for ":10256"
+  std::optional<std::uint16_t> port;
+
+  // nullopt when malformed: an unclosed "[", text after "]" that is not ":port", a port that is
+  // not a number in 0..65535. Unbracketed text with more than one ':' is an IPv6 address alone
+  // (no port), as Go's net.SplitHostPort refuses to split it.
+  static std::optional<HostPort> parse(std::string_view text);
+  std::string str() const;  // host:port, with brackets around an IPv6 host; the host alone without a port
+};
+
 }  // namespace hnsproxy::policy
 
 template <>

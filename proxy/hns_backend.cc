@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "hns/socket_api.h"
+#include "hns/sim/socket_api.h"
 
 #ifdef _WIN32
 #include "hns/hcn_api.h"

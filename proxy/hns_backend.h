@@ -8,7 +8,7 @@
 
 #include "hns/deadline_api.h"
 #include "hns/instrumented_api.h"
-#include "hns/simulated_hns.h"
+#include "hns/sim/simulated_hns.h"
 #include "proxy/options.h"
 
 namespace hnsproxy::proxy {

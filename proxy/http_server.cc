@@ -1,4 +1,5 @@
 #include "proxy/http_server.h"
+#include "policy/ip.h"
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -90,20 +91,12 @@ HttpServer::~HttpServer() {
 }
 
 Status HttpServer::listen(const std::string& hostPort) {
-  std::string host, port;
-  if (!hostPort.empty() && hostPort[0] == '[') {
-    auto close = hostPort.find(']');
-    host = hostPort.substr(1, close - 1);
-    port = hostPort.substr(close + 2);
-  } else {
-    auto colon = hostPort.rfind(':');
-    host = hostPort.substr(0, colon);
-    port = hostPort.substr(colon + 1);
-  }
+  auto hp = policy::HostPort::parse(hostPort);
+  if (!hp || !hp->port) return Error(ErrorCode::InvalidInput, "invalid listen address " + hostPort);
   boost::system::error_code ec;
-  auto addr = asio::ip::make_address(host, ec);
+  auto addr = asio::ip::make_address(hp->host, ec);
   if (ec) return Error(ErrorCode::InvalidInput, "invalid listen address " + hostPort);
-  tcp::endpoint ep(addr, static_cast<unsigned short>(std::stoi(port)));
+  tcp::endpoint ep(addr, *hp->port);
   auto& a = impl_->acceptor;
   if (a.is_open()) a.close(ec);
   a.open(ep.protocol(), ec);

@@ -175,11 +175,8 @@ std::string Metrics::render() const {
     out += fmt::format("kubeproxy_sync_proxy_rules_no_local_endpoints_total{{traffic_policy=\"external\"}} {}\n",
                        noLocalExternal_);
     family("kubernetes_feature_enabled", "gauge", "This metric records the data about the stage and enablement of a k8s feature.");
-    for (const auto& gate : {"WinDSR", "WinOverlay"}) {
-      auto it = gates_.find(gate);
-      bool on = it == gates_.end() ? true : it->second;
+    for (const auto& [gate, on] : gates_)
       out += fmt::format("kubernetes_feature_enabled{{name=\"{}\",stage=\"\"}} {}\n", gate, on ? 1 : 0);
-    }
     out += "# HELP hnsproxy_syncs_total Syncs run, by result\n# TYPE hnsproxy_syncs_total counter\n";
     out += fmt::format("hnsproxy_syncs_total{{result=\"ok\"}} {}\nhnsproxy_syncs_total{{result=\"failed\"}} {}\n", syncOk_,
                        syncFailed_);

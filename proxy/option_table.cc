@@ -5,19 +5,16 @@
 #include <array>
 #include <algorithm>
 #include <cerrno>
+#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "policy/ip.h"
 #include "proxy/options.h"
 
 namespace hnsproxy::proxy {
 
-namespace {
-
-constexpr std::array<std::string_view, 2> kKnownGates = {"WinDSR", "WinOverlay"};
-
-}  // namespace
 
 // ---------------------------------------------------------------- value parsers
 //
@@ -34,12 +31,10 @@ std::optional<bool> parseBool(const std::string& v) {
 }
 
 Result<long long> parseInteger(const std::string& v, long long lo, long long hi) {
-  char* end = nullptr;
-  errno = 0;
-  long long n = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || errno != 0) return invalidOptionValue("not an integer");
-  if (n < lo || n > hi) return invalidOptionValue(fmt::format("must be between {} and {}", lo, hi));
-  return n;
+  auto n = policy::parseDecimal(v, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
+  if (!n) return invalidOptionValue("not an integer");
+  if (*n < lo || *n > hi) return invalidOptionValue(fmt::format("must be between {} and {}", lo, hi));
+  return *n;
 }
 
 std::string unquote(std::string v) {
@@ -60,7 +55,7 @@ Status parseFeatureGates(const std::string& value, std::map<std::string, bool>& 
     std::string name = item.substr(0, eq);
     auto b = parseBool(item.substr(eq + 1));
     if (!b) return invalidOptionValue("invalid value of " + name + ": " + item.substr(eq + 1));
-    if (std::find(kKnownGates.begin(), kKnownGates.end(), name) == kKnownGates.end())
+    if (std::find(kFeatureGates.begin(), kFeatureGates.end(), name) == kFeatureGates.end())
       return Error(ErrorCode::InvalidInput, "unrecognized feature gate: " + name);
     // Both gates are on by default (locked on since upstream 1.34); =false is accepted with the
     // rules upstream applied before the lock: --enable-dsr needs WinDSR, an overlay network needs
@@ -203,14 +198,20 @@ Status setPortOf(Options& o, const OptionSpec&, const std::string& v) {
   auto n = parseInteger(v, 0, 65535);
   if (!n) return n.error();
   std::string& addr = o.*M;
-  if (*n == 0) addr.clear();
-  else addr = (addr.empty() ? std::string("0.0.0.0:0") : addr).substr(0, addr.rfind(':')) + ":" + std::to_string(*n);
+  if (*n == 0) {
+    addr.clear();
+    return Ok{};
+  }
+  auto hp = policy::HostPort::parse(addr).value_or(policy::HostPort{"0.0.0.0", std::nullopt});
+  if (hp.host.empty()) hp.host = "0.0.0.0";
+  hp.port = static_cast<std::uint16_t>(*n);
+  addr = hp.str();
   return Ok{};
 }
 template <auto M>
 std::string getPortOf(const Options& o, const OptionSpec&) {
-  const std::string& addr = o.*M;
-  return addr.empty() ? "0" : addr.substr(addr.rfind(':') + 1);
+  auto hp = policy::HostPort::parse(o.*M);
+  return hp && hp->port ? std::to_string(*hp->port) : "0";
 }
 Status setHelp(Options&, const OptionSpec&, const std::string&) { return Ok{}; }
 std::string getHelp(const Options&, const OptionSpec&) { return "false"; }
@@ -219,6 +220,17 @@ std::string getHelp(const Options&, const OptionSpec&) { return "false"; }
 
 using K = OptionKind;
 using S = OptionStatus;
+
+// --feature-gates' help, in upstream's words, from the gates kube-proxy knows.
+std::string_view gatesHelp() {
+  static const std::string text = [] {
+    std::string t = "A set of key=value pairs that describe feature gates for alpha/experimental features. Options are: ";
+    for (std::size_t i = 0; i < kFeatureGates.size(); ++i)
+      t += (i ? ", " : "") + std::string(kFeatureGates[i]) + "=true|false (GA - default=true)";
+    return t;
+  }();
+  return text;
+}
 
 OptionSpec make(std::string_view name, std::string_view type, K kind, std::string_view help,
                 Status (*set)(Options&, const OptionSpec&, const std::string&),
@@ -281,6 +293,22 @@ OptionSpec alias(OptionSpec s) {  // same member as another option: not written 
   return s;
 }
 OptionSpec hnsproxy(const OptionSpec& s) { return honoured(s); }  // hnsproxy's own flags always apply
+OptionSpec role(OptionSpec s, OptionRole r) {
+  s.role = r;
+  return s;
+}
+OptionSpec redacted(OptionSpec s) {
+  s.redacted = true;
+  return s;
+}
+OptionSpec emptyInConfigAs(OptionSpec s, std::string_view value) {
+  s.emptyConfigValue = value;
+  return s;
+}
+OptionSpec bare(OptionSpec s, std::string_view value) {  // the value of a bare --flag
+  s.noOptValue = value;
+  return s;
+}
 
 constexpr std::string_view kLegacyNote = "removed upstream in 1.26 (KEP-2845); honoured for existing Windows start scripts";
 constexpr std::string_view kNotUsed = "Only used on Linux; accepted and not used on Windows.";
@@ -303,16 +331,14 @@ std::vector<OptionSpec> buildTable() {
                                "The CIDR range of the pods in the cluster (a comma-separated dual-stack pair allowed). "
                                "Not used by the Windows proxier; accepted for existing scripts."),
           "clusterCIDR"),
-      honoured(str<&O::config>("config", "The path to the configuration file (KubeProxyConfiguration, YAML or JSON).")),
+      role(honoured(str<&O::config>("config", "The path to the configuration file (KubeProxyConfiguration, YAML or JSON).")),
+           OptionRole::ConfigFile),
       cfg(dur<&O::configSyncPeriod>("config-sync-period",
                                     "How often configuration from the apiserver is refreshed.  Must be greater than 0."),
           "configSyncPeriod"),
       cfg(flag<&O::enableDsr>("enable-dsr", "If true make kube-proxy apply DSR policies for service VIP"),
           "winkernel.enableDSR"),
-      cfg(make("feature-gates", "mapStringBool", K::Gates,
-               "A set of key=value pairs that describe feature gates for alpha/experimental features. Options are: "
-               "WinDSR=true|false (GA - default=true), WinOverlay=true|false (GA - default=true)",
-               &setGates, &getGates),
+      cfg(make("feature-gates", "mapStringBool", K::Gates, gatesHelp(), &setGates, &getGates),
           "featureGates"),
       cfg(flag<&O::forwardHealthCheckVip>("forward-healthcheck-vip", "If true forward service VIP for health check port"),
           "winkernel.forwardHealthCheckVip"),
@@ -325,7 +351,7 @@ std::vector<OptionSpec> buildTable() {
                 &setPortOf<&O::healthzBindAddress>, &getPortOf<&O::healthzBindAddress>),
            S::Deprecated, "This flag is deprecated and will be removed in a future release. Please use "
                           "--healthz-bind-address instead."),
-      shorthand(make("help", "", K::Bool, "help for kube-proxy", &setHelp, &getHelp), "h"),
+      role(shorthand(make("help", "", K::Bool, "help for kube-proxy", &setHelp, &getHelp), "h"), OptionRole::Help),
       honoured(cfg(str<&O::hostnameOverride>(
                        "hostname-override",
                        "If non-empty, will be used as the name of the Node that kube-proxy is running on. If unset, the "
@@ -349,7 +375,7 @@ std::vector<OptionSpec> buildTable() {
                               "Path to kubeconfig file with authorization information (the master location can be "
                               "overridden by the master flag)."),
           "clientConnection.kubeconfig"),
-      honoured(str<&O::master>("master", "The address of the Kubernetes API server (overrides any value in kubeconfig)")),
+      redacted(honoured(str<&O::master>("master", "The address of the Kubernetes API server (overrides any value in kubeconfig)"))),
       cfg(str<&O::metricsBindAddress>("metrics-bind-address",
                                       "The IP address with port for the metrics server to serve on (set to "
                                       "'0.0.0.0:10249' for all IPv4 interfaces and '[::]:10249' for all IPv6 "
@@ -361,10 +387,11 @@ std::vector<OptionSpec> buildTable() {
                           "--metrics-bind-address instead."),
       cfg(str<&O::networkName>("network-name", "The name of the cluster network (else the KUBE_NETWORK environment variable)."),
           "winkernel.networkName"),
-      cfg(make("proxy-mode", "ProxyMode", K::String,
-               "Which proxy mode to use: on Windows 'kernelspace' (blank means the same).", &setProxyMode,
-               &getString<&O::proxyMode>),
-          "mode"),
+      emptyInConfigAs(cfg(make("proxy-mode", "ProxyMode", K::String,
+                               "Which proxy mode to use: on Windows 'kernelspace' (blank means the same).",
+                               &setProxyMode, &getString<&O::proxyMode>),
+                          "mode"),
+                      "kernelspace"),  // upstream's Windows default
       cfg(make("root-hnsendpoint-name", "string", K::String,
                "The name of the hns endpoint name for root namespace attached to l2bridge", &setRootEndpoint,
                &getString<&O::rootHnsEndpointName>),
@@ -380,10 +407,11 @@ std::vector<OptionSpec> buildTable() {
                                   &setInt<&O::verbosity, 0, 2147483647>, &getInt<&O::verbosity>),
                              "logging.verbosity"),
                          "v")),
-      honoured(make("version", "version", K::String,
-                    "--version, --version=raw prints version information and quits; --version=vX.Y.Z... sets the "
-                    "reported version",
-                    &setVersion, &getVersion)),
+      bare(honoured(make("version", "version", K::String,
+                         "--version, --version=raw prints version information and quits; --version=vX.Y.Z... sets "
+                         "the reported version",
+                         &setVersion, &getVersion)),
+           "true"),
       honoured(str<&O::vmodule>("vmodule",
                                 "comma-separated list of pattern=N settings for file-filtered logging (only works for "
                                 "text log format)")),
@@ -501,8 +529,6 @@ std::vector<OptionSpec> buildTable() {
       hnsproxy(flag<&O::syncOnce>("sync-once", "hnsproxy: wait for the sources, sync once, exit 0 if everything was "
                                                "programmed")),
   };
-  for (auto& s : t)
-    if (s.name == "version") s.noOptValue = "true";
   return t;
 }
 

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "policy/ip.h"
 #include "proxy/logging.h"
@@ -110,7 +112,7 @@ std::string formatGoDuration(Duration d) {
 bool Options::gate(const std::string& name) const {
   auto it = featureGates.find(name);
   if (it != featureGates.end()) return it->second;
-  return name == "WinDSR" || name == "WinOverlay";  // both default to true
+  return std::find(kFeatureGates.begin(), kFeatureGates.end(), name) != kFeatureGates.end();  // all default to true
 }
 
 const OptionSpec* findOption(std::string_view raw) {
@@ -204,12 +206,12 @@ Result<ParsedCommandLine> parseCommandLine(int argc, const char* const* argv) {
   {
     Options scratch;
     for (const auto& g : *given) {
-      if (g.spec->name == "help") {
+      if (g.spec->role == OptionRole::Help) {
         out.help = true;
         return out;
       }
       if (auto st = applyFlag(scratch, *g.spec, g.value); !st) return st.error();
-      if (g.spec->name == "config") configFile = g.value;
+      if (g.spec->role == OptionRole::ConfigFile) configFile = g.value;
     }
   }
   Options& o = out.options;
@@ -299,7 +301,7 @@ std::vector<std::string> flagLines(const Options& o) {
   std::vector<std::string> out;
   for (const OptionSpec* s : sortedForHelp()) {
     std::string v = s->get(o, *s);
-    if (s->name == "master") v = log::redactUrl(v);  // a password in the URL never reaches the log
+    if (s->redacted) v = log::redactUrl(v);  // a password in the URL never reaches the log
     out.push_back(fmt::format("FLAG: --{}={}", s->name, json(v).dump(-1, ' ', false, json::error_handler_t::replace)));
   }
   return out;
@@ -439,7 +441,10 @@ json configObject(const Options& o) {
     json value;
     switch (spec.kind) {
       case OptionKind::Bool: value = text == "true"; break;
-      case OptionKind::Int: value = std::stoll(text); break;
+      case OptionKind::Int:
+        value = policy::parseDecimal(text, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max())
+                    .value_or(0);
+        break;
       case OptionKind::Float: value = std::stod(text); break;
       case OptionKind::Gates: {
         value = json::object();
@@ -448,7 +453,7 @@ json configObject(const Options& o) {
       }
       default: value = text;
     }
-    if (spec.name == "proxy-mode" && text.empty()) value = "kernelspace";  // upstream's Windows default
+    if (text.empty() && !spec.emptyConfigValue.empty()) value = std::string(spec.emptyConfigValue);
     json* cur = &root;
     std::string_view p = spec.configPath;
     for (auto dot = p.find('.'); dot != std::string_view::npos; dot = p.find('.')) {
@@ -460,24 +465,43 @@ json configObject(const Options& o) {
   return root;
 }
 
-void yamlOf(const json& j, int indent, std::string& out) {
-  std::string pad(static_cast<std::size_t>(indent), ' ');
-  for (const auto& [k, v] : j.items()) {
-    if (v.is_object() && !v.empty()) {
-      out += pad + k + ":\n";
-      yamlOf(v, indent + 2, out);
-    } else {
-      out += pad + k + ": " + (v.is_object() ? std::string("{}") : v.dump(-1, ' ', false, json::error_handler_t::replace)) + "\n";  // JSON scalars are valid YAML
-    }
+// The configuration object as YAML, by yaml-cpp's emitter: block maps, flow lists, strings double
+// quoted (so "true" or "10" read back as strings), numbers as JSON writes them.
+void emitYaml(YAML::Emitter& e, const json& j) {
+  switch (j.type()) {
+    case json::value_t::object:
+      e << YAML::BeginMap;
+      for (const auto& [k, v] : j.items()) {
+        e << YAML::Key << k << YAML::Value;
+        emitYaml(e, v);
+      }
+      e << YAML::EndMap;
+      break;
+    case json::value_t::array:
+      e << YAML::Flow << YAML::BeginSeq;
+      for (const auto& v : j) emitYaml(e, v);
+      e << YAML::EndSeq;
+      break;
+    case json::value_t::string:
+      e << YAML::DoubleQuoted << j.get<std::string>();
+      break;
+    case json::value_t::boolean:
+      e << j.get<bool>();
+      break;
+    case json::value_t::null:
+      e << YAML::Null;
+      break;
+    default:  // numbers, in JSON's shortest form
+      e << j.dump();
   }
 }
 
 }  // namespace
 
 std::string configYaml(const Options& o) {
-  std::string out;
-  yamlOf(configObject(o), 0, out);
-  return out;
+  YAML::Emitter e;
+  emitYaml(e, configObject(o));
+  return std::string(e.c_str()) + "\n";
 }
 
 std::string configJson(const Options& o) { return json{{"kubeproxy.config.k8s.io", configObject(o)}}.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -500,23 +524,13 @@ Status validateHostPort(const std::string& flag, const std::string& value, bool 
     if (allowEmpty) return Ok{};
     return invalid(flag, value, "must be IP:port");
   }
-  std::string host, port;
-  if (value[0] == '[') {
-    auto close = value.find(']');
-    if (close == std::string::npos || close + 1 >= value.size() || value[close + 1] != ':')
-      return invalid(flag, value, "must be IP:port");
-    host = value.substr(1, close - 1);
-    port = value.substr(close + 2);
-  } else {
-    auto colon = value.rfind(':');
-    if (colon == std::string::npos) return invalid(flag, value, "must be IP:port");
-    host = value.substr(0, colon);
-    port = value.substr(colon + 1);
+  auto hp = policy::HostPort::parse(value);
+  if (!hp) {  // a bracket or port that does not parse: say which
+    const bool closed = value[0] != '[' || value.find("]:") != std::string::npos;
+    return invalid(flag, value, closed && value.find(':') != std::string::npos ? "must be a valid port" : "must be IP:port");
   }
-  if (!policy::IpAddress::parse(host)) return invalid(flag, value, "must be a valid IP");
-  char* end = nullptr;
-  long p = std::strtol(port.c_str(), &end, 10);
-  if (port.empty() || *end || p < 0 || p > 65535) return invalid(flag, value, "must be a valid port");
+  if (!hp->port) return invalid(flag, value, "must be IP:port");
+  if (!policy::IpAddress::parse(hp->host)) return invalid(flag, value, "must be a valid IP");
   return Ok{};
 }
 

@@ -11,6 +11,7 @@
 // Every invalid value is an error that names the flag (or the config field) and the value.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -31,6 +32,10 @@ std::string formatGoDuration(Duration d);
 
 // The listing cache's default path: beside the executable on Windows, none elsewhere.
 std::string defaultListingCache();
+
+// The feature gates kube-proxy on Windows knows (--feature-gates, featureGates): both GA and on by
+// default; upstream locked them on in 1.34, hnsproxy still honours =false (options_test).
+inline constexpr std::array<std::string_view, 2> kFeatureGates = {"WinDSR", "WinOverlay"};
 
 struct Options {
   // --- upstream ---
@@ -104,6 +109,13 @@ enum class OptionStatus : std::uint8_t {
   Accepted,    // accepted and not used on Windows (Linux-only or client tuning); shown in --help
 };
 
+// What an option does besides setting a value.
+enum class OptionRole : std::uint8_t {
+  Value,
+  Help,        // --help: print the help and exit, whatever else is given
+  ConfigFile,  // --config: the file read before the other flags are applied
+};
+
 // The value's kind: decides how the config file spells it and how --help shows it.
 enum class OptionKind : std::uint8_t { Bool, String, Int, Float, GoDuration, Gates };
 
@@ -125,6 +137,9 @@ struct OptionSpec {
   std::string (*get)(const Options& o, const OptionSpec& self);
   bool emit;                    // written by --write-config-to and /configz (false for an alias)
   std::string_view acceptedDefault;  // an accepted (unused) option's upstream default
+  OptionRole role;              // --help and --config act on the parse itself
+  bool redacted;                // a URL whose password never reaches the FLAG: lines (--master)
+  std::string_view emptyConfigValue;  // written to the config file for an empty value (proxy-mode)
 };
 
 const std::vector<OptionSpec>& optionTable();  // proxy/option_table.cc

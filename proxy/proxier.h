@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "hns/reconciler.h"
+#include "hns/reconcile/reconciler.h"
 #include "proxy/change_tracker.h"
 #include "proxy/health.h"
 #include "proxy/metrics.h"

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "policy/ip.h"
 #include "proxy/logging.h"
 #include "proxy/sources.h"
 #include "proxy/status_servers.h"
@@ -59,11 +60,9 @@ hns::ReconcilerOptions reconcilerOptions(const Runtime& rt, const Options& o, co
   if (!o.sourceVip.empty()) r.node.rules.sourceVip = policy::IpAddress::parse(o.sourceVip);
   r.node.rules.forwardHealthCheckVip = o.forwardHealthCheckVip;
   r.node.rules.maxBackendsOverride = o.maxBackendsPerLoadBalancer;
-  if (!o.healthzBindAddress.empty()) {
-    auto colon = o.healthzBindAddress.rfind(':');
-    r.node.rules.healthzPort = static_cast<std::uint16_t>(std::stoi(o.healthzBindAddress.substr(colon + 1)));
-    std::string host = o.healthzBindAddress.substr(0, colon);
-    r.node.rules.healthzOnAllAddresses = host == "0.0.0.0" || host == "[::]" || host == "::";
+  if (auto hp = policy::HostPort::parse(o.healthzBindAddress); hp && hp->port) {  // validated as IP:port
+    r.node.rules.healthzPort = *hp->port;
+    r.node.rules.healthzOnAllAddresses = hp->host == "0.0.0.0" || hp->host == "::";
   }
   r.winOverlay = o.gate("WinOverlay");
   r.programmer.stop = [&rt] { return rt.stopRequested(); };
@@ -164,7 +163,9 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const Options& o, std::ostream&
   // SCM kill a service that does not stop within seconds, and then nothing is saved or logged.
   if (auto* d = rt->backend->deadline()) d->setStop([stopper] { return stopper->stopRequested(); });
   rt->tracker.setNodeName(rt->nodeName);
-  rt->metrics.setFeatureGates(o.featureGates);
+  std::map<std::string, bool> gates;  // every gate kube-proxy knows, as in effect
+  for (auto name : kFeatureGates) gates[std::string(name)] = o.gate(std::string(name));
+  rt->metrics.setFeatureGates(gates);
   rt->metrics.setExtra([b = rt->backend.get()] { return b->callMetrics(); });
   Runtime* r = rt.get();
   rt->proxier = std::make_unique<Proxier>(reconcilerOptions(*r, o, rt->nodeName, rt->networkName), rt->backend->api(),

@@ -1,5 +1,6 @@
 #include "watch/api_client.h"
 #include "watch/line_splitter.h"
+#include "policy/ip.h"
 
 #include <filesystem>
 #include <limits>
@@ -358,16 +359,10 @@ Result<std::unique_ptr<ApiClient>> ApiClient::create(const ClientConfig& cfg, st
     if (!readable)  // else every request would go out unauthenticated
       return Error(ErrorCode::InvalidInput, "tokenFile " + cfg.tokenFile + ": the file cannot be read");
   }
-  if (!rest.empty() && rest[0] == '[') {
-    auto close = rest.find(']');
-    impl->host = rest.substr(1, close - 1);
-    impl->port = close + 1 < rest.size() && rest[close + 1] == ':' ? rest.substr(close + 2) : "";
-  } else {
-    auto colon = rest.rfind(':');
-    impl->host = colon == std::string::npos ? rest : rest.substr(0, colon);
-    impl->port = colon == std::string::npos ? "" : rest.substr(colon + 1);
-  }
-  if (impl->port.empty()) impl->port = impl->tls ? "443" : "80";
+  auto hp = policy::HostPort::parse(rest);
+  if (!hp) return Error(ErrorCode::InvalidInput, "invalid server URL \"" + s + "\": bad host or port");
+  impl->host = hp->host;
+  impl->port = hp->port ? std::to_string(*hp->port) : impl->tls ? "443" : "80";
   if (impl->host.empty()) return Error(ErrorCode::InvalidInput, "invalid server URL \"" + s + "\": no host");
   if (impl->tls)
     if (auto st = impl->buildSsl(); !st) return st.error();

@@ -1,4 +1,5 @@
 #include "watch/decoder.h"
+#include "policy/ip.h"
 
 #include <nlohmann/json.hpp>
 
@@ -292,9 +293,9 @@ Result<Service> decodeService(const json& j) {
           if (name.empty() || name.size() > 15) fail(p + ".targetPort", *tp, "must be a port number or a port name");
           bool digits = std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
           if (digits) {
-            long n = std::stol(name);
-            if (n < 1 || n > 65535) fail(p + ".targetPort", *tp, "must be between 1 and 65535");
-            sp.targetPort = static_cast<std::uint16_t>(n);
+            auto n = policy::parseDecimal(name, 1, 65535);
+            if (!n) fail(p + ".targetPort", *tp, "must be between 1 and 65535");
+            sp.targetPort = static_cast<std::uint16_t>(*n);
           } else {
             sp.targetPort = name;
           }

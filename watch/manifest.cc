@@ -1,4 +1,5 @@
 #include "watch/manifest.h"
+#include "policy/ip.h"
 
 #include <cctype>
 #include <cerrno>
@@ -6,6 +7,7 @@
 #include <fstream>
 #include <functional>
 #include <istream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -70,7 +72,9 @@ json resolveScalar(const std::string& tag, const std::string& s) {
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty()) return nullptr;
-  if (isInteger(s)) return std::stoll(s);
+  if (isInteger(s))
+    if (auto n = policy::parseDecimal(s, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()))
+      return *n;  // at most 18 digits: always in range
   if (auto f = parseFloat(s)) return *f;
   return s;
 }

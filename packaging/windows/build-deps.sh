@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Cross-builds, for MinGW-w64, the libraries Debian ships no MinGW package for — OpenSSL and
-# yaml-cpp — from Debian's own source packages (the same versions as the Linux build's -dev
+# Cross-builds, for MinGW-w64, the libraries Debian ships no MinGW package for — OpenSSL,
+# yaml-cpp and Boost.Program_options (hnsdiag.exe's command line) — from Debian's own source packages (the same versions as the Linux build's -dev
 # packages), as static libraries, into a prefix OUTSIDE the checkout. The prefix is keyed by its
-# inputs (this script, the cross compiler's version, the two source versions) and reused as long as
+# inputs (this script, the cross compiler's version, the source versions) and reused as long as
 # they are unchanged, so CI pays the ~3 minutes once per machine.
 #
 # The header-only dependencies (Boost.Asio/Beast, nlohmann/json, fmt and spdlog in header-only
@@ -18,7 +18,7 @@ jobs=$(nproc)
 # The key: the recipe (this script from the "recipe" line on), the compiler, and what the Linux
 # build links (so a security update of libssl-dev rebuilds this too).
 installed() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo none; }
-key=$( { sed -n '/^# >>> recipe/,$p' "$0"; "$cc" --version | head -1; echo "libssl-dev=$(installed libssl-dev) libyaml-cpp-dev=$(installed libyaml-cpp-dev)"; } |
+key=$( { sed -n '/^# >>> recipe/,$p' "$0"; "$cc" --version | head -1; echo "libssl-dev=$(installed libssl-dev) libyaml-cpp-dev=$(installed libyaml-cpp-dev) libboost1.74-dev=$(installed libboost1.74-dev)"; } |
   sha256sum | cut -c1-16)
 prefix="$cache_root/$key"
 
@@ -57,6 +57,28 @@ fetch_source() {
   return 1
 }
 
+# Boost.Program_options' sources alone, from Debian's boost source package (the one the installed
+# headers come from): its upstream tarball is large, so only that library's sources are unpacked
+# (the headers are the installed ones, the same version). Prints the version fetched.
+fetch_program_options() {
+  local pkg v
+  pkg=$(dpkg-query -W -f='${source:Package}' libboost1.74-dev)
+  for v in $(apt-cache showsrc "$pkg" 2>/dev/null | awk '/^Version:/ {print $2}' | sort -rV); do
+    rm -rf ./"$pkg"_* src-boost
+    if apt-get source -q --download-only "$pkg=$v" >"fetch-$pkg.log" 2>&1; then
+      mkdir -p src-boost
+      if tar -xf ./"$pkg"_*.orig.tar.* -C src-boost --strip-components=1 --wildcards '*/libs/program_options/src/*' \
+        >>"fetch-$pkg.log" 2>&1 && ls src-boost/libs/program_options/src/*.cpp >/dev/null 2>&1; then
+        echo "$v"
+        return 0
+      fi
+    fi
+    echo "build-deps: $pkg $v could not be fetched, trying an older version" >&2
+  done
+  echo "build-deps: no source package $pkg could be fetched (is the deb-src entry reachable?)" >&2
+  return 1
+}
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/hnsproxy-mingw-deps.XXXXXX")
 staging="$prefix.partial.$$"
 trap 'rm -rf "$work" "$staging"' EXIT
@@ -67,7 +89,8 @@ cd "$work"
 # >>> recipe: everything below decides what the prefix holds.
 ssl_version=$(fetch_source openssl)
 yaml_version=$(fetch_source yaml-cpp)
-echo "build-deps: sources: openssl $ssl_version, yaml-cpp $yaml_version"
+po_version=$(fetch_program_options)
+echo "build-deps: sources: openssl $ssl_version, yaml-cpp $yaml_version, boost (program_options) $po_version"
 
 echo "build-deps: OpenSSL (static, mingw64)"
 (
@@ -96,11 +119,23 @@ echo "build-deps: yaml-cpp (static)"
   cmake --install build >install.log 2>&1 || { tail -50 install.log; exit 1; }
 )
 
-# Licences of what the exe links statically, shipped in the release zip.
+echo "build-deps: Boost.Program_options (static)"
+(
+  # The installed Boost headers only, through a folder holding just them.
+  mkdir -p po-include po-obj
+  ln -sfn /usr/include/boost po-include/boost
+  ls src-boost/libs/program_options/src/*.cpp | xargs -P "$jobs" -I{} sh -c \
+    'x86_64-w64-mingw32-g++-posix -std=c++17 -O2 -DBOOST_ALL_NO_LIB -isystem po-include -c "$1" -o "po-obj/$(basename "$1" .cpp).o"' _ {} \
+    >po-build.log 2>&1 || { tail -50 po-build.log; exit 1; }
+  x86_64-w64-mingw32-ar rcs "$staging/lib/libboost_program_options.a" po-obj/*.o
+)
+
+# Licences of what the exe links statically, shipped in the release zip (Boost's ships with its
+# headers': packaging/windows/make-release.sh).
 mkdir -p "$staging/licenses"
 cp src-openssl/LICENSE.txt "$staging/licenses/OpenSSL-LICENSE.txt"
 cp src-yaml-cpp/LICENSE "$staging/licenses/yaml-cpp-LICENSE.txt"
-echo "openssl $ssl_version, yaml-cpp $yaml_version (Debian source packages)" >"$staging/SOURCES"
+echo "openssl $ssl_version, yaml-cpp $yaml_version, boost program_options $po_version (Debian source packages)" >"$staging/SOURCES"
 
 rm -rf "$prefix"
 mv "$staging" "$prefix"

@@ -1,5 +1,5 @@
-# Dependencies of the MinGW-w64 cross build (packaging/windows/build-exe.sh): OpenSSL and yaml-cpp
-# are static libraries cross-built from Debian's source packages into HNSPROXY_MINGW_DEPS (packaging/windows/build-deps.sh);
+# Dependencies of the MinGW-w64 cross build (packaging/windows/build-exe.sh): OpenSSL, yaml-cpp and
+# Boost.Program_options are static libraries cross-built from Debian's source packages into HNSPROXY_MINGW_DEPS (packaging/windows/build-deps.sh);
 # Boost.Asio/Beast, nlohmann/json, fmt and spdlog are used header-only, from an include folder of
 # symlinks to just those libraries (never the host's whole /usr/include). Everything is linked
 # statically, so the exe needs nothing beside it on a bare Windows Server.
@@ -26,8 +26,12 @@ target_include_directories(hnsproxy_header_only SYSTEM INTERFACE "${header_dir}"
 add_library(nlohmann_json::nlohmann_json ALIAS hnsproxy_header_only)
 add_library(Boost::boost INTERFACE IMPORTED)
 target_link_libraries(Boost::boost INTERFACE hnsproxy_header_only ws2_32 mswsock)
-# Asio: Windows 10 / Server 2016 and later.
-target_compile_definitions(Boost::boost INTERFACE _WIN32_WINNT=0x0A00 WIN32_LEAN_AND_MEAN NOMINMAX)
+# Windows 10 / Server 2016 and later (Asio's requirement); windows.h without winsock.h (Asio and
+# the HCN client include winsock2.h) and without min/max macros — for every target, Asio or not.
+add_compile_definitions(_WIN32_WINNT=0x0A00 WIN32_LEAN_AND_MEAN NOMINMAX)
+add_library(Boost::program_options STATIC IMPORTED)
+set_target_properties(Boost::program_options PROPERTIES
+  IMPORTED_LOCATION "${HNSPROXY_MINGW_DEPS}/lib/libboost_program_options.a" INTERFACE_LINK_LIBRARIES hnsproxy_header_only)
 add_library(fmt::fmt INTERFACE IMPORTED)
 target_link_libraries(fmt::fmt INTERFACE hnsproxy_header_only)
 target_compile_definitions(fmt::fmt INTERFACE FMT_HEADER_ONLY)

@@ -7,8 +7,8 @@
 
 #include "fuzz_util.h"
 #include "hns/hcn_json.h"
-#include "hns/sim_protocol.h"
-#include "hns/simulated_hns.h"
+#include "hns/sim/sim_protocol.h"
+#include "hns/sim/simulated_hns.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace hnsproxy::hns;

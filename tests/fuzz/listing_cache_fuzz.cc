@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "fuzz_util.h"
-#include "hns/listing_cache.h"
+#include "hns/reconcile/listing_cache.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string& path = hnsproxy::fuzz::writeScratch("listing-cache", data, size);

@@ -7,7 +7,7 @@
 #include "eventually.h"
 #include "hns/deadline_api.h"
 #include "hns/query_all.h"
-#include "hns/simulated_hns.h"
+#include "hns/sim/simulated_hns.h"
 
 using namespace hnsproxy;
 using namespace hnsproxy::hns;

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "hns/hns_lines.h"
-#include "hns/reconciler.h"
-#include "hns/simulated_hns.h"
+#include "hns/reconcile/reconciler.h"
+#include "hns/sim/simulated_hns.h"
 #include "policy/fixtures.h"
 
 namespace hnsproxy::hns::test {

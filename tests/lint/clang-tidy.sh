@@ -20,7 +20,7 @@ mkdir -p "$cache" "$build/tidy"
 [ -f "$build/build.ninja" ] || { echo "clang-tidy: $build is not configured (tests/run-all.sh clang)" >&2; exit 1; }
 # The batches' objects exist once built: their dependency records say which headers each includes.
 source tests/builds.sh
-cmake --build "$build" -j "$(nproc)" --target hnsproxy_policy hnsproxy_watch hnsproxy_hns hnsproxy_proxy >/dev/null
+cmake --build "$build" -j "$(nproc)" --target hnsproxy_policy hnsproxy_watch hnsproxy_hns hnsproxy_hns_reconcile hnsproxy_hns_sim hnsproxy_hns_tools hnsproxy_proxy >/dev/null
 
 # The batches: the compile database names them (Unity/unity_N_cxx.cxx); each gets a file of its
 # own here whose includes say that including a source is meant, with the batch's command.
@@ -54,7 +54,7 @@ for obj in $(cut -f1 "$build/tidy/batches.tsv" | sort -u); do
   sources=$(awk -F'\t' -v o="$obj" '$1 == o { print $2 }' "$build/tidy/batches.tsv")
   headers=$(ninja -C "$build" -t deps "$obj" 2>/dev/null |
     sed -n "s#^ *\\($PWD/\\|\\.\\./\\)\\(\\(policy\\|hns\\|watch\\|proxy\\)/.*\\.h\\)\$#\\2#p" | sort -u || true)
-  [ -n "$headers" ] || headers=$(ls policy/*.h hns/*.h watch/*.h proxy/*.h)  # no record: every header
+  [ -n "$headers" ] || headers=$(ls policy/*.h hns/*.h hns/*/*.h watch/*.h proxy/*.h)  # no record: every header
   key=$( (echo "$common"; for f in $sources $headers; do echo "$f"; cat "$f"; done) | sha256sum | cut -c1-24)
   name=$(echo "$obj" | sed 's/[^A-Za-z0-9_]/_/g')
   [ -e "$cache/$key" ] || todo+=("$build/tidy/$name.cc:$key")

@@ -92,3 +92,39 @@ TEST_CASE("capabilities follow the HNS version ranges") {
     CHECK(caps.maxBackends == c.maxBackends);
   }
 }
+
+TEST_CASE("decimal integers parse whole, within range, as Go's ParseInt reads them") {
+  CHECK(parseDecimal("10256", 0, 65535) == 10256);
+  CHECK(parseDecimal("+8", 0, 10) == 8);
+  CHECK(parseDecimal("-3", -5, 5) == -3);
+  CHECK(parseDecimal("0", 0, 0) == 0);
+  for (const char* bad : {"", "+", "-", "+-1", "++1", " 1", "1 ", "1x", "0x10", "1.5", "65536", "-1", "99999999999999999999"})
+    CHECK_FALSE(parseDecimal(bad, 0, 65535));
+}
+
+TEST_CASE("host:port splits once for every address form") {
+  struct Case {
+    const char* text;
+    const char* host;
+    int port;  // -1: none
+  };
+  for (const auto& c : std::vector<Case>{{"0.0.0.0:10256", "0.0.0.0", 10256},
+                                         {"[::]:10249", "::", 10249},
+                                         {"[fd00::1]", "fd00::1", -1},
+                                         {"fd00::1", "fd00::1", -1},  // IPv6 alone: never split
+                                         {":8080", "", 8080},
+                                         {"api.example:6443", "api.example", 6443},
+                                         {"10.96.0.10", "10.96.0.10", -1},
+                                         {"10.0.0.1:0", "10.0.0.1", 0}}) {
+    INFO(c.text);
+    auto hp = HostPort::parse(c.text);
+    REQUIRE(hp);
+    CHECK(hp->host == c.host);
+    CHECK(hp->port == (c.port < 0 ? std::nullopt : std::optional<std::uint16_t>(static_cast<std::uint16_t>(c.port))));
+    CHECK(HostPort::parse(hp->str())->host == hp->host);  // str() reads back
+  }
+  CHECK(HostPort{"fd00::1", 53}.str() == "[fd00::1]:53");
+  CHECK(HostPort{"10.0.0.1", 53}.str() == "10.0.0.1:53");
+  for (const char* bad : {"[fd00::1", "[fd00::1]80", "[::]:", "1.2.3.4:", "1.2.3.4:99999", "1.2.3.4:http", "host:-1"})
+    CHECK_FALSE(HostPort::parse(bad));
+}

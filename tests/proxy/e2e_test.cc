@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "hns/hns_lines.h"
-#include "hns/simulated_hns.h"
-#include "hns/socket_api.h"
+#include "hns/sim/simulated_hns.h"
+#include "hns/sim/socket_api.h"
 #include "http_client.h"
 #include "cluster_fixture.h"
 #include "process.h"

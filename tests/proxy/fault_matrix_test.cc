@@ -12,8 +12,8 @@
 #include "cluster_fixture.h"
 #include "hns/hcn_codes.h"
 #include "hns/hns_lines.h"
-#include "hns/simulated_hns.h"
-#include "hns/socket_api.h"
+#include "hns/sim/simulated_hns.h"
+#include "hns/sim/socket_api.h"
 #include "watch/manifest.h"
 
 using namespace hnsproxy;

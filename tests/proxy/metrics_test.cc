@@ -11,6 +11,7 @@ TEST_CASE("metrics: every kernelspace kube-proxy family, histograms with cumulat
   m.networkProgrammingDuration.observe(0.3);
   m.addChanges(3, 7);
   m.setNoLocalEndpoints(1, 2);
+  m.setFeatureGates({{"WinDSR", true}, {"WinOverlay", false}});
   m.setCounter("hnsproxy_x_total", "x", 2);
   m.setExtra([] { return std::string("hnsproxy_extra 1\n"); });
   std::string t = m.render();
@@ -33,6 +34,8 @@ TEST_CASE("metrics: every kernelspace kube-proxy family, histograms with cumulat
   CHECK(t.find("kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy=\"external\"} 2") != std::string::npos);
   CHECK(t.find("# TYPE hnsproxy_x_total counter\nhnsproxy_x_total 2\n") != std::string::npos);
   CHECK(t.find("hnsproxy_extra 1") != std::string::npos);
+  CHECK(t.find("kubernetes_feature_enabled{name=\"WinDSR\",stage=\"\"} 1\n") != std::string::npos);
+  CHECK(t.find("kubernetes_feature_enabled{name=\"WinOverlay\",stage=\"\"} 0\n") != std::string::npos);
 }
 
 TEST_CASE("metrics: histogram buckets are cumulative and exponential buckets grow by the factor") {

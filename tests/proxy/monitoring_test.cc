@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster_fixture.h"
-#include "hns/socket_api.h"
+#include "hns/sim/socket_api.h"
 #include "http_client.h"
 
 using namespace hnsproxy;

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "hns/simulated_hns.h"
+#include "hns/sim/simulated_hns.h"
 #include "hns/node_fixture.h"
 #include "proxy/logging.h"
 #include "proxy/proxier.h"

@@ -40,7 +40,7 @@
 #include "hns/hcn_codes.h"
 #include "hns/hcn_json.h"
 #include "hns/query_all.h"
-#include "hns/simulated_hns.h"
+#include "hns/sim/simulated_hns.h"
 #include "hns/utf16.h"
 
 using nlohmann::json;

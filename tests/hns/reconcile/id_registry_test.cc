@@ -1,0 +1,66 @@
+#include "catch.h"
+
+#include "hns/reconcile/id_registry.h"
+#include "policy/fixtures.h"
+
+using namespace hnsproxy;
+using namespace hnsproxy::hns;
+using policy::test::ip;
+using policy::test::ips;
+
+TEST_CASE("id registry: a local endpoint wins over a remote one with the same IP (kubernetes#138000)") {
+  IdRegistry ids;
+  ids.setManagedEndpoint(ip("10.244.2.2"), "REMOTE");
+  CHECK(ids.backend(ip("10.244.2.2")) == "REMOTE");
+  ids.updateLocal({"LOCAL"}, {{"LOCAL", ips({"10.244.2.2"})}}, {});
+  CHECK(ids.backend(ip("10.244.2.2")) == "LOCAL");
+  ids.updateLocal({}, {}, {});  // the pod went
+  CHECK(ids.backend(ip("10.244.2.2")) == "REMOTE");
+  CHECK(ids.knownEndpointIds() == std::unordered_set<std::string>{"REMOTE"});
+}
+
+TEST_CASE("id registry: endpoint addresses by ID for reading load balancers back; load balancers by frontend") {
+  IdRegistry ids;
+  ids.reset({{}, {{ip("10.244.2.5"), "R1"}}, {{ip("10.244.1.10"), "L1"}, {ip("fd00::10"), "L1"}}, {"F1"}});
+  auto by = ids.endpointAddresses();
+  CHECK(by.at("R1") == ips({"10.244.2.5"}));
+  CHECK(by.at("L1").size() == 2);  // a dual-stack pod: both addresses
+  policy::LbKey k{policy::IpFamily::V4, policy::Protocol::TCP, ip("10.96.0.1"), 80};
+  CHECK_FALSE(ids.loadBalancer(k));
+  ids.setLoadBalancer(k, "LB1");
+  CHECK(ids.loadBalancer(k) == "LB1");
+  ids.eraseLoadBalancer(k);
+  CHECK_FALSE(ids.loadBalancer(k));
+  CHECK(ids.knownEndpointIds() == std::unordered_set<std::string>{"R1", "L1", "F1"});
+}
+
+TEST_CASE("HnsId keeps a GUID in 16 bytes and gives back exactly the text it was made from") {
+  const std::vector<std::string> texts = {
+      "5EAD11E5-0000-4000-8000-000000000001",  // HNS's form
+      "5ead11e5-0000-4000-8000-00000000000a",  // lower case
+      "5Ead11e5-0000-4000-8000-000000000001",  // mixed: kept as text
+      "{5EAD11E5-0000-4000-8000-000000000001}",
+      "5EAD11E5-0000-4000-8000-00000000000",   // one digit short
+      "5EAD11E5-0000-4000-8000-00000000000G",
+      "5EAD11E50000-4000-8000-0000000000001",  // a dash moved
+      "L-1",
+      "",
+  };
+  for (const auto& t : texts) {
+    INFO(t);
+    HnsId id(t);
+    CHECK(id.str() == t);
+    HnsId copy = id;
+    CHECK(copy == id);
+    CHECK(copy.str() == t);
+  }
+  CHECK_FALSE(HnsId("5EAD11E5-0000-4000-8000-000000000001") == HnsId("5ead11e5-0000-4000-8000-000000000001"));
+  CHECK_FALSE(HnsId("5EAD11E5-0000-4000-8000-000000000001") == HnsId("5EAD11E5-0000-4000-8000-000000000002"));
+  CHECK_FALSE(HnsId("L-1") == HnsId("L-2"));
+  CHECK_FALSE(HnsId("") == HnsId("L-1"));
+  // Through the registry: what goes in comes out.
+  IdRegistry r;
+  r.setManagedEndpoint(policy::IpAddress::v4(10, 244, 2, 5), "abcdef01-2345-6789-abcd-ef0123456789");
+  CHECK(r.managedEndpoint(policy::IpAddress::v4(10, 244, 2, 5)) == std::string("abcdef01-2345-6789-abcd-ef0123456789"));
+  CHECK(r.backend(policy::IpAddress::v4(10, 244, 2, 5)) == std::string("abcdef01-2345-6789-abcd-ef0123456789"));
+}
