@@ -2,8 +2,6 @@
 
 #include <filesystem>
 
-#include <fmt/format.h>
-
 #include "hns/sim/socket_api.h"
 
 #ifdef _WIN32
@@ -70,26 +68,22 @@ Status HnsBackend::persist() const {
   return hns::saveSnapshot(sim_->snapshot(), statePath_);
 }
 
-std::string HnsBackend::callMetrics() const {
-  std::string out =
-      "# HELP hnsproxy_hns_calls_total HNS (HCN) calls by function and result\n# TYPE hnsproxy_hns_calls_total counter\n";
-  std::string lat =
-      "# HELP hnsproxy_hns_call_seconds_total Time spent in HNS calls by function\n# TYPE hnsproxy_hns_call_seconds_total counter\n";
-  for (const auto& [fn, s] : instrumented_->stats()) {
-    out += fmt::format("hnsproxy_hns_calls_total{{function=\"{}\",result=\"ok\"}} {}\n", fn, s.ok);
+void HnsBackend::writeCallMetrics(Exposition& out) const {
+  const auto stats = instrumented_->stats();
+  out.family("hnsproxy_hns_calls_total", MetricType::Counter, "HNS (HCN) calls by function and result (ok, or the HRESULT)");
+  for (const auto& [fn, s] : stats) {
+    out.sample("hnsproxy_hns_calls_total", {{"function", fn}, {"result", "ok"}}, static_cast<double>(s.ok));
     for (const auto& [code, n] : s.failed)
-      out += fmt::format("hnsproxy_hns_calls_total{{function=\"{}\",result=\"{}\"}} {}\n", fn, code, n);
-    lat += fmt::format("hnsproxy_hns_call_seconds_total{{function=\"{}\"}} {:.6f}\n", fn, s.seconds);
+      out.sample("hnsproxy_hns_calls_total", {{"function", fn}, {"result", code}}, static_cast<double>(n));
   }
-  out += lat;
-  if (deadline_)
-    out += fmt::format(
-        "# HELP hnsproxy_hns_call_timeouts_total HNS calls that did not return within --hns-call-timeout\n"
-        "# TYPE hnsproxy_hns_call_timeouts_total counter\nhnsproxy_hns_call_timeouts_total {}\n"
-        "# HELP hnsproxy_hns_calls_outstanding HNS calls past their deadline that have not returned\n"
-        "# TYPE hnsproxy_hns_calls_outstanding gauge\nhnsproxy_hns_calls_outstanding {}\n",
-        deadline_->timedOut(), deadline_->outstanding());
-  return out;
+  out.family("hnsproxy_hns_call_seconds_total", MetricType::Counter, "Time spent in HNS calls by function");
+  for (const auto& [fn, s] : stats) out.sample("hnsproxy_hns_call_seconds_total", {{"function", fn}}, s.seconds);
+  if (!deadline_) return;
+  out.family("hnsproxy_hns_call_timeouts_total", MetricType::Counter,
+             "HNS calls that did not return within --hns-call-timeout");
+  out.sample("hnsproxy_hns_call_timeouts_total", static_cast<double>(deadline_->timedOut()));
+  out.family("hnsproxy_hns_calls_outstanding", MetricType::Gauge, "HNS calls past their deadline that have not returned");
+  out.sample("hnsproxy_hns_calls_outstanding", static_cast<double>(deadline_->outstanding()));
 }
 
 }  // namespace hnsproxy::proxy

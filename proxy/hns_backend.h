@@ -9,6 +9,7 @@
 #include "hns/deadline_api.h"
 #include "hns/instrumented_api.h"
 #include "hns/sim/simulated_hns.h"
+#include "proxy/exposition.h"
 #include "proxy/options.h"
 
 namespace hnsproxy::proxy {
@@ -27,7 +28,7 @@ class HnsBackend {
   // Errors are returned for the caller to log; the state in memory stays authoritative.
   Status persist() const;
   // hnsproxy_hns_calls_total and hnsproxy_hns_call_seconds_total in the text exposition format.
-  std::string callMetrics() const;
+  void writeCallMetrics(Exposition& out) const;
 
  private:
   std::shared_ptr<hns::Api> owned_;

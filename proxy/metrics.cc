@@ -4,32 +4,12 @@
 #include "proxy/process_metrics.h"
 
 #include <cmath>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 namespace hnsproxy::proxy {
 
-namespace {
-std::string num(double v) {
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == std::floor(v) && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
-  return fmt::format("{}", v);
-}
-std::string withLe(const std::string& labels, const std::string& le) {
-  return "{" + (labels.empty() ? "" : labels + ",") + "le=\"" + le + "\"}";
-}
-std::string braces(const std::string& labels) { return labels.empty() ? "" : "{" + labels + "}"; }
-// A label value escaped as the text format requires (backslash, double quote, newline).
-std::string labelValue(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') out += "\\n";
-    else out += c;
-  }
-  return out;
-}
-}  // namespace
 
 Histogram::Histogram(std::vector<double> upperBounds) : bounds_(std::move(upperBounds)), counts_(bounds_.size(), 0) {}
 
@@ -52,15 +32,9 @@ std::uint64_t Histogram::count() const {
   return count_;
 }
 
-std::string Histogram::render(const std::string& name, const std::string& labels) const {
+void Histogram::write(Exposition& out, std::string_view name, const Labels& labels) const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string out;
-  for (std::size_t i = 0; i < bounds_.size(); ++i)
-    out += name + "_bucket" + withLe(labels, num(bounds_[i])) + " " + std::to_string(counts_[i]) + "\n";
-  out += name + "_bucket" + withLe(labels, "+Inf") + " " + std::to_string(count_) + "\n";
-  out += name + "_sum" + braces(labels) + " " + num(sum_) + "\n";
-  out += name + "_count" + braces(labels) + " " + std::to_string(count_) + "\n";
-  return out;
+  out.histogram(name, labels, bounds_, counts_, sum_, count_);
 }
 
 namespace {
@@ -126,83 +100,94 @@ void Metrics::countSync(bool ok) {
   std::lock_guard<std::mutex> lock(mu_);
   ++(ok ? syncOk_ : syncFailed_);
 }
-void Metrics::setGauge(const std::string& name, const std::string& help, double v) {
+MetricValue& Metrics::registered(const std::string& name, MetricType type, const std::string& help) {
   std::lock_guard<std::mutex> lock(mu_);
-  gauges_[name] = {help, v};
+  auto [it, added] = registered_.try_emplace(name, Registered{type, help, nullptr});
+  if (added) it->second.value = std::make_unique<MetricValue>();
+  else if (it->second.type != type) throw std::logic_error("metric " + name + " registered as two types");
+  return *it->second.value;
 }
-void Metrics::setCounter(const std::string& name, const std::string& help, double v) {
-  std::lock_guard<std::mutex> lock(mu_);
-  counters_[name] = {help, v};
+MetricValue& Metrics::gauge(const std::string& name, const std::string& help) {
+  return registered(name, MetricType::Gauge, help);
 }
-void Metrics::setExtra(std::function<std::string()> f) {
+MetricValue& Metrics::counter(const std::string& name, const std::string& help) {
+  return registered(name, MetricType::Counter, help);
+}
+void Metrics::addCollector(std::function<void(Exposition&)> collect) {
   std::lock_guard<std::mutex> lock(mu_);
-  extra_ = std::move(f);
+  collectors_.push_back(std::move(collect));
 }
 
 std::string Metrics::render() const {
-  std::string out;
-  auto family = [&](const char* name, const char* type, const char* help) {
-    out += fmt::format("# HELP {} [ALPHA] {}\n# TYPE {} {}\n", name, help, name, type);
+  using T = MetricType;
+  Exposition out;
+  // kube-proxy's families, with upstream's names, types and help ([ALPHA], as component-base
+  // marks the stability of each).
+  auto family = [&](std::string_view name, T type, std::string_view help) {
+    out.family(name, type, "[ALPHA] " + std::string(help));
   };
-  family("kubeproxy_sync_proxy_rules_duration_seconds", "histogram", "SyncProxyRules latency in seconds");
-  out += syncDuration.render("kubeproxy_sync_proxy_rules_duration_seconds");
-  family("kubeproxy_network_programming_duration_seconds", "histogram", "In Cluster Network Programming Latency in seconds");
-  out += networkProgrammingDuration.render("kubeproxy_network_programming_duration_seconds");
-  std::function<std::string()> extra;
+  family("kubeproxy_sync_proxy_rules_duration_seconds", T::Histogram, "SyncProxyRules latency in seconds");
+  syncDuration.write(out, "kubeproxy_sync_proxy_rules_duration_seconds");
+  family("kubeproxy_network_programming_duration_seconds", T::Histogram, "In Cluster Network Programming Latency in seconds");
+  networkProgrammingDuration.write(out, "kubeproxy_network_programming_duration_seconds");
+  std::vector<std::function<void(Exposition&)>> collectors;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    family("kubeproxy_sync_proxy_rules_last_timestamp_seconds", "gauge", "The last time proxy rules were successfully synced");
-    out += "kubeproxy_sync_proxy_rules_last_timestamp_seconds " + num(lastSync_) + "\n";
-    family("kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds", "gauge",
-           "The last time a sync of proxy rules was queued");
-    out += "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds " + num(lastQueued_) + "\n";
-    family("kubeproxy_sync_proxy_rules_endpoint_changes_pending", "gauge", "Pending proxy rules Endpoint changes");
-    out += "kubeproxy_sync_proxy_rules_endpoint_changes_pending " + std::to_string(pendingEndpoints_) + "\n";
-    family("kubeproxy_sync_proxy_rules_endpoint_changes_total", "counter", "Cumulative proxy rules Endpoint changes");
-    out += "kubeproxy_sync_proxy_rules_endpoint_changes_total " + std::to_string(endpointChanges_) + "\n";
-    family("kubeproxy_sync_proxy_rules_service_changes_pending", "gauge", "Pending proxy rules Service changes");
-    out += "kubeproxy_sync_proxy_rules_service_changes_pending " + std::to_string(pendingServices_) + "\n";
-    family("kubeproxy_sync_proxy_rules_service_changes_total", "counter", "Cumulative proxy rules Service changes");
-    out += "kubeproxy_sync_proxy_rules_service_changes_total " + std::to_string(serviceChanges_) + "\n";
-    family("kubeproxy_proxy_healthz_total", "counter", "Cumulative proxy healthz HTTP status");
-    for (const auto& [code, n] : healthz_) out += fmt::format("kubeproxy_proxy_healthz_total{{code=\"{}\"}} {}\n", code, n);
-    family("kubeproxy_proxy_livez_total", "counter", "Cumulative proxy livez HTTP status");
-    for (const auto& [code, n] : livez_) out += fmt::format("kubeproxy_proxy_livez_total{{code=\"{}\"}} {}\n", code, n);
-    family("kubeproxy_sync_proxy_rules_no_local_endpoints_total", "gauge",
+    auto single = [&](std::string_view name, T type, std::string_view help, double v) {
+      family(name, type, help);
+      out.sample(name, v);
+    };
+    single("kubeproxy_sync_proxy_rules_last_timestamp_seconds", T::Gauge, "The last time proxy rules were successfully synced",
+           lastSync_);
+    single("kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds", T::Gauge,
+           "The last time a sync of proxy rules was queued", lastQueued_);
+    single("kubeproxy_sync_proxy_rules_endpoint_changes_pending", T::Gauge, "Pending proxy rules Endpoint changes",
+           static_cast<double>(pendingEndpoints_));
+    single("kubeproxy_sync_proxy_rules_endpoint_changes_total", T::Counter, "Cumulative proxy rules Endpoint changes",
+           static_cast<double>(endpointChanges_));
+    single("kubeproxy_sync_proxy_rules_service_changes_pending", T::Gauge, "Pending proxy rules Service changes",
+           static_cast<double>(pendingServices_));
+    single("kubeproxy_sync_proxy_rules_service_changes_total", T::Counter, "Cumulative proxy rules Service changes",
+           static_cast<double>(serviceChanges_));
+    family("kubeproxy_proxy_healthz_total", T::Counter, "Cumulative proxy healthz HTTP status");
+    for (const auto& [code, n] : healthz_)
+      out.sample("kubeproxy_proxy_healthz_total", {{"code", std::to_string(code)}}, static_cast<double>(n));
+    family("kubeproxy_proxy_livez_total", T::Counter, "Cumulative proxy livez HTTP status");
+    for (const auto& [code, n] : livez_)
+      out.sample("kubeproxy_proxy_livez_total", {{"code", std::to_string(code)}}, static_cast<double>(n));
+    family("kubeproxy_sync_proxy_rules_no_local_endpoints_total", T::Gauge,
            "Number of services with a Local traffic policy and no endpoints");
-    out += fmt::format("kubeproxy_sync_proxy_rules_no_local_endpoints_total{{traffic_policy=\"internal\"}} {}\n",
-                       noLocalInternal_);
-    out += fmt::format("kubeproxy_sync_proxy_rules_no_local_endpoints_total{{traffic_policy=\"external\"}} {}\n",
-                       noLocalExternal_);
-    family("kubernetes_feature_enabled", "gauge", "This metric records the data about the stage and enablement of a k8s feature.");
-    for (const auto& [gate, on] : gates_)
-      out += fmt::format("kubernetes_feature_enabled{{name=\"{}\",stage=\"\"}} {}\n", gate, on ? 1 : 0);
-    out += "# HELP hnsproxy_syncs_total Syncs run, by result\n# TYPE hnsproxy_syncs_total counter\n";
-    out += fmt::format("hnsproxy_syncs_total{{result=\"ok\"}} {}\nhnsproxy_syncs_total{{result=\"failed\"}} {}\n", syncOk_,
-                       syncFailed_);
-    family("hnsproxy_log_lines_dropped_total", "counter",
-           "Log lines dropped because the log queue was full (its reader, stderr or disk, did not keep up)");
-    out += fmt::format("hnsproxy_log_lines_dropped_total {}\n", log::dropped());
-    family("rest_client_requests_total", "counter", "Number of HTTP requests, partitioned by status code, method, and host.");
+    out.sample("kubeproxy_sync_proxy_rules_no_local_endpoints_total", {{"traffic_policy", "internal"}},
+               static_cast<double>(noLocalInternal_));
+    out.sample("kubeproxy_sync_proxy_rules_no_local_endpoints_total", {{"traffic_policy", "external"}},
+               static_cast<double>(noLocalExternal_));
+    family("kubernetes_feature_enabled", T::Gauge, "This metric records the data about the stage and enablement of a k8s feature.");
+    for (const auto& [gate, on] : gates_) out.sample("kubernetes_feature_enabled", {{"name", gate}, {"stage", ""}}, on ? 1 : 0);
+    family("rest_client_requests_total", T::Counter, "Number of HTTP requests, partitioned by status code, method, and host.");
     for (const auto& [key, n] : requests_) {
       const auto& [code, host, method] = key;
-      out += fmt::format("rest_client_requests_total{{code=\"{}\",host=\"{}\",method=\"{}\"}} {}\n", labelValue(code),
-                         labelValue(host), labelValue(method), n);
+      out.sample("rest_client_requests_total", {{"code", code}, {"host", host}, {"method", method}}, static_cast<double>(n));
     }
-    family("rest_client_request_duration_seconds", "histogram", "Request latency in seconds. Broken down by verb, and host.");
+    family("rest_client_request_duration_seconds", T::Histogram, "Request latency in seconds. Broken down by verb, and host.");
     for (const auto& [key, h] : requestDuration_)
-      out += h->render("rest_client_request_duration_seconds",
-                       fmt::format("host=\"{}\",verb=\"{}\"", labelValue(key.first), labelValue(key.second)));
-    for (const auto& [name, g] : gauges_)
-      out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, g.help, name, name, num(g.value));
-    for (const auto& [name, c] : counters_)
-      out += fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, c.help, name, name, num(c.value));
-    extra = extra_;
+      h->write(out, "rest_client_request_duration_seconds", {{"host", key.first}, {"verb", key.second}});
+    // hnsproxy's own.
+    out.family("hnsproxy_syncs_total", T::Counter, "Syncs run, by result");
+    out.sample("hnsproxy_syncs_total", {{"result", "ok"}}, static_cast<double>(syncOk_));
+    out.sample("hnsproxy_syncs_total", {{"result", "failed"}}, static_cast<double>(syncFailed_));
+    out.family("hnsproxy_log_lines_dropped_total", T::Counter,
+               "Log lines dropped because the log queue was full (its reader, stderr or disk, did not keep up)");
+    out.sample("hnsproxy_log_lines_dropped_total", static_cast<double>(log::dropped()));
+    for (const auto& [name, r] : registered_) {
+      out.family(name, r.type, r.help);
+      out.sample(name, r.value->value());
+    }
+    collectors = collectors_;
   }
-  if (extra) out += extra();
-  out += processMetrics();
-  out += buildInfoMetric();
-  return out;
+  for (const auto& collect : collectors) collect(out);
+  writeProcessMetrics(out);
+  writeBuildInfo(out);
+  return out.text();
 }
 
 }  // namespace hnsproxy::proxy

@@ -1,9 +1,10 @@
 // The metrics kube-proxy registers for kernelspace mode (kubernetes pkg/proxy/metrics/metrics.go), all populated —
 // including network_programming_duration_seconds and sync_proxy_rules_no_local_endpoints_total,
 // which upstream leaves empty on Windows — plus hnsproxy's own under the hnsproxy_ prefix.
-// Rendered in the Prometheus text format. Thread-safe.
+// Rendered in the Prometheus text format by one writer (proxy/exposition.h). Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -15,14 +16,16 @@
 #include <tuple>
 #include <vector>
 
+#include "proxy/exposition.h"
+
 namespace hnsproxy::proxy {
 
 class Histogram {
  public:
   explicit Histogram(std::vector<double> upperBounds);
   void observe(double v);
-  // Lines for `name` with the given label text ("" or `a="b",c="d"`).
-  std::string render(const std::string& name, const std::string& labels = "") const;
+  // The histogram's samples under `name`, with `labels` on each.
+  void write(Exposition& out, std::string_view name, const Labels& labels = {}) const;
   std::uint64_t count() const;
   static std::vector<double> exponential(double start, double factor, int n);
 
@@ -32,6 +35,17 @@ class Histogram {
   double sum_ = 0;
   std::uint64_t count_ = 0;
   mutable std::mutex mu_;
+};
+
+// A registered metric's value: a gauge, or a counter whose cumulative value is kept elsewhere
+// (the programmer's statistics). The handle stays valid as long as the Metrics.
+class MetricValue {
+ public:
+  void set(double v) { value_.store(v, std::memory_order_relaxed); }
+  double value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<double> value_{0};
 };
 
 class Metrics {
@@ -56,11 +70,13 @@ class Metrics {
   void countRequest(std::string_view method, std::string_view host, int code, std::optional<double> seconds);
 
   void countSync(bool ok);
-  void setGauge(const std::string& name, const std::string& help, double v);
-  // A counter whose cumulative value is kept elsewhere (e.g. the programmer's statistics).
-  void setCounter(const std::string& name, const std::string& help, double v);
-  // Extra text appended at render time (e.g. HNS call stats, read live from the Api wrapper).
-  void setExtra(std::function<std::string()> f);
+  // Registers a family of one sample (once per name; the same handle again after) and returns its
+  // handle. A name registered as the other type is a bug (std::logic_error).
+  MetricValue& gauge(const std::string& name, const std::string& help);
+  MetricValue& counter(const std::string& name, const std::string& help);
+  // Families written at render time by their owner (e.g. HNS call stats, read live from the Api
+  // wrapper), through the same writer.
+  void addCollector(std::function<void(Exposition&)> collect);
 
   std::string render() const;
   static std::vector<double> restClientBuckets();  // client-go's, 5 ms to 60 s
@@ -74,17 +90,14 @@ class Metrics {
   std::int64_t noLocalInternal_ = 0, noLocalExternal_ = 0;
   std::map<std::string, bool> gates_;
   std::uint64_t syncOk_ = 0, syncFailed_ = 0;
-  struct Gauge {
+  struct Registered {
+    MetricType type;
     std::string help;
-    double value;
+    std::unique_ptr<MetricValue> value;
   };
-  std::map<std::string, Gauge> gauges_;
-  struct Counter {
-    std::string help;
-    double value;
-  };
-  std::map<std::string, Counter> counters_;
-  std::function<std::string()> extra_;
+  MetricValue& registered(const std::string& name, MetricType type, const std::string& help);
+  std::map<std::string, Registered> registered_;
+  std::vector<std::function<void(Exposition&)>> collectors_;
   std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> requests_;  // (code, host, method)
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Histogram>> requestDuration_;  // (host, verb)
 };

@@ -87,23 +87,22 @@ ProcessStats readProcessStats() {
 
 #endif
 
-std::string processMetrics() {
+void writeProcessMetrics(Exposition& out) {
   ProcessStats s = readProcessStats();
-  std::string out;
-  auto family = [&](const char* name, const char* type, const char* help, double v) {
-    out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, v);
+  auto family = [&](std::string_view name, MetricType type, std::string_view help, double v) {
+    out.family(name, type, help);
+    out.sample(name, v);
   };
-  family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", s.cpuSeconds);
-  family("process_max_fds", "gauge", "Maximum number of open file descriptors.", s.maxFds);
-  family("process_open_fds", "gauge", "Number of open file descriptors.", s.openFds);
-  family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", s.residentBytes);
-  family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+  family("process_cpu_seconds_total", MetricType::Counter, "Total user and system CPU time spent in seconds.", s.cpuSeconds);
+  family("process_max_fds", MetricType::Gauge, "Maximum number of open file descriptors.", s.maxFds);
+  family("process_open_fds", MetricType::Gauge, "Number of open file descriptors.", s.openFds);
+  family("process_resident_memory_bytes", MetricType::Gauge, "Resident memory size in bytes.", s.residentBytes);
+  family("process_start_time_seconds", MetricType::Gauge, "Start time of the process since unix epoch in seconds.",
          s.startTimeSeconds);
-  family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", s.virtualBytes);
-  return out;
+  family("process_virtual_memory_bytes", MetricType::Gauge, "Virtual memory size in bytes.", s.virtualBytes);
 }
 
-std::string buildInfoMetric() {
+void writeBuildInfo(Exposition& out) {
   // "v1.35.0" → major "1", minor "35".
   std::string v = kubernetesVersion();
   std::string major, minor;
@@ -112,20 +111,22 @@ std::string buildInfoMetric() {
     auto dot2 = v.find('.', dot + 1);
     minor = v.substr(dot + 1, dot2 == std::string::npos ? std::string::npos : dot2 - dot - 1);
   }
-  return fmt::format(
-      "# HELP kubernetes_build_info [ALPHA] A metric with a constant '1' value labeled by major, minor, git version, "
-      "git commit, git tree state, build date, Go version, and compiler from which Kubernetes was built, and platform "
-      "on which it is running.\n# TYPE kubernetes_build_info gauge\n"
-      "kubernetes_build_info{{build_date=\"\",compiler=\"{}\",git_commit=\"\",git_tree_state=\"\",git_version=\"{}\","
-      "go_version=\"\",major=\"{}\",minor=\"{}\",platform=\"{}\"}} 1\n",
 #if defined(__clang__)
-      "clang",
+  constexpr std::string_view compiler = "clang";
 #elif defined(__GNUC__)
-      "gcc",
+  constexpr std::string_view compiler = "gcc";
 #else
-      "msvc",
+  constexpr std::string_view compiler = "msvc";
 #endif
-      v, major, minor, platform());
+  const std::string platformName = platform();
+  out.family("kubernetes_build_info", MetricType::Gauge,
+             "[ALPHA] A metric with a constant '1' value labeled by major, minor, git version, git commit, git tree "
+             "state, build date, Go version, and compiler from which Kubernetes was built, and platform on which it is "
+             "running.");
+  out.sample("kubernetes_build_info",
+             {{"build_date", ""}, {"compiler", compiler}, {"git_commit", ""}, {"git_tree_state", ""}, {"git_version", v},
+              {"go_version", ""}, {"major", major}, {"minor", minor}, {"platform", platformName}},
+             1);
 }
 
 void releaseFreedMemory() {

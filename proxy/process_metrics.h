@@ -9,6 +9,8 @@
 
 #include <string>
 
+#include "proxy/exposition.h"
+
 namespace hnsproxy::proxy {
 
 struct ProcessStats {
@@ -22,9 +24,9 @@ struct ProcessStats {
 
 // This process, now. Fields that cannot be read stay 0.
 ProcessStats readProcessStats();
-// The families above, in the text exposition format.
-std::string processMetrics();
-std::string buildInfoMetric();
+// The families above, through the exposition writer.
+void writeProcessMetrics(Exposition& out);
+void writeBuildInfo(Exposition& out);
 
 // The allocator, for a long-running daemon with a few busy threads (glibc; elsewhere nothing):
 // at most two malloc arenas — the reflectors, the sync loop and the programmer's workers would each

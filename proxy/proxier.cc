@@ -35,7 +35,22 @@ Proxier::Proxier(hns::ReconcilerOptions opts, hns::Api& api, ChangeTracker& trac
     : reconciler_(api, std::move(opts), std::move(clock), std::move(sleep)),
       tracker_(tracker),
       metrics_(metrics),
+      published_(std::make_unique<Published>(metrics)),
       health_(health) {}
+
+Proxier::Published::Published(Metrics& m)
+    : loadBalancers(m.gauge("hnsproxy_load_balancers", "Load balancers hnsproxy keeps programmed")),
+      remoteEndpoints(m.gauge("hnsproxy_remote_endpoints", "Remote (and VIP) endpoints hnsproxy keeps programmed")),
+      backendsTruncated(m.gauge("hnsproxy_backends_truncated", "Usable endpoints left out by the HNS backend limit")),
+      frontendConflicts(m.gauge("hnsproxy_frontend_conflicts",
+                                "Load balancer claims lost to an older service on the same frontend")),
+      opsSucceeded(m.counter("hnsproxy_hns_operations_succeeded_total", "HNS plan operations that succeeded")),
+      opsFailed(m.counter("hnsproxy_hns_operations_failed_total", "HNS plan operations that failed (and are retried)")),
+      retries(m.counter("hnsproxy_hns_retries_total", "HNS calls retried after a transient failure")),
+      driftRepaired(m.counter("hnsproxy_drift_repaired_total", "Objects found changed or missing in HNS by verification")),
+      adopted(m.counter("hnsproxy_adopted_objects_total", "HNS objects adopted at start-up and verification")),
+      opsPlanned(m.counter("hnsproxy_plan_operations_total", "Operations planned, summed over plans")),
+      lastPlanOps(m.gauge("hnsproxy_last_plan_operations", "Operations in the last plan")) {}
 
 Status Proxier::initialize(const std::function<bool()>& stop) {
   auto started = reconciler_.start(stop, [&](const std::string& m) {
@@ -212,24 +227,20 @@ void Proxier::publishMetrics() {
   metrics_.setNoLocalEndpoints(static_cast<std::int64_t>(engine.noLocalEndpointsInternal()),
                                static_cast<std::int64_t>(engine.noLocalEndpointsExternal()));
   const auto& applied = reconciler_.applied();
-  metrics_.setGauge("hnsproxy_load_balancers", "Load balancers hnsproxy keeps programmed",
-                    static_cast<double>(applied.loadBalancers.size()));
-  metrics_.setGauge("hnsproxy_remote_endpoints", "Remote (and VIP) endpoints hnsproxy keeps programmed",
-                    static_cast<double>(applied.endpoints.size()));
-  metrics_.setGauge("hnsproxy_backends_truncated", "Usable endpoints left out by the HNS backend limit",
-                    static_cast<double>(engine.backendsTruncated()));
-  metrics_.setGauge("hnsproxy_frontend_conflicts", "Load balancer claims lost to an older service on the same frontend",
-                    static_cast<double>(engine.conflictingFrontends()));
   const auto st = reconciler_.programmerStats();
   const auto& rs = reconciler_.stats();
-  metrics_.setCounter("hnsproxy_hns_operations_succeeded_total", "HNS plan operations that succeeded", static_cast<double>(st.opsSucceeded));
-  metrics_.setCounter("hnsproxy_hns_operations_failed_total", "HNS plan operations that failed (and are retried)", static_cast<double>(st.opsFailed));
-  metrics_.setCounter("hnsproxy_hns_retries_total", "HNS calls retried after a transient failure", static_cast<double>(st.retries));
-  metrics_.setCounter("hnsproxy_drift_repaired_total", "Objects found changed or missing in HNS by verification", static_cast<double>(rs.driftRepaired));
-  metrics_.setCounter("hnsproxy_adopted_objects_total", "HNS objects adopted at start-up and verification",
-                    static_cast<double>(rs.adoptedLoadBalancers + rs.adoptedEndpoints));
-  metrics_.setCounter("hnsproxy_plan_operations_total", "Operations planned, summed over plans", static_cast<double>(st.opsPlanned));
-  metrics_.setGauge("hnsproxy_last_plan_operations", "Operations in the last plan", static_cast<double>(st.lastPlanSize));
+  Published& p = *published_;
+  p.loadBalancers.set(static_cast<double>(applied.loadBalancers.size()));
+  p.remoteEndpoints.set(static_cast<double>(applied.endpoints.size()));
+  p.backendsTruncated.set(static_cast<double>(engine.backendsTruncated()));
+  p.frontendConflicts.set(static_cast<double>(engine.conflictingFrontends()));
+  p.opsSucceeded.set(static_cast<double>(st.opsSucceeded));
+  p.opsFailed.set(static_cast<double>(st.opsFailed));
+  p.retries.set(static_cast<double>(st.retries));
+  p.driftRepaired.set(static_cast<double>(rs.driftRepaired));
+  p.adopted.set(static_cast<double>(rs.adoptedLoadBalancers + rs.adoptedEndpoints));
+  p.opsPlanned.set(static_cast<double>(st.opsPlanned));
+  p.lastPlanOps.set(static_cast<double>(st.lastPlanSize));
 }
 
 Result<Plan> Proxier::planOnly() {

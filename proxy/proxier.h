@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -60,9 +61,17 @@ class Proxier {
   void logWarnings(const std::vector<policy::Warning>& ws);
   void publishMetrics();
 
+  // hnsproxy's own families, registered once: the handles publishMetrics() sets.
+  struct Published {
+    explicit Published(Metrics& m);
+    MetricValue &loadBalancers, &remoteEndpoints, &backendsTruncated, &frontendConflicts, &opsSucceeded, &opsFailed,
+        &retries, &driftRepaired, &adopted, &opsPlanned, &lastPlanOps;
+  };
+
   hns::Reconciler reconciler_;
   ChangeTracker& tracker_;
   Metrics& metrics_;
+  std::unique_ptr<Published> published_;
   ProxyHealth& health_;
   std::vector<std::pair<std::string, policy::Timestamp>> pendingTriggers_;  // slice key, trigger time
   std::vector<std::string> lastErrors_;

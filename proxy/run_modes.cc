@@ -166,7 +166,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const Options& o, std::ostream&
   std::map<std::string, bool> gates;  // every gate kube-proxy knows, as in effect
   for (auto name : kFeatureGates) gates[std::string(name)] = o.gate(std::string(name));
   rt->metrics.setFeatureGates(gates);
-  rt->metrics.setExtra([b = rt->backend.get()] { return b->callMetrics(); });
+  rt->metrics.addCollector([b = rt->backend.get()](Exposition& exposition) { b->writeCallMetrics(exposition); });
   Runtime* r = rt.get();
   rt->proxier = std::make_unique<Proxier>(reconcilerOptions(*r, o, rt->nodeName, rt->networkName), rt->backend->api(),
                                           rt->tracker, rt->metrics, rt->health, hns::Clock{},

@@ -1,6 +1,8 @@
 #include "catch.h"
 
 #include "proxy/metrics.h"
+#include <limits>
+#include <stdexcept>
 
 using namespace hnsproxy::proxy;
 
@@ -12,8 +14,10 @@ TEST_CASE("metrics: every kernelspace kube-proxy family, histograms with cumulat
   m.addChanges(3, 7);
   m.setNoLocalEndpoints(1, 2);
   m.setFeatureGates({{"WinDSR", true}, {"WinOverlay", false}});
-  m.setCounter("hnsproxy_x_total", "x", 2);
-  m.setExtra([] { return std::string("hnsproxy_extra 1\n"); });
+  m.counter("hnsproxy_x_total", "x").set(2);
+  CHECK(&m.counter("hnsproxy_x_total", "x") == &m.counter("hnsproxy_x_total", "x"));  // one handle per name
+  CHECK_THROWS_AS(m.gauge("hnsproxy_x_total", "x"), std::logic_error);
+  m.addCollector([](Exposition& out) { out.sample("hnsproxy_extra", {{"why", "a \"quoted\"\nvalue\\"}}, 1); });
   std::string t = m.render();
   for (const char* family :
        {"kubeproxy_sync_proxy_rules_duration_seconds", "kubeproxy_sync_proxy_rules_last_timestamp_seconds",
@@ -33,7 +37,7 @@ TEST_CASE("metrics: every kernelspace kube-proxy family, histograms with cumulat
   CHECK(t.find("kubeproxy_sync_proxy_rules_endpoint_changes_total 7") != std::string::npos);
   CHECK(t.find("kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy=\"external\"} 2") != std::string::npos);
   CHECK(t.find("# TYPE hnsproxy_x_total counter\nhnsproxy_x_total 2\n") != std::string::npos);
-  CHECK(t.find("hnsproxy_extra 1") != std::string::npos);
+  CHECK(t.find("hnsproxy_extra{why=\"a \\\"quoted\\\"\\nvalue\\\\\"} 1\n") != std::string::npos);  // escaped by the writer
   CHECK(t.find("kubernetes_feature_enabled{name=\"WinDSR\",stage=\"\"} 1\n") != std::string::npos);
   CHECK(t.find("kubernetes_feature_enabled{name=\"WinOverlay\",stage=\"\"} 0\n") != std::string::npos);
 }
@@ -41,7 +45,9 @@ TEST_CASE("metrics: every kernelspace kube-proxy family, histograms with cumulat
 TEST_CASE("metrics: histogram buckets are cumulative and exponential buckets grow by the factor") {
   Histogram h(Histogram::exponential(0.001, 2, 4));  // 1ms, 2ms, 4ms, 8ms
   for (double v : {0.0005, 0.0015, 0.003, 0.003, 1.0}) h.observe(v);
-  auto t = h.render("x");
+  Exposition out;
+  h.write(out, "x");
+  const std::string& t = out.text();
   CHECK(t.find("x_bucket{le=\"0.001\"} 1\n") != std::string::npos);
   CHECK(t.find("x_bucket{le=\"0.002\"} 2\n") != std::string::npos);
   CHECK(t.find("x_bucket{le=\"0.004\"} 4\n") != std::string::npos);
@@ -112,4 +118,17 @@ TEST_CASE("metrics: API requests as client-go counts them; a failed request is \
   CHECK(t.find("rest_client_request_duration_seconds_bucket{host=\"10.0.0.1:6443\",verb=\"GET\",le=\"60\"} 3\n") !=
         std::string::npos);
   CHECK(t.find("rest_client_request_duration_seconds_count{host=\"we") == std::string::npos);  // the watch was not timed
+}
+
+TEST_CASE("exposition: families, label and help escaping, numbers as client_golang writes them") {
+  Exposition out;
+  out.family("x_total", MetricType::Counter, "a help\nwith a back\\slash");
+  out.sample("x_total", {{"a", "1"}, {"b", "tab\there"}}, 3);
+  out.sample("x_total", 0.25);
+  out.sample("x_total", std::numeric_limits<double>::infinity());
+  out.sample("x_total", 1e20);
+  CHECK(out.text() ==
+        "# HELP x_total a help\\nwith a back\\\\slash\n# TYPE x_total counter\n"
+        "x_total{a=\"1\",b=\"tab\there\"} 3\nx_total 0.25\nx_total +Inf\nx_total 1e+20\n");
+  CHECK(Exposition::escapeLabelValue("q\"b\\n\n") == "q\\\"b\\\\n\\n");
 }
