@@ -53,6 +53,12 @@ const std::vector<fs::path>& projectFiles() {
   return files;
 }
 
+std::string joined(const std::set<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += n + " ";
+  return s;
+}
+
 bool isTopFolder(const std::string& first) {
   static const std::set<std::string> top = {"proxy", "hns",      "watch",    "policy", "tests",
                                             "bench", "packaging", "examples", ".ci"};
@@ -80,11 +86,7 @@ TEST_CASE("README: every repository path it names exists") {
     checked.insert(path);
     if (!fs::exists(root() / path)) missing.insert(path);
   }
-  INFO("named in README.md but absent: " << [&] {
-    std::string s;
-    for (const auto& m : missing) s += m + " ";
-    return s;
-  }());
+  INFO("named in README.md but absent: " << joined(missing));
   CHECK(missing.empty());
   CHECK(checked.size() >= 30);  // the README names many; finding few means the scan broke
 }
@@ -100,11 +102,7 @@ TEST_CASE("README: every source file it names by itself exists somewhere in the 
     ++checked;
     if (!names.count(w)) missing.insert(w);
   }
-  INFO("named in README.md but absent: " << [&] {
-    std::string s;
-    for (const auto& m : missing) s += m + " ";
-    return s;
-  }());
+  INFO("named in README.md but absent: " << joined(missing));
   CHECK(missing.empty());
   CHECK(checked >= 20);
 }
@@ -130,11 +128,7 @@ TEST_CASE("README: every flag it names is one a program or script of the project
     if (sources.find("--" + name) == std::string::npos && sources.find('"' + name + '"') == std::string::npos)
       missing.insert("--" + name);
   }
-  INFO("flags in README.md that nothing takes: " << [&] {
-    std::string s;
-    for (const auto& m : missing) s += m + " ";
-    return s;
-  }());
+  INFO("flags in README.md that nothing takes: " << joined(missing));
   CHECK(missing.empty());
   CHECK(checked >= 40);
 }

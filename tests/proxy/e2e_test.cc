@@ -197,18 +197,16 @@ TEST_CASE("e2e: the daemon follows manifest edits, ignores a broken file, serves
 
   // A new service in a new file appears in HNS promptly.
   auto t0 = std::chrono::steady_clock::now();
-  std::ofstream(d / "manifests" / "zz-new.yaml") << R"(apiVersion: v1
-kind: Service
-metadata: {name: fresh, namespace: shop}
-spec: {clusterIP: 10.96.10.99, ports: [{name: http, port: 80, targetPort: 8080}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: fresh-1, namespace: shop, labels: {kubernetes.io/service-name: fresh}}
-addressType: IPv4
-ports: [{name: http, port: 8080}]
-endpoints: [{addresses: [10.244.1.11], nodeName: win-node-1}]
-)";
+  // A shop service with one local endpoint, in a file of its own.
+  auto writeService = [&](const std::string& name, const std::string& clusterIp) {
+    std::ofstream(d / "manifests" / "zz-new.yaml")
+        << "apiVersion: v1\nkind: Service\nmetadata: {name: " << name << ", namespace: shop}\nspec: {clusterIP: "
+        << clusterIp << ", ports: [{name: http, port: 80, targetPort: 8080}]}\n---\napiVersion: discovery.k8s.io/v1\n"
+        << "kind: EndpointSlice\nmetadata: {name: " << name << "-1, namespace: shop, labels: {kubernetes.io/service-name: "
+        << name << "}}\naddressType: IPv4\nports: [{name: http, port: 8080}]\n"
+        << "endpoints: [{addresses: [10.244.1.11], nodeName: win-node-1}]\n";
+  };
+  writeService("fresh", "10.96.10.99");
   REQUIRE(eventually([&] { return lbCount() == 17; }, std::chrono::seconds(5)));
   auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   WARN("manifest edit to HNS programmed: " << latency.count() << " ms");
@@ -230,18 +228,7 @@ endpoints: [{addresses: [10.244.1.11], nodeName: win-node-1}]
   // HNS rejects the next call with HCN_E_INVALID_JSON: the scrape names the HRESULT (as the alerts
   // and the dashboard filter on it), and the failed change is retried until it is programmed.
   REQUIRE(api.call(json{{"op", "fail-nth"}, {"n", 1}, {"hresult", hns::hcn::kHcnInvalidJson}}));
-  std::ofstream(d / "manifests" / "zz-new.yaml") << R"(apiVersion: v1
-kind: Service
-metadata: {name: again, namespace: shop}
-spec: {clusterIP: 10.96.10.98, ports: [{name: http, port: 80, targetPort: 8080}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: again-1, namespace: shop, labels: {kubernetes.io/service-name: again}}
-addressType: IPv4
-ports: [{name: http, port: 8080}]
-endpoints: [{addresses: [10.244.1.11], nodeName: win-node-1}]
-)";
+  writeService("again", "10.96.10.98");
   CHECK(eventually([&] {
     metrics = httpGet(metricsPort, "/metrics").body;
     return std::regex_search(metrics, std::regex(R"(hnsproxy_hns_calls_total\{function="[a-zA-Z ]+",result="0x803B001B"\} 1\n)"));
