@@ -40,6 +40,6 @@ configure_tsan() {
 }
 
 # What each tree builds: nothing a stage does not use.
-clang_targets=(policy_tests watch_tests hns_tests proxy_tests kube-proxy hnssim hnsdiag fuzz_all)
+clang_targets=(policy_tests watch_tests hns_tests proxy_tests lint_tests kube-proxy hnssim hnsdiag fuzz_all)
 # policy/ is pure and single-threaded: its suite has no races to find.
 tsan_targets=(watch_tests hns_tests proxy_tests kube-proxy hnssim hnsdiag)
