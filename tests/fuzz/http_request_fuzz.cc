@@ -3,6 +3,7 @@
 // socket, then half-closed. Whatever arrives, the listener answers or closes within its bounds and
 // keeps serving: after every input a well-formed /healthz must still be answered.
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -44,8 +45,21 @@ std::string sendAndRead(unsigned short port, const std::string& bytes) {
   asio::io_context io;
   tcp::socket s(io);
   boost::system::error_code ec;
-  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-  if (ec) std::abort();  // the listener must keep accepting
+  // The listener must keep accepting. A connect can fail for the client's own reasons (thousands of
+  // connections a minute leave this machine's ephemeral ports in TIME_WAIT): a few tries, then the
+  // reason, then the abort.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    if (attempt > 0) {
+      s = tcp::socket(io);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+    if (!ec) break;
+  }
+  if (ec) {
+    std::fprintf(stderr, "http_request_fuzz: cannot connect to 127.0.0.1:%u: %s\n", port, ec.message().c_str());
+    std::abort();
+  }
   asio::write(s, asio::buffer(bytes), ec);
   s.shutdown(tcp::socket::shutdown_send, ec);
   std::string reply;
