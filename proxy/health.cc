@@ -96,12 +96,12 @@ HttpResponse healthzHandler(const ProxyHealth& health, Metrics& metrics, const s
     // Upstream's body; when unhealthy, the reason too (a field tools that read upstream's ignore).
     r.body = fmt::format("{{\"lastUpdated\": \"{}\",\"currentTime\": \"{}\", \"nodeEligible\": {}{}}}",
                          goTimeString(s.lastUpdated), goTimeString(s.now), s.nodeEligible ? "true" : "false",
-                         s.reason.empty() ? "" : ", \"reason\": " + nlohmann::json(s.reason).dump());
+                         s.reason.empty() ? "" : ", \"reason\": " + nlohmann::json(s.reason).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     metrics.countHealthz(static_cast<int>(r.status));
   } else if (path == "/livez") {
     r.status = s.healthy ? 200 : 503;
     r.body = fmt::format("{{\"lastUpdated\": \"{}\",\"currentTime\": \"{}\"{}}}", goTimeString(s.lastUpdated),
-                         goTimeString(s.now), s.reason.empty() ? "" : ", \"reason\": " + nlohmann::json(s.reason).dump());
+                         goTimeString(s.now), s.reason.empty() ? "" : ", \"reason\": " + nlohmann::json(s.reason).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     metrics.countLivez(static_cast<int>(r.status));
   } else {
     r.status = 404;

@@ -333,7 +333,7 @@ Result<const json*> at(const json& root, std::string_view path, const std::strin
     if (dot == std::string_view::npos) return &*it;
     if (!it->is_object())
       return Error(ErrorCode::InvalidInput, fmt::format("{}: field {}: invalid value {}: must be a mapping", file,
-                                                        path.substr(0, dot), it->dump()));
+                                                        path.substr(0, dot), it->dump(-1, ' ', false, json::error_handler_t::replace)));
     cur = &*it;
     start = dot + 1;
   }

@@ -1,5 +1,6 @@
 #include "catch.h"
 
+#include "test_paths.h"
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -205,6 +206,13 @@ somethingNew: 1
                                                            "KubeProxyConfiguration\nwinkernel: {enableDSR: yes-please}\n")});
   REQUIRE_FALSE(badType);
   CHECK(badType.error().message.find("field winkernel.enableDSR") != std::string::npos);
+  // A section that is not a mapping, holding bytes that are not UTF-8 (the fuzzer's find, kept in
+  // its corpus): an error naming the field, not an exception out of the error's own formatting.
+  auto notMapping = parse({"--config=" + (std::filesystem::path(hnsproxy::test::sourceDir()) / "tests" / "fuzz" / "corpus" /
+                                          "proxy_config" / "regression-invalid-utf8-in-error")
+                                             .string()});
+  REQUIRE_FALSE(notMapping);
+  CHECK(notMapping.error().message.find(": must be a mapping") != std::string::npos);
   auto badKind = parse({"--config=" + tempFile("kind.yaml", "apiVersion: v1\nkind: ConfigMap\n")});
   REQUIRE_FALSE(badKind);
   CHECK(badKind.error().message.find("field kind") != std::string::npos);
