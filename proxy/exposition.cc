@@ -24,28 +24,23 @@ std::string Exposition::number(double v) {
   return fmt::format("{}", v);
 }
 
-std::string Exposition::escapeLabelValue(std::string_view v) {
+namespace {
+// The text format's escaping: backslash and newline always, the double quote in label values.
+std::string escaped(std::string_view v, bool quotes) {
   std::string out;
   out.reserve(v.size());
   for (char c : v) {
     if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
     else if (c == '\n') out += "\\n";
+    else if (c == '"' && quotes) out += "\\\"";
     else out += c;
   }
   return out;
 }
+}  // namespace
 
-std::string Exposition::escapeHelp(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
-  }
-  return out;
-}
+std::string Exposition::escapeLabelValue(std::string_view v) { return escaped(v, true); }
+std::string Exposition::escapeHelp(std::string_view v) { return escaped(v, false); }
 
 void Exposition::family(std::string_view name, MetricType type, std::string_view help) {
   out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, escapeHelp(help), name, typeName(type));
