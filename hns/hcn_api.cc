@@ -88,12 +88,8 @@ class HcnApi final : public Api {
     HRESULT hr = t_.enumerate[idx(kind)](q.c_str(), &out, &err);
     std::string result = take(out), record = take(err);
     if (auto e = failure(name("HcnEnumerate", kind, "s"), hr, record)) return *e;
-    auto j = nlohmann::json::parse(result.empty() ? "[]" : result, nullptr, false);
-    if (j.is_null()) return std::vector<std::string>{};  // hcsshim accepts "null" as no objects
-    if (!j.is_array()) return Error(ErrorCode::Transient, name("HcnEnumerate", kind, "s") + " returned a non-list: " + result);
-    std::vector<std::string> ids;
-    for (const auto& v : j)
-      if (v.is_string()) ids.push_back(normalizeGuid(v.get<std::string>()));
+    auto ids = parseIdList(result);
+    if (!ids) return Error(ErrorCode::Transient, name("HcnEnumerate", kind, "s") + " returned a non-list: " + result.substr(0, 200));
     return ids;
   }
 

@@ -52,6 +52,76 @@ std::string normalizeGuid(const std::string& g) {
   return out;
 }
 
+namespace {
+
+// SAX events of an ID list: strings at the list's depth are kept, everything else skipped.
+class IdListReader : public nlohmann::json_sax<json> {
+ public:
+  IdListReader(std::string_view member, json* rest) : member_(member), rest_(rest) {}
+  std::vector<std::string> ids;
+  bool sawList = false;
+  bool sawNull = false;  // the list is null: hcsshim reads "null" as no objects
+
+  bool null() override {
+    if (member_.empty() ? depth_ == 0 : depth_ == 1 && key_ == member_) sawNull = true;
+    return scalar(nullptr);
+  }
+  bool boolean(bool v) override { return scalar(v); }
+  bool number_integer(number_integer_t v) override { return scalar(v); }
+  bool number_unsigned(number_unsigned_t v) override { return scalar(v); }
+  bool number_float(number_float_t v, const string_t&) override { return scalar(v); }
+  bool string(string_t& v) override {
+    if (inList()) ids.push_back(normalizeGuid(v));
+    return scalar(std::move(v));
+  }
+  bool binary(binary_t&) override { return scalar(nullptr); }
+  bool start_object(std::size_t) override { return open(false); }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(true); }
+  bool end_array() override { return close(); }
+  bool key(string_t& k) override {
+    if (depth_ == 1) key_ = k;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  // The list is the root array, or the root object's `member_`; its elements are one level down.
+  bool inList() const { return listDepth_ != 0 && depth_ == listDepth_; }
+  bool scalar(json v) {
+    if (depth_ == 1 && !member_.empty() && rest_ && key_ != member_) (*rest_)[key_] = std::move(v);
+    return true;
+  }
+  bool open(bool array) {
+    ++depth_;
+    if (array && listDepth_ == 0 && (member_.empty() ? depth_ == 1 : depth_ == 2 && key_ == member_)) {
+      listDepth_ = depth_;
+      sawList = true;
+    }
+    return true;
+  }
+  bool close() {
+    if (depth_ == listDepth_) listDepth_ = 0;
+    --depth_;
+    return true;
+  }
+  std::string_view member_;
+  json* rest_;
+  std::string key_;
+  int depth_ = 0;
+  int listDepth_ = 0;
+};
+
+}  // namespace
+
+Result<std::vector<std::string>> parseIdList(std::string_view text, std::string_view member, json* rest) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::vector<std::string>{};
+  IdListReader r(member, rest);
+  if (!json::sax_parse(text.begin(), text.end(), &r)) return Error(ErrorCode::Transient, "the list of IDs is not JSON");
+  if (!r.sawList && !r.sawNull) return Error(ErrorCode::Transient, "the list of IDs is not a list");
+  return std::move(r.ids);
+}
+
 bool isGuid(const std::string& g) {
   std::string s = normalizeGuid(g);
   if (s.size() != 36) return false;

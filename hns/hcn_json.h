@@ -28,6 +28,14 @@ const nlohmann::json* member(const nlohmann::json& obj, std::string_view key);
 // GUIDs compare case-insensitively; they are stored upper-case.
 std::string normalizeGuid(const std::string& g);
 bool isGuid(const std::string& g);
+
+// The IDs an HcnEnumerate* call returns (a JSON list of GUID strings; "null" or "" for none),
+// normalized, read without building a document: a node's 100,000 endpoint IDs cost their strings
+// alone (the document of them was a verification pass's peak). Elements that are not strings are
+// skipped. With `member` set, the list is that member of a root object (the hnssim reply
+// {"ok":…,"result":[…]}), and the root's other scalar members are put in `*rest`.
+Result<std::vector<std::string>> parseIdList(std::string_view text, std::string_view member = {},
+                                             nlohmann::json* rest = nullptr);
 inline constexpr const char* kZeroGuid = "00000000-0000-0000-0000-000000000000";
 
 struct HcnPolicy {

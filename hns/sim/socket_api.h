@@ -32,6 +32,8 @@ class SocketApi final : public Api {
 
  private:
   struct Conn;
+  // One request line out, its reply line back (not parsed).
+  Result<std::string> exchange(const nlohmann::json& request);
   std::string path_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Conn>> idle_;

@@ -206,3 +206,27 @@ TEST_CASE("HNS output is read as hcsshim reads it: keys match whatever their cas
   CHECK(errorRecordText(R"({"errorcode":2147942487,"error":"The parameter is incorrect. ","success":false})") ==
         "The parameter is incorrect.");
 }
+
+TEST_CASE("ID lists are read without a document: normalized, nulls and blanks empty, the rest errors") {
+  auto ids = parseIdList(R"(["{0a1b2c3d-0000-4000-8000-00000000000f}", 7, "0A1B2C3D-0000-4000-8000-000000000010", ["x"]])");
+  REQUIRE(ids);
+  CHECK(*ids == std::vector<std::string>{"0A1B2C3D-0000-4000-8000-00000000000F", "0A1B2C3D-0000-4000-8000-000000000010"});
+  CHECK(parseIdList("null")->empty());
+  CHECK(parseIdList(" \n")->empty());
+  CHECK(parseIdList("[]")->empty());
+  CHECK_FALSE(parseIdList("{\"a\":1}"));
+  CHECK_FALSE(parseIdList("\"abc\""));
+  CHECK_FALSE(parseIdList("[\"a\""));  // truncated
+
+  // As a member of a reply: the list's strings only, the root's other scalars beside it.
+  nlohmann::json rest = nlohmann::json::object();
+  auto r = parseIdList(R"({"ok":true,"n":{"result":["no"]},"result":["a-b",{"x":"no"}],"error":"e"})", "result", &rest);
+  REQUIRE(r);
+  CHECK(*r == std::vector<std::string>{"A-B"});
+  CHECK(rest == nlohmann::json{{"ok", true}, {"error", "e"}});
+  rest = nlohmann::json::object();
+  CHECK(parseIdList(R"({"ok":true,"result":null})", "result", &rest)->empty());
+  rest = nlohmann::json::object();
+  CHECK_FALSE(parseIdList(R"({"ok":false,"hresult":2151350299})", "result", &rest));
+  CHECK(rest.value("hresult", 0u) == 0x803B001Bu);
+}
