@@ -1,6 +1,7 @@
 #include "policy/engine.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace hnsproxy::policy {
 
@@ -30,20 +31,49 @@ void Engine::setLocalEndpoints(std::vector<IpAddress> ips) {
   for (const auto& ip : changed) {
     touchedIps_.insert(ip);
     repointed_.insert(ip);
-    if (auto it = servicesByIp_.find(ip); it != servicesByIp_.end())
-      for (const auto& [svc, n] : it->second) dirty_.insert(*svc);
+    if (auto it = ips_.find(ip); it != ips_.end()) it->second.forEachService([&](const ServiceName& svc) { dirty_.insert(svc); });
   }
 }
 
 void Engine::indexSlice(const EndpointSlice& s, const ServiceName& owner, int delta) {
   const ServiceName* key = &slices_.find(owner)->first;  // the caller keeps owner's entry in slices_
   for (const auto& e : s.endpoints) {
-    auto& v = servicesByIp_[e.address];
-    auto it = std::find_if(v.begin(), v.end(), [&](const auto& p) { return p.first == key; });
-    if (it == v.end()) it = v.insert(v.end(), {key, 0});
-    it->second += delta;
-    if (it->second <= 0) v.erase(it);
-    if (v.empty()) servicesByIp_.erase(e.address);
+    auto it = ips_.try_emplace(e.address).first;
+    it->second.list(key, delta);
+    if (!it->second.listed() && !it->second.referenced()) ips_.erase(it);
+  }
+}
+
+void Engine::IpUse::list(const ServiceName* svc, int delta) {
+  if (first == svc) {
+    firstCount += delta;
+  } else if (more) {
+    auto it = std::find_if(more->begin(), more->end(), [&](const auto& p) { return p.first == svc; });
+    if (it != more->end()) {
+      it->second += delta;
+      if (it->second <= 0) more->erase(it);
+      if (more->empty()) more.reset();
+      return;
+    }
+  }
+  if (first != svc) {
+    if (delta <= 0) return;
+    if (!first) {
+      first = svc;
+      firstCount = delta;
+    } else {
+      if (!more) more = std::make_unique<std::vector<std::pair<const ServiceName*, int>>>();
+      more->emplace_back(svc, delta);
+    }
+    return;
+  }
+  if (firstCount > 0) return;
+  first = nullptr;
+  firstCount = 0;
+  if (more) {  // the next service moves inline
+    std::tie(first, firstCount) = more->front();
+    more->erase(more->begin());
+    if (more->empty()) more.reset();
   }
 }
 
@@ -153,7 +183,7 @@ bool Engine::isManagedBackend(const IpAddress& ip) const {
 }
 
 void Engine::ref(const IpAddress& ip, EndpointKind kind, int delta, std::set<IpAddress>& touched) {
-  Refs& r = refs_[ip];
+  IpUse& r = ips_[ip];
   switch (kind) {
     case EndpointKind::Remote: r.remote += delta; break;
     case EndpointKind::ServiceVip: r.serviceVip += delta; break;
@@ -171,12 +201,12 @@ void Engine::refBackends(const LoadBalancer& lb, int delta, std::set<IpAddress>&
 // One IP, one endpoint: a source-VIP or service-VIP use of an IP wins over a remote-backend
 // use (they cannot coexist in HNS, and the VIP endpoints also serve as backends' targets).
 void Engine::settleEndpoint(const IpAddress& ip) {
-  auto it = refs_.find(ip);
-  if (it == refs_.end()) {
+  auto it = ips_.find(ip);
+  if (it == ips_.end()) {
     desired_.endpoints.erase(ip);
     return;
   }
-  const Refs& r = it->second;
+  IpUse& r = it->second;
   if (r.sourceVip > 0) {
     desired_.endpoints.erase(ip);
     for (auto& ep : nodeEndpoints(ctx_))
@@ -187,7 +217,10 @@ void Engine::settleEndpoint(const IpAddress& ip) {
     desired_.endpoints[ip] = remoteEndpointFor(ip, ctx_);
   } else {
     desired_.endpoints.erase(ip);
-    if (r.remote <= 0 && r.serviceVip <= 0) refs_.erase(it);
+    if (r.remote <= 0 && r.serviceVip <= 0) {
+      r.remote = r.serviceVip = r.sourceVip = 0;
+      if (!r.listed()) ips_.erase(it);
+    }
   }
 }
 
@@ -203,7 +236,10 @@ Changes Engine::recompute() {
     claims_.clear();
     results_.clear();
     claimOf_.clear();
-    refs_.clear();
+    for (auto it = ips_.begin(); it != ips_.end();) {  // uses start over; the slices' listing stays
+      it->second.remote = it->second.serviceVip = it->second.sourceVip = 0;
+      it = it->second.listed() ? std::next(it) : ips_.erase(it);
+    }
     desired_ = HnsState{};
     truncated_ = 0;
     conflicts_ = 0;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -74,8 +75,24 @@ class Engine {
     ServiceName service;
     auto operator<=>(const Claim&) const = default;
   };
-  struct Refs {
+  // What the engine knows of one IP, in one entry (two maps of it cost 16 MB at 100,000
+  // endpoints): how the desired load balancers and the node's own endpoints use it, and which
+  // services' slices list it and how often (for a local-endpoint flip). The services are almost
+  // always one, held inline. The names point at slices_' keys: an entry there outlives its uses.
+  struct IpUse {
     int remote = 0, serviceVip = 0, sourceVip = 0;
+    int firstCount = 0;
+    const ServiceName* first = nullptr;
+    std::unique_ptr<std::vector<std::pair<const ServiceName*, int>>> more;
+    bool referenced() const { return remote > 0 || serviceVip > 0 || sourceVip > 0; }
+    bool listed() const { return first != nullptr || (more && !more->empty()); }
+    void list(const ServiceName* svc, int delta);
+    template <typename F>
+    void forEachService(F f) const {
+      if (first) f(*first);
+      if (more)
+        for (const auto& [s, n] : *more) f(*s);
+    }
   };
 
   void markAllDirty();
@@ -93,14 +110,11 @@ class Engine {
   std::map<ServiceName, Claim> claimOf_;
   // Every service's claim on each frontend, oldest first; the load balancers live in results_.
   std::map<LbKey, std::map<Claim, const LoadBalancer*>> claims_;
-  std::unordered_map<IpAddress, Refs> refs_;
+  std::unordered_map<IpAddress, IpUse> ips_;
   HnsState desired_;
   std::set<ServiceName> dirty_;
   std::set<IpAddress> touchedIps_;  // endpoints to re-settle at the next recompute
   std::set<IpAddress> repointed_;   // local-endpoint flips since the last recompute
-  // Which services' slices mention an IP, and how often (for local-endpoint changes). The names
-  // point at slices_' keys: an entry there outlives its index entries.
-  std::unordered_map<IpAddress, std::vector<std::pair<const ServiceName*, int>>> servicesByIp_;
   bool contextDirty_ = true;
   std::uint64_t truncated_ = 0;
   std::size_t noLocalInternal_ = 0, noLocalExternal_ = 0;

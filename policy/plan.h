@@ -30,34 +30,6 @@ enum Phase : int {
   kPhaseCreateLoadBalancers = 6,
 };
 
-// A value kept on the heap, empty until given one: an endpoint operation carries no load balancer,
-// so a plan of 100,000 endpoint creates does not hold 100,000 empty ones inline (they were most of
-// a cold start's peak memory). Reads of an empty box see a default T.
-template <typename T>
-class Boxed {
- public:
-  Boxed() = default;
-  Boxed(T v) : p_(std::make_unique<T>(std::move(v))) {}  // NOLINT(google-explicit-constructor): Op{kind, phase, lb, …}
-  Boxed(const Boxed& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
-  Boxed(Boxed&&) noexcept = default;
-  Boxed& operator=(const Boxed& o) {
-    if (this != &o) p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
-    return *this;
-  }
-  Boxed& operator=(Boxed&&) noexcept = default;
-  ~Boxed() = default;
-  const T& operator*() const { return p_ ? *p_ : empty(); }
-  const T* operator->() const { return &**this; }
-  friend bool operator==(const Boxed& a, const Boxed& b) { return *a == *b; }
-
- private:
-  static const T& empty() {
-    static const T e{};
-    return e;
-  }
-  std::unique_ptr<T> p_;
-};
-
 struct Op {
   OpKind kind = OpKind::CreateEndpoint;
   int phase = 0;

@@ -36,7 +36,7 @@ std::uint64_t hashOf(std::string_view salt, const IpAddress& ip) {
   return h;
 }
 
-bool contains(const std::vector<std::string>& v, const std::string& s) {
+bool contains(const std::vector<SharedName>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
@@ -230,10 +230,10 @@ class ServiceRules {
     for (const auto& c : cands) {
       if (!c.ep->ready) continue;
       anyReady = true;
-      if (c.ep->hintNodes.empty()) allNode = false;
-      else if (contains(c.ep->hintNodes, ctx_.nodeName)) hasNode = true;
-      if (c.ep->hintZones.empty()) allZone = false;
-      else if (contains(c.ep->hintZones, ctx_.zone)) hasZone = true;
+      if (c.ep->hintNodes().empty()) allNode = false;
+      else if (contains(c.ep->hintNodes(), ctx_.nodeName)) hasNode = true;
+      if (c.ep->hintZones().empty()) allZone = false;
+      else if (contains(c.ep->hintZones(), ctx_.zone)) hasZone = true;
     }
     if (!anyReady) return TopologyMode::None;
     if (allNode && hasNode) return TopologyMode::Node;
@@ -249,8 +249,8 @@ class ServiceRules {
   bool availableForTopology(const Candidate& c, TopologyMode mode) const {
     switch (mode) {
       case TopologyMode::None: return true;
-      case TopologyMode::Node: return contains(c.ep->hintNodes, ctx_.nodeName);
-      case TopologyMode::Zone: return contains(c.ep->hintZones, ctx_.zone);
+      case TopologyMode::Node: return contains(c.ep->hintNodes(), ctx_.nodeName);
+      case TopologyMode::Zone: return contains(c.ep->hintZones(), ctx_.zone);
     }
     return true;
   }
@@ -345,7 +345,7 @@ class ServiceRules {
         continue;
       }
       if (!local && ctx_.hasLocalEndpoint(ep->address)) {
-        warn(WarningReason::EndpointIPReused, "endpoint " + ep->address.str() + " is listed on node '" + ep->nodeName +
+        warn(WarningReason::EndpointIPReused, "endpoint " + ep->address.str() + " is listed on node '" + ep->nodeName.str() +
                                      "' but HNS holds a local endpoint with that IP; skipped");
         continue;
       }

@@ -30,7 +30,8 @@ void writeBuildInfo(Exposition& out);
 
 // The allocator, for a long-running daemon with a few busy threads (glibc; elsewhere nothing):
 // at most two malloc arenas — the reflectors, the sync loop and the programmer's workers would each
-// get one, and memory freed in one arena is not reused by the others — set once at start.
+// get one, and memory freed in one arena is not reused by the others — and large blocks always
+// mapped apart from the heap; set once at start.
 void tuneAllocator();
 // After a large piece of work (a start-up listing, a mass change, a large manifest file) has freed
 // most of what it allocated in holes between long-lived state: hand the free pages back, so the

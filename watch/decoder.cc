@@ -403,10 +403,10 @@ Result<EndpointSlice> decodeEndpointSlice(const json& j) {
       const json& hints = objectAt(eps[i], "hints", p + ".hints");
       const json& fz = arrayAt(hints, "forZones", p + ".hints.forZones");
       for (std::size_t k = 0; k < fz.size(); ++k)
-        e.hintZones.push_back(stringAt(fz[k], "name", fmt::format("{}.hints.forZones[{}].name", p, k)));
+        e.hints.edit().zones.emplace_back(stringAt(fz[k], "name", fmt::format("{}.hints.forZones[{}].name", p, k)));
       const json& fn = arrayAt(hints, "forNodes", p + ".hints.forNodes");
       for (std::size_t k = 0; k < fn.size(); ++k)
-        e.hintNodes.push_back(stringAt(fn[k], "name", fmt::format("{}.hints.forNodes[{}].name", p, k)));
+        e.hints.edit().nodes.emplace_back(stringAt(fn[k], "name", fmt::format("{}.hints.forNodes[{}].name", p, k)));
       es.endpoints.push_back(std::move(e));
     }
     return es;

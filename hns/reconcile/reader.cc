@@ -27,6 +27,8 @@ Result<std::vector<T>> listWithCache(Api& api, ObjectKind kind, const std::strin
   std::vector<T> out;
   std::vector<std::string> unknown;
   if (cached && !cached->empty()) {
+    out.reserve(std::min(ids->size(), cached->size()));  // grown by doubling, two copies of it were a restart's peak
+    l.cachedIds.reserve(l.cachedIds.size() + out.capacity());
     for (auto& id : *ids) {
       auto it = cached->find(normalizeGuid(id));
       if (it == cached->end()) {
@@ -35,7 +37,7 @@ Result<std::vector<T>> listWithCache(Api& api, ObjectKind kind, const std::strin
       }
       out.push_back(std::move(it->second));
       out.back().id = id;
-      l.cachedIds.push_back(std::move(id));
+      l.cachedIds.emplace_back(id);
       cached->erase(it);
     }
   } else {
@@ -46,6 +48,7 @@ Result<std::vector<T>> listWithCache(Api& api, ObjectKind kind, const std::strin
   if (!read) return read.error();
   l.queried += read->size();
   if (out.empty()) return read;
+  out.reserve(out.size() + read->size());
   out.insert(out.end(), std::make_move_iterator(read->begin()), std::make_move_iterator(read->end()));
   return out;
 }

@@ -81,9 +81,7 @@ Result<StartInfo> Reconciler::start(const std::function<bool()>& stop,
   v_.periodStart = clock_();
   // What came from the cache is unverified: read before a plan touches it, and all of it re-read
   // in slices after the first sync.
-  unverified_.reserve(l->cachedIds.size());
-  for (const auto& id : l->cachedIds) unverified_.emplace_back(id);
-  std::vector<std::string>().swap(l->cachedIds);
+  unverified_ = std::move(l->cachedIds);
   std::sort(unverified_.begin(), unverified_.end());
   verified_.assign(unverified_.size(), false);
   fullReadAfterStart_ = !unverified_.empty();

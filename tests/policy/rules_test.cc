@@ -336,9 +336,9 @@ TEST_CASE("dual-stack: one set per family when HNS supports it and the network i
 TEST_CASE("topology hints are honoured the way Linux kube-proxy does") {
   auto s = svc("cat", "10.96.0.60");
   auto a = ep("10.244.2.1", "n2");
-  a.hintZones = {"zone-a"};
+  a.hints.edit().zones = {"zone-a"};
   auto b = ep("10.244.2.2", "n3");
-  b.hintZones = {"zone-b"};
+  b.hints.edit().zones = {"zone-b"};
   SECTION("zone hints for this zone") {
     auto r = run(s, {slice("cat", "c", {a, b})}, l2bridge());
     CHECK(r.loadBalancers[0].backends == ips({"10.244.2.1"}));
@@ -356,15 +356,15 @@ TEST_CASE("topology hints are honoured the way Linux kube-proxy does") {
     CHECK(hasWarning(r, WarningReason::TopologyHintsIgnored));
   }
   SECTION("node hints (PreferSameNode) beat zone hints") {
-    a.hintNodes = {"n2"};
-    b.hintNodes = {kHere};
+    a.hints.edit().nodes = {"n2"};
+    b.hints.edit().nodes = {kHere};
     auto r = run(s, {slice("cat", "c", {a, b})}, l2bridge());
     CHECK(r.loadBalancers[0].backends == ips({"10.244.2.2"}));
   }
   SECTION("Local policies ignore hints") {
     s.internalTrafficPolicy = TrafficPolicy::Local;
     auto local = ep("10.244.1.10", kHere);
-    local.hintZones = {"zone-b"};
+    local.hints.edit().zones = {"zone-b"};
     auto r = run(s, {slice("cat", "c", {a, local})}, l2bridge());
     CHECK(r.loadBalancers[0].backends == ips({"10.244.1.10"}));
   }

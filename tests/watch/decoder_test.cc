@@ -142,8 +142,8 @@ TEST_CASE("an EndpointSlice decodes conditions with Kubernetes defaults, hints a
   CHECK(a.ready);
   CHECK(a.serving);
   CHECK_FALSE(a.terminating);
-  CHECK(a.hintZones == std::vector<std::string>{"z1"});
-  CHECK(a.hintNodes == std::vector<std::string>{"n1"});
+  CHECK(a.hintZones() == std::vector<SharedName>{"z1"});
+  CHECK(a.hintNodes() == std::vector<SharedName>{"n1"});
   const auto& b = r->endpoints[1];
   CHECK_FALSE(b.ready);
   CHECK(b.serving);  // nil → true
