@@ -147,16 +147,18 @@ std::optional<LoadBalancer> fromHcn(const HcnLoadBalancer& h, const EndpointIpsL
     if (!s) return std::nullopt;
     lb.sourceVip = *s;
   }
-  lb.backends.reserve(h.endpoints.size());
+  std::vector<IpAddress> backends;
+  backends.reserve(h.endpoints.size());
   for (const auto& id : h.endpoints) {
     const std::vector<IpAddress>* ips = ipsOf(normalizeGuid(id));
     if (!ips) return std::nullopt;
     auto pick = std::find_if(ips->begin(), ips->end(), [&](const IpAddress& ip) { return ip.family() == lb.key.family; });
     if (pick == ips->end()) return std::nullopt;
-    lb.backends.push_back(*pick);
+    backends.push_back(*pick);
   }
-  std::sort(lb.backends.begin(), lb.backends.end());
-  lb.backends.erase(std::unique(lb.backends.begin(), lb.backends.end()), lb.backends.end());
+  std::sort(backends.begin(), backends.end());
+  backends.erase(std::unique(backends.begin(), backends.end()), backends.end());
+  lb.backends = std::move(backends);
   return lb;
 }
 

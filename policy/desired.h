@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +36,33 @@ struct LbKey {
   friend bool operator==(const LbKey&, const LbKey&) = default;
 };
 
+// A load balancer's backends, sorted and unique, held once for every copy of the load balancer
+// that has the same list (the rules' result, the desired state, the applied record, a plan's
+// operation): at 12,200 load balancers of 10 backends each, the copies were 6 MB. Never changed in
+// place: a new list replaces it.
+class Backends {
+ public:
+  Backends() = default;
+  Backends(std::vector<IpAddress> v)  // NOLINT(google-explicit-constructor): assigned from the rules' lists
+      : p_(v.empty() ? nullptr : std::make_shared<const std::vector<IpAddress>>(std::move(v))) {}
+  Backends(std::initializer_list<IpAddress> l) : Backends(std::vector<IpAddress>(l)) {}
+  const std::vector<IpAddress>& list() const { return p_ ? *p_ : none(); }
+  std::vector<IpAddress>::const_iterator begin() const { return list().begin(); }
+  std::vector<IpAddress>::const_iterator end() const { return list().end(); }
+  std::size_t size() const { return list().size(); }
+  bool empty() const { return !p_; }
+  const IpAddress& operator[](std::size_t i) const { return list()[i]; }
+  friend bool operator==(const Backends& a, const Backends& b) { return a.p_ == b.p_ || a.list() == b.list(); }
+  friend bool operator==(const Backends& a, const std::vector<IpAddress>& b) { return a.list() == b; }
+
+ private:
+  static const std::vector<IpAddress>& none() {
+    static const std::vector<IpAddress> e;
+    return e;
+  }
+  std::shared_ptr<const std::vector<IpAddress>> p_;
+};
+
 // A load balancer as the rules intend it; hns/ translates each field to HCN's flag bits and
 // numbers (hcsshim hcn/hcnloadbalancer.go: LoadBalancerFlags, PortMappingFlags, DistributionType). The IP family is the key's.
 struct LoadBalancer {
@@ -46,7 +75,7 @@ struct LoadBalancer {
   bool preserveDestination = false;   // backends see the frontend VIP as the destination
   Distribution distribution = Distribution::None;  // SourceIP: ClientIP session affinity
   std::optional<IpAddress> sourceVip;
-  std::vector<IpAddress> backends;  // sorted, unique
+  Backends backends;
   // Adopted from HNS with settings hnsproxy never makes (an internal-load-balancer port, half of
   // preserve-destination, flags it does not know): never the same content as a desired one, so
   // the diff modifies or replaces it.

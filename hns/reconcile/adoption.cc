@@ -2,6 +2,7 @@
 
 #include "hns/translate.h"
 
+#include <optional>
 #include <string_view>
 #include <algorithm>
 #include <unordered_map>
@@ -13,53 +14,83 @@ using namespace hnsproxy::policy;
 
 Adoption adopt(const Listing& l, const NodeContext& ctx, const HnsState& desired) {
   Adoption a;
-  // Each endpoint ID's addresses, keyed by views of the listing's own IDs (alive until this returns):
-  // 100,000 endpoints at restart.
-  std::unordered_map<std::string_view, std::vector<IpAddress>> ipsOfId;
-  ipsOfId.reserve(l.endpoints.size());
-  // Ours, by IP. Several for one IP (a create that landed after its deadline, a second writer): one
-  // is kept — the one most load balancers use, the first on a tie — and the others go.
-  std::unordered_map<IpAddress, std::vector<std::pair<const HcnEndpoint*, ManagedEndpoint>>> ours;
-  bool duplicates = false;
+  // Each endpoint ID's addresses, sorted by ID (views of the listing's own IDs, alive until this
+  // returns): 100,000 endpoints at a restart, so one flat array, not a map of vectors.
+  struct Address {
+    std::string_view id;
+    IpAddress ip;
+  };
+  std::vector<Address> addresses;
+  addresses.reserve(l.endpoints.size());
+  // Ours go straight into the record, the first listed for each IP. Several for one IP (a create
+  // that landed after its deadline, a second writer) are rare: those IPs are settled below.
+  std::unordered_set<IpAddress> contested;
+  // Ours are remote endpoints and the source-VIP endpoint; other local ones are the CNI's.
+  auto ours = [&](const HcnEndpoint& e, const std::vector<IpAddress>& ips) -> std::optional<EndpointKind> {
+    if (e.isRemote()) return EndpointKind::Remote;
+    if (ips.size() == 1 && ctx.isSourceVip(ips[0])) return EndpointKind::SourceVip;
+    return std::nullopt;
+  };
   for (const auto& e : l.endpoints) {
     auto ips = addressesOf(e);
     if (ips.empty()) continue;
-    const bool sourceVip = !e.isRemote() && ips.size() == 1 && ctx.isSourceVip(ips[0]);
-    if (!e.isRemote() && !sourceVip) {  // the CNI's: referenced, never changed
-      for (const auto& ip : ips) a.ids.localEndpoints.emplace(ip, e.id);
-      ipsOfId[std::string_view(e.id)] = std::move(ips);
+    auto kind = ours(e, ips);
+    if (!kind) {  // the CNI's: referenced, never changed
+      for (const auto& ip : ips) {
+        a.ids.localEndpoints.emplace(ip, e.id);
+        addresses.push_back({e.id, ip});
+      }
       continue;
     }
-    auto m = fromHcn(e, sourceVip ? EndpointKind::SourceVip : EndpointKind::Remote);  // kinds: annotate()
+    auto m = fromHcn(e, *kind);  // kinds: annotate()
     if (!m) continue;
-    ipsOfId[std::string_view(e.id)] = {m->ip};
-    auto& same = ours[m->ip];
-    duplicates = duplicates || !same.empty();
-    same.emplace_back(&e, std::move(*m));
-  }
-  std::unordered_map<std::string_view, int> uses;
-  if (duplicates)
-    for (const auto& h : l.loadBalancers)
-      for (const auto& id : h.endpoints) ++uses[std::string_view(id)];
-  std::unordered_set<std::string_view> dropped;
-  for (auto& [ip, same] : ours) {
-    std::size_t keep = 0;
-    for (std::size_t i = 1; i < same.size(); ++i)
-      if (uses[same[i].first->id] > uses[same[keep].first->id]) keep = i;
-    for (std::size_t i = 0; i < same.size(); ++i) {
-      if (i == keep) continue;
-      a.duplicateEndpoints.push_back(same[i].first->id);
-      a.ids.foreignEndpoints.insert(same[i].first->id);  // known, not ours to use: deleted after the rewrite
-      dropped.insert(same[i].first->id);
+    addresses.push_back({e.id, m->ip});
+    const IpAddress ip = m->ip;
+    if (!a.applied.endpoints.try_emplace(ip, std::move(*m)).second) {
+      contested.insert(ip);
+      continue;
     }
-    a.ids.managedEndpoints[ip] = same[keep].first->id;
-    a.applied.endpoints[ip] = std::move(same[keep].second);
+    a.ids.managedEndpoints[ip] = e.id;
     ++a.adoptedEndpoints;
   }
+  std::sort(addresses.begin(), addresses.end(), [](const Address& x, const Address& y) { return x.id < y.id; });
+  std::unordered_set<std::string_view> dropped;
+  if (!contested.empty()) {
+    // Of several for one IP, the one most load balancers use is kept (the first listed on a tie);
+    // the others go.
+    std::unordered_map<std::string_view, int> uses;
+    for (const auto& h : l.loadBalancers)
+      for (const auto& id : h.endpoints) ++uses[std::string_view(id)];
+    std::unordered_map<IpAddress, std::vector<std::pair<const HcnEndpoint*, ManagedEndpoint>>> same;
+    for (const auto& e : l.endpoints) {
+      auto ips = addressesOf(e);
+      if (ips.empty()) continue;
+      auto kind = ours(e, ips);
+      auto m = kind ? fromHcn(e, *kind) : std::nullopt;
+      if (m && contested.count(m->ip)) same[m->ip].emplace_back(&e, std::move(*m));
+    }
+    for (auto& [ip, group] : same) {
+      std::size_t keep = 0;
+      for (std::size_t i = 1; i < group.size(); ++i)
+        if (uses[group[i].first->id] > uses[group[keep].first->id]) keep = i;
+      for (std::size_t i = 0; i < group.size(); ++i) {
+        if (i == keep) continue;
+        a.duplicateEndpoints.push_back(group[i].first->id);
+        a.ids.foreignEndpoints.insert(group[i].first->id);  // known, not ours to use: deleted after the rewrite
+        dropped.insert(group[i].first->id);
+      }
+      a.ids.managedEndpoints[ip] = group[keep].first->id;
+      a.applied.endpoints[ip] = std::move(group[keep].second);
+    }
+  }
+  std::vector<IpAddress> found;  // the addresses of the ID just looked up (fromHcn reads them at once)
   for (const auto& h : l.loadBalancers) {
     auto lb = fromHcn(h, [&](const std::string& id) -> const std::vector<IpAddress>* {
-      auto it = ipsOfId.find(id);
-      return it == ipsOfId.end() ? nullptr : &it->second;
+      auto it = std::lower_bound(addresses.begin(), addresses.end(), std::string_view(id),
+                                 [](const Address& x, std::string_view v) { return x.id < v; });
+      found.clear();
+      for (; it != addresses.end() && it->id == id; ++it) found.push_back(it->ip);
+      return found.empty() ? nullptr : &found;
     });
     if (!lb || lb->backends.empty()) continue;  // not built on this network's endpoints: not ours
     if (a.ids.loadBalancers.count(lb->key)) {

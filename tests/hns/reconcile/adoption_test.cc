@@ -95,3 +95,24 @@ TEST_CASE("drift counts what HNS no longer holds as it was applied") {
   after.loadBalancers[LbKey{IpFamily::V4, Protocol::UDP, ip("10.96.0.9"), 53}] = x;  // extra: not drift of ours
   CHECK(driftBetween(before, after) == 3);
 }
+
+TEST_CASE("of two remote endpoints for one IP, adoption keeps the one load balancers use, wherever it is listed") {
+  Listing l;
+  l.network.id = "NET";
+  l.endpoints = {endpoint("E-FIRST", "10.244.3.3", true), endpoint("E-POD", "10.244.1.10", false),
+                 endpoint("E-USED", "10.244.3.3", true), endpoint("E-OTHER", "10.244.4.4", true)};
+  l.loadBalancers = {lb("L-1", "10.96.0.1", {"E-POD", "E-USED"}), lb("L-2", "10.96.0.2", {"E-OTHER", "E-FIRST"})};
+  l.loadBalancers.push_back(lb("L-3", "10.96.0.3", {"E-USED"}));
+  Adoption a = adopt(l, policy::test::l2bridge(), HnsState{});
+  CHECK(a.ids.managedEndpoints.at(ip("10.244.3.3")) == "E-USED");  // two load balancers use it, one the first
+  CHECK(a.ids.managedEndpoints.at(ip("10.244.4.4")) == "E-OTHER");
+  CHECK(a.duplicateEndpoints == std::vector<std::string>{"E-FIRST"});
+  CHECK(a.ids.foreignEndpoints == std::set<std::string>{"E-FIRST"});
+  CHECK(a.adoptedEndpoints == 2);
+  REQUIRE(a.applied.loadBalancers.size() == 3);
+  // The load balancer built on the dropped one keeps its backends by IP, and is rewritten.
+  const auto& l2 = a.applied.loadBalancers.at({IpFamily::V4, Protocol::TCP, ip("10.96.0.2"), 80});
+  CHECK(l2.backends == ips({"10.244.3.3", "10.244.4.4"}));
+  CHECK(l2.foreignSettings);
+  CHECK_FALSE(a.applied.loadBalancers.at({IpFamily::V4, Protocol::TCP, ip("10.96.0.1"), 80}).foreignSettings);
+}
