@@ -1,5 +1,7 @@
 #include "hns/reconcile/listing_cache.h"
 
+#include "hns/translate.h"
+
 
 #include <nlohmann/json.hpp>
 
@@ -46,10 +48,7 @@ Result<CachedDocs> loadListingCache(const std::string& path, const std::function
         ++out.ignored;
         return Ok{};
       }
-      // The listing is of one network already (the header's): no need to hold its ID 100,000 times.
-      e->network = std::string();
-      std::string id = normalizeGuid(e->id);
-      out.endpoints.insert_or_assign(std::move(id), std::move(*e));
+      out.endpoints.insert_or_assign(normalizeGuid(e->id), fromHcn(*e, policy::EndpointKind::Remote));
     } else if (auto m = j.find("modified"); m != j.end() && m->is_string()) {
       modified.push_back(normalizeGuid(m->get<std::string>()));
     } else {

@@ -18,39 +18,35 @@ Result<std::vector<HcnLoadBalancer>> HnsReader::loadBalancers() {
 
 namespace {
 
-// The IDs `enumerate` returned: documents from the cache where it holds them, the rest queried.
-template <typename T, typename Parse>
-Result<std::vector<T>> listWithCache(Api& api, ObjectKind kind, const std::string& query, Parse parse, int parallelism,
-                                     std::unordered_map<std::string, T>* cached, Listing& l) {
+// The IDs `enumerate` returned: what the cache holds of them goes to `fromCache` (ID, entry), the
+// rest are queried and their documents go to `fromHns`.
+template <typename T, typename Parse, typename Cached, typename FromCache, typename FromHns>
+Status listWithCache(Api& api, ObjectKind kind, const std::string& query, Parse parse, int parallelism,
+                     std::unordered_map<std::string, Cached>* cached, Listing& l, FromCache fromCache, FromHns fromHns) {
   auto ids = api.enumerate(kind, query);
   if (!ids) return ids.error();
-  std::vector<T> out;
   std::vector<std::string> unknown;
   if (cached && !cached->empty()) {
-    out.reserve(std::min(ids->size(), cached->size()));  // grown by doubling, two copies of it were a restart's peak
-    l.cachedIds.reserve(l.cachedIds.size() + out.capacity());
+    l.cachedIds.reserve(l.cachedIds.size() + std::min(ids->size(), cached->size()));
     for (auto& id : *ids) {
       auto it = cached->find(normalizeGuid(id));
       if (it == cached->end()) {
         unknown.push_back(std::move(id));
         continue;
       }
-      out.push_back(std::move(it->second));
-      out.back().id = id;
+      fromCache(id, std::move(it->second));
       l.cachedIds.emplace_back(id);
+      ++l.fromCache;
       cached->erase(it);
     }
   } else {
     unknown = std::move(*ids);
   }
-  l.fromCache += out.size();
   auto read = queryAll<T>(api, kind, unknown, parse, parallelism);
   if (!read) return read.error();
   l.queried += read->size();
-  if (out.empty()) return read;
-  out.reserve(out.size() + read->size());
-  out.insert(out.end(), std::make_move_iterator(read->begin()), std::make_move_iterator(read->end()));
-  return out;
+  for (auto& doc : *read) fromHns(std::move(doc));
+  return Ok{};
 }
 
 }  // namespace
@@ -77,14 +73,28 @@ Result<Listing> HnsReader::list(CachedDocs* cache) {
     if (auto a = api_.hostAdapters()) l.adapters = std::move(*a);
     else l.adaptersError = a.error().str();
   }
-  auto eps = listWithCache<HcnEndpoint>(api_, ObjectKind::Endpoint, filterQuery({{"VirtualNetwork", l.network.id}}),
-                                        endpointFromJson, parallelism_, cache ? &cache->endpoints : nullptr, l);
+  // Remote endpoints are kept in policy terms as they arrive (from the cache already so), not as
+  // documents; the CNI's (and the source VIP's) as documents.
+  auto* cachedEps = cache ? &cache->endpoints : nullptr;
+  auto* cachedLbs = cache ? &cache->loadBalancers : nullptr;
+  if (cachedEps) l.remote.reserve(cachedEps->size());
+  auto eps = listWithCache<HcnEndpoint>(
+      api_, ObjectKind::Endpoint, filterQuery({{"VirtualNetwork", l.network.id}}), endpointFromJson, parallelism_, cachedEps, l,
+      [&](const std::string& id, std::optional<policy::ManagedEndpoint>&& e) { l.remote.push_back({HnsId(id), std::move(e)}); },
+      [&](HcnEndpoint&& e) {
+        if (!e.isRemote()) return l.endpoints.push_back(std::move(e));
+        l.remote.push_back({HnsId(normalizeGuid(e.id)), fromHcn(e, policy::EndpointKind::Remote)});
+      });
   if (!eps) return eps.error();
-  l.endpoints = std::move(*eps);
-  auto lbs = listWithCache<HcnLoadBalancer>(api_, ObjectKind::LoadBalancer, defaultQuery(), loadBalancerFromJson,
-                                            parallelism_, cache ? &cache->loadBalancers : nullptr, l);
+  if (cachedLbs) l.loadBalancers.reserve(cachedLbs->size());
+  auto lbs = listWithCache<HcnLoadBalancer>(
+      api_, ObjectKind::LoadBalancer, defaultQuery(), loadBalancerFromJson, parallelism_, cachedLbs, l,
+      [&](const std::string& id, HcnLoadBalancer&& lb) {
+        lb.id = id;
+        l.loadBalancers.push_back(std::move(lb));
+      },
+      [&](HcnLoadBalancer&& lb) { l.loadBalancers.push_back(std::move(lb)); });
   if (!lbs) return lbs.error();
-  l.loadBalancers = std::move(*lbs);
   return l;
 }
 
