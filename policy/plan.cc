@@ -21,7 +21,7 @@ std::string_view toString(OpKind k) {
 std::string Op::str() const {
   bool isEp = kind == OpKind::CreateEndpoint || kind == OpKind::DeleteEndpoint;
   return fmt::format("[{}] {} {}{}", phase, toString(kind), isEp ? endpoint.str() : lb->str(),
-                     reason.empty() ? "" : " # " + reason);
+                     reason.empty() ? "" : " # " + reason.str());
 }
 
 std::size_t Plan::count(OpKind k) const {
@@ -78,12 +78,12 @@ Set keysOf(const Map& a, const Map& b) {
 }
 
 Op lbOp(OpKind kind, int phase, const LoadBalancer& lb, std::string reason) {
-  Op op{kind, phase, lb, {}, std::move(reason)};
+  Op op{kind, static_cast<std::int8_t>(phase), lb, {}, SharedName(reason)};
   return op;
 }
 
 Op epOp(OpKind kind, int phase, const ManagedEndpoint& ep, std::string reason) {
-  Op op{kind, phase, {}, ep, std::move(reason)};
+  Op op{kind, static_cast<std::int8_t>(phase), {}, ep, SharedName(reason)};
   return op;
 }
 
