@@ -621,6 +621,7 @@ struct Row {
   double restartReadyMs = 0, restartListingMs = 0, restartSourcesMs = 0, restartFirstChangeMs = 0;
   std::uint64_t rollUpstreamCalls = 0;
   long rssKb = 0, hwmKb = 0, rssSyncedKb = 0, rssColdKb = 0, heapColdKb = 0, restartHwmKb = 0;
+  json manifests;  // manifestRuns(), with --manifests
   bench::UpstreamCalls upCold, upIdle, upChange, upRestart;
   // Upstream's calls one after another at the run's latency, seconds (the model's time).
   double upstreamSeconds(const bench::UpstreamCalls& c, long latencyUs) const { return static_cast<double>(c.total) * latencyUs / 1e6; }
@@ -834,6 +835,67 @@ json memoryModel(const Options& base, int n) {
   return {{"services", n}, {"baseMb", empty / 1048576}, {"bytesPerService", perService}, {"bytesPerEndpoint", perEndpoint}};
 }
 
+// kube-proxy itself (the built program) on the cluster written as manifest files: one List file of
+// the Services, one of the EndpointSlices, the Node; HNS in an hnssim daemon prepared as for the
+// other runs. --dry-run (list HNS, compute, print the plan) and --sync-once (program it), each a
+// fresh node: the peak RSS and CPU the kernel accounts to the process.
+json manifestRuns(const Options& base, int n) {
+  Options o = base;
+  o.daemon = true;
+  Cluster cl{n, o.m, o.k};
+  cl.rollPods = o.rollPods;
+  const auto dir = std::filesystem::temp_directory_path() / ("e2e-bench-manifests-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream svc(dir / "services.json"), eps(dir / "endpointslices.json");
+    svc << R"({"apiVersion":"v1","kind":"List","items":[)";
+    eps << R"({"apiVersion":"v1","kind":"List","items":[)";
+    bool firstSlice = true;
+    for (int s = 0; s < n; ++s) {
+      svc << (s ? "," : "") << cl.service(s).dump();
+      for (const auto& sl : cl.slices(s)) {
+        eps << (firstSlice ? "" : ",") << sl.dump();
+        firstSlice = false;
+      }
+    }
+    svc << "]}\n";
+    eps << "]}\n";
+    std::ofstream(dir / "node.json") << json{{"kind", "Node"},
+                                             {"metadata", {{"name", "node-0"}}},
+                                             {"status", {{"addresses", {{{"type", "InternalIP"}, {"address", "192.168.0.10"}}}}}}}
+                                            .dump();
+  }
+  const double mb = static_cast<double>(std::filesystem::file_size(dir / "services.json") +
+                                        std::filesystem::file_size(dir / "endpointslices.json")) / 1048576.0;
+  json out{{"manifestMb", mb}};
+  for (const char* mode : {"--dry-run", "--sync-once"}) {
+    Hns h(o, 900);
+    std::vector<std::string> argv{selfDir() + "/../proxy/kube-proxy", "--manifest-dir=" + dir.string(), "--hns-sim-socket=" + h.socket,
+                                  "--hostname-override=node-0", "--network-name=cbr0", mode};
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);  // --dry-run prints every operation
+    posix_spawn_file_actions_addopen(&fa, 2, o.childLog.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0600);
+    auto start = std::chrono::steady_clock::now();
+    pid_t pid = 0;
+    if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) throw std::runtime_error("cannot start kube-proxy");
+    posix_spawn_file_actions_destroy(&fa);
+    int status = 0;
+    rusage ru{};
+    wait4(pid, &status, 0, &ru);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                       static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    out[mode + 2] = {{"peakRssMb", static_cast<double>(ru.ru_maxrss) / 1024.0}, {"cpuS", cpu}, {"wallS", wall},
+                     {"exitCode", WIFEXITED(status) ? WEXITSTATUS(status) : -1}};
+  }
+  std::filesystem::remove_all(dir);
+  return out;
+}
+
 void svg(const std::vector<Row>& rows, const std::string& path) {
   // Two panels, log-scaled x (cluster size): event→programmed p50/p99 (ms), and HNS calls per
   // cold start and per idle sync, hnsproxy vs the upstream model.
@@ -912,6 +974,7 @@ int main(int argc, char** argv) {
        "daemon: HNS latency from the restart on (-1: unchanged)")
       ("hns", po::value<std::string>()->default_value("inproc"), "inproc (the child's own simulator) or daemon (hnssim)")
       ("no-memory-model", po::bool_switch(), "skip the memory model runs")
+      ("manifests", po::bool_switch(), "also run kube-proxy --dry-run and --sync-once on the cluster as manifest files")
       ("hns-serial", po::bool_switch(), "hnssim --serial: HNS serves one call at a time")
       ("child-log", po::value<std::string>(&o.childLog)->default_value(o.childLog), "the children's klog output")
       ("v", po::value<int>(&o.childVerbosity)->default_value(o.childVerbosity), "the children's log verbosity")
@@ -939,6 +1002,7 @@ int main(int argc, char** argv) {
   o.rollPods = std::max(1, std::min(500, cl.get<int>("roll-pods")));
   o.listingCache = !cl.get<bool>("no-listing-cache");
   o.memoryModel = !cl.get<bool>("no-memory-model");
+  const bool manifests = cl.get<bool>("manifests");
   o.hnsSerial = cl.get<bool>("hns-serial");
   o.sizes.clear();
   {
@@ -975,6 +1039,8 @@ int main(int argc, char** argv) {
   json mem;
   try {
     for (int n : o.sizes) rows.push_back(runSize(o, n));
+    if (manifests)
+      for (auto& r : rows) r.manifests = manifestRuns(o, r.n);
     if (o.memoryModel) mem = memoryModel(o, std::min(o.sizes.back(), 2000));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "e2e_bench: %s\n", e.what());
@@ -1060,6 +1126,19 @@ int main(int argc, char** argv) {
     std::printf("%-46s%.0f B per service + %.0f B per endpoint (+ %.1f MB base; %d services, HNS in a daemon)\n", "  memory model",
                 mem["bytesPerService"].get<double>(), mem["bytesPerEndpoint"].get<double>(), mem["baseMb"].get<double>(),
                 mem["services"].get<int>());
+  if (manifests) {
+    std::printf("7 kube-proxy on the cluster as manifest files, HNS in an hnssim daemon\n");
+    line("  manifest files (MB)", [&](const Row& r) { return d1(r.manifests["manifestMb"].get<double>()); });
+    for (const char* mode : {"dry-run", "sync-once"}) {
+      auto value = [&](const Row& r, const char* k) { return r.manifests[mode][k].get<double>(); };
+      const std::string name = std::string("  --") + mode;
+      line((name + ": peak RSS (MB)").c_str(), [&](const Row& r) { return d1(value(r, "peakRssMb")); });
+      line((name + ": CPU / wall (s)").c_str(),
+           [&](const Row& r) { return d1(value(r, "cpuS")) + " / " + d1(value(r, "wallS")); });
+      line((name + ": exit code").c_str(),
+           [&](const Row& r) { return std::to_string(r.manifests[mode]["exitCode"].get<int>()); });
+    }
+  }
   std::printf("\nHNS calls of the last cold start by function:\n");
   for (const auto& r : rows) {
     std::printf("  %6d services:", r.n);
@@ -1092,7 +1171,8 @@ int main(int argc, char** argv) {
                                 {"upstreamModelCalls", r.upRestart.total}, {"upstreamModelMutating", r.upRestart.mutating}}},
                    {"memory", {{"rssSyncedMb", r.rssSyncedKb / 1024.0}, {"rssColdStartMb", r.rssColdKb / 1024.0},
                                {"heapColdStartMb", r.heapColdKb / 1024.0}, {"rssAfterChurnMb", r.rssKb / 1024.0},
-                               {"peakRssMb", r.hwmKb / 1024.0}, {"restartPeakRssMb", r.restartHwmKb / 1024.0}}}});
+                               {"peakRssMb", r.hwmKb / 1024.0}, {"restartPeakRssMb", r.restartHwmKb / 1024.0}}},
+                   {"manifests", r.manifests}});
   std::ofstream(jsonPath) << json{{"hns", o.daemon ? "daemon" : "inproc"}, {"latencyUs", o.latencyUs}, {"parallelism", o.parallelism},
                                   {"memoryModel", mem}, {"rows", out}}.dump(2)
                           << "\n";

@@ -86,10 +86,10 @@ void printPlan(const policy::Plan& plan, const policy::HnsState* desired, const 
   j["operations"] = nlohmann::json::array();
   for (const auto& op : plan.ops) {
     bool endpoint = op.kind == policy::OpKind::CreateEndpoint || op.kind == policy::OpKind::DeleteEndpoint;
-    j["operations"].push_back({{"phase", op.phase},
+    j["operations"].push_back({{"phase", static_cast<int>(op.phase)},
                                {"op", std::string(policy::toString(op.kind))},
                                {"object", endpoint ? op.endpoint.str() : op.lb->str()},
-                               {"reason", op.reason}});
+                               {"reason", op.reason.str()}});
   }
   j["desired"] = {{"loadBalancers", desired ? desired->loadBalancers.size() : 0},
                   {"endpoints", desired ? desired->endpoints.size() : 0}};
