@@ -652,8 +652,11 @@ class JsonScan : public nlohmann::json_sax<json> {
 };
 
 // A JSON manifest, leaving out unread what the proxy does not use (a root object of another kind;
-// elements of the root array or of a List's items of another kind).
-json parseJsonManifest(const std::string& text, bool* skipped) {
+// elements of the root array or of a List's items of another kind). Each object element is decoded
+// into `out` as soon as it is parsed and dropped from the document: a List of 10,000 EndpointSlices
+// is never one document (it was 10 times the file's size). What is returned is the rest: the root
+// object when it is not a list, or the elements that are not objects.
+json parseJsonManifest(const std::string& text, const std::string& fileName, ManifestFile& out, bool* skipped) {
   JsonScan scan;
   if (!json::sax_parse(text, &scan)) return json::parse(text);  // throws the parse error, with its position
   *skipped = !kindWanted(scan.rootKind, true);
@@ -676,6 +679,10 @@ json parseJsonManifest(const std::string& text, bool* skipped) {
       const std::size_t i = item++;
       if (e == E::object_start && i < scan.itemKinds.size() && !kindWanted(scan.itemKinds[i], true)) return false;
     }
+    if (inItems && depth == elementDepth && e == E::object_end) {
+      addObject(out, parsed, fileName, 1);
+      return false;
+    }
     return true;
   });
 }
@@ -692,7 +699,7 @@ ManifestFile parseManifest(const std::string& text, const std::string& fileName)
     }
     try {
       bool skipped = false;
-      json doc = parseJsonManifest(text, &skipped);
+      json doc = parseJsonManifest(text, fileName, out, &skipped);
       if (skipped) return out;
       if (doc.is_array()) {
         for (const auto& item : doc) addObject(out, item, fileName, 1);
@@ -701,6 +708,7 @@ ManifestFile parseManifest(const std::string& text, const std::string& fileName)
       }
     } catch (const json::parse_error& e) {
       out.syntaxError = true;
+      out.objects.clear();
       std::string msg = e.what();
       if (auto p = msg.find("parse error"); p != std::string::npos) msg = msg.substr(p);
       out.errors.push_back({fileName, lineOfOffset(text, e.byte > 0 ? e.byte - 1 : 0), "invalid JSON: " + msg});

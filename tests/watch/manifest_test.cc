@@ -275,3 +275,33 @@ TEST_CASE("a document of an unused kind is skipped at a glance, unparsed; anythi
   REQUIRE(mixed.objects.size() == 1);
   CHECK(mixed.objects[0].line == 4);
 }
+
+TEST_CASE("a JSON List is decoded item by item, in file order, with what is not wanted or not valid named") {
+  const char* text = R"({"apiVersion":"v1","kind":"List","items":[
+    {"kind":"Service","metadata":{"name":"a","namespace":"ns"},"spec":{"clusterIP":"10.96.0.1","ports":[{"port":80}]}},
+    {"kind":"ConfigMap","metadata":{"name":"ignored"},"data":{"k":"v"}},
+    "not an object",
+    {"kind":"Service","metadata":{"name":"bad","namespace":"ns"},"spec":{"clusterIP":"10.96.0.300","ports":[{"port":80}]}},
+    {"kind":"List","items":[{"kind":"Service","metadata":{"name":"inner","namespace":"ns"},"spec":{"clusterIP":"10.96.0.3","ports":[{"port":82}]}}]},
+    {"kind":"EndpointSlice","metadata":{"name":"a-1","namespace":"ns","labels":{"kubernetes.io/service-name":"a"}},
+     "addressType":"IPv4","ports":[{"port":8080}],"endpoints":[{"addresses":["10.244.1.1"],"nodeName":"n1"}]}
+  ]})";
+  auto f = watch::parseManifest(text, "list.json");
+  CHECK_FALSE(f.syntaxError);
+  REQUIRE(f.objects.size() == 3);
+  CHECK(std::get<Service>(f.objects[0].object).id.name == "a");
+  CHECK(std::get<Service>(f.objects[1].object).id.name == "inner");
+  const auto& slice = std::get<EndpointSlice>(f.objects[2].object);
+  CHECK(slice.endpoints.at(0).nodeName == "n1");
+  REQUIRE(f.errors.size() == 2);  // the invalid cluster IP, and the string
+  bool badIp = false;
+  for (const auto& e : f.errors) badIp = badIp || e.message.find("10.96.0.300") != std::string::npos;
+  CHECK(badIp);
+
+  // Truncated after some items: nothing of the file is taken.
+  std::string cut(text);
+  cut.resize(cut.find("\"inner\""));
+  auto t = watch::parseManifest(cut, "list.json");
+  CHECK(t.syntaxError);
+  CHECK(t.objects.empty());
+}
