@@ -975,6 +975,7 @@ int main(int argc, char** argv) {
       ("hns", po::value<std::string>()->default_value("inproc"), "inproc (the child's own simulator) or daemon (hnssim)")
       ("no-memory-model", po::bool_switch(), "skip the memory model runs")
       ("manifests", po::bool_switch(), "also run kube-proxy --dry-run and --sync-once on the cluster as manifest files")
+      ("manifests-only", po::bool_switch(), "only those runs (their results as JSON on stdout)")
       ("hns-serial", po::bool_switch(), "hnssim --serial: HNS serves one call at a time")
       ("child-log", po::value<std::string>(&o.childLog)->default_value(o.childLog), "the children's klog output")
       ("v", po::value<int>(&o.childVerbosity)->default_value(o.childVerbosity), "the children's log verbosity")
@@ -1035,6 +1036,15 @@ int main(int argc, char** argv) {
   std::ofstream(o.childLog, std::ios::trunc);
   signal(SIGPIPE, SIG_IGN);
 
+  if (cl.get<bool>("manifests-only")) {
+    try {
+      for (int n : o.sizes) std::printf("%s\n", json{{"services", n}, {"nodes", o.k}, {"runs", manifestRuns(o, n)}}.dump().c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "e2e_bench: %s\n", e.what());
+      return 1;
+    }
+    return 0;
+  }
   std::vector<Row> rows;
   json mem;
   try {
