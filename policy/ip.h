@@ -2,8 +2,10 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
@@ -36,10 +38,25 @@ class IpAddress {
   // Canonical text: dotted quad, or RFC 5952 for IPv6.
   std::string str() const;
 
-  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
-  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  // The family, then the bytes in order: compared as two 64-bit words, not by a call to memcmp
+  // (these are the keys of the maps of 100,000 endpoints, compared at every lookup).
+  friend std::strong_ordering operator<=>(const IpAddress& a, const IpAddress& b) {
+    if (a.family_ != b.family_) return a.family_ <=> b.family_;
+    if (auto c = a.word(0) <=> b.word(0); c != 0) return c;
+    return a.word(1) <=> b.word(1);
+  }
+  friend bool operator==(const IpAddress& a, const IpAddress& b) {
+    return a.family_ == b.family_ && a.word(0) == b.word(0) && a.word(1) == b.word(1);
+  }
 
  private:
+  // Bytes 8i to 8i+7 as a number whose order is theirs (big-endian).
+  std::uint64_t word(int i) const {
+    std::uint64_t w = 0;
+    std::memcpy(&w, bytes_.data() + 8 * i, 8);
+    if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+    return w;
+  }
   IpFamily family_ = IpFamily::V4;
   std::array<std::uint8_t, 16> bytes_{};
 };

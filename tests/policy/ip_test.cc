@@ -3,6 +3,11 @@
 #include "policy/capabilities.h"
 #include "policy/ip.h"
 
+#include <array>
+#include <cstring>
+#include <random>
+#include <vector>
+
 using namespace hnsproxy::policy;
 
 TEST_CASE("IP addresses parse strictly and print canonically") {
@@ -127,4 +132,29 @@ TEST_CASE("host:port splits once for every address form") {
   CHECK(HostPort{"10.0.0.1", 53}.str() == "10.0.0.1:53");
   for (const char* bad : {"[fd00::1", "[fd00::1]80", "[::]:", "1.2.3.4:", "1.2.3.4:99999", "1.2.3.4:http", "host:-1"})
     CHECK_FALSE(HostPort::parse(bad));
+}
+
+TEST_CASE("addresses order by family, then byte by byte, and are equal only when every byte is") {
+  std::mt19937 rng(7);
+  std::vector<IpAddress> all;
+  for (int i = 0; i < 400; ++i) {
+    std::array<std::uint8_t, 16> b{};
+    for (auto& x : b) x = static_cast<std::uint8_t>(rng() % 4 == 0 ? rng() : (rng() % 3));  // many shared prefixes
+    all.push_back(IpAddress::fromBytes(i % 3 == 0 ? IpFamily::V4 : IpFamily::V6, b.data()));
+  }
+  all.push_back(*IpAddress::parse("10.0.0.1"));
+  all.push_back(*IpAddress::parse("10.0.0.2"));
+  all.push_back(*IpAddress::parse("fd00::1"));
+  for (const auto& a : all)
+    for (const auto& b : all) {
+      const auto& x = a.bytes();
+      const auto& y = b.bytes();
+      const int bytes = std::memcmp(x.data(), y.data(), 16);
+      const auto expected = a.family() != b.family() ? a.family() <=> b.family() : bytes <=> 0;
+      REQUIRE((a <=> b) == expected);
+      REQUIRE((a == b) == (expected == 0));
+    }
+  CHECK(*IpAddress::parse("10.0.0.1") < *IpAddress::parse("10.0.0.2"));
+  CHECK(*IpAddress::parse("10.0.0.255") < *IpAddress::parse("10.0.1.0"));
+  CHECK(*IpAddress::parse("255.0.0.0") < *IpAddress::parse("::1"));  // IPv4 before IPv6
 }
