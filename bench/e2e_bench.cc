@@ -815,24 +815,36 @@ Row runSize(const Options& o, int n) {
   return row;
 }
 
-// Bytes per service and per endpoint: kube-proxy's RSS (HNS in a daemon) for N services with M and
-// 4M endpoints each, and with no services.
+// Bytes per service and per endpoint, for N services with M and 4M endpoints each and with no
+// services (HNS in a daemon, after the cold start): of the heap in use (what kube-proxy's state
+// holds, allocator overhead per block included) and of the RSS (what the process costs; it also
+// holds free pages the allocator keeps, so it moves by a few MB from run to run).
 json memoryModel(const Options& base, int n) {
   Options o = base;
   o.daemon = true;
-  auto rssFor = [&](int services, int m) {
+  struct Mem {
+    double rss, heap;
+  };
+  auto measure = [&](int services, int m) {
     Cluster cl{services, m, o.k};
     test::TestApiServer api(test::TestApiServer::Options{false, "t0ken-v1"});
     cl.serve(api);
     Hns h(o, 100 + m);
     auto child = spawnChild(o, api.url(), h);
     child->cmd("start");
-    return child->cmd("stats")["rssKb"].get<double>() * 1024;
+    return Mem{child->cmd("stats")["rssKb"].get<double>() * 1024, child->cmd("heap")["heapInUseKb"].get<double>() * 1024};
   };
-  double empty = rssFor(0, o.m), small = rssFor(n, o.m), large = rssFor(n, 4 * o.m);
-  double perEndpoint = (large - small) / (static_cast<double>(n) * 3 * o.m);
-  double perService = (small - empty - perEndpoint * n * o.m) / n;
-  return {{"services", n}, {"baseMb", empty / 1048576}, {"bytesPerService", perService}, {"bytesPerEndpoint", perEndpoint}};
+  const Mem empty = measure(0, o.m), small = measure(n, o.m), large = measure(n, 4 * o.m);
+  auto fit = [&](double Mem::*f) {
+    double perEndpoint = (large.*f - small.*f) / (static_cast<double>(n) * 3 * o.m);
+    double perService = (small.*f - empty.*f - perEndpoint * n * o.m) / n;
+    return json{{"baseMb", empty.*f / 1048576}, {"bytesPerService", perService}, {"bytesPerEndpoint", perEndpoint},
+                {"bytesPerServiceWithItsEndpoints", perService + perEndpoint * o.m}};
+  };
+  json rss = fit(&Mem::rss);
+  rss["services"] = n;
+  rss["heap"] = fit(&Mem::heap);
+  return rss;
 }
 
 // kube-proxy itself (the built program) on the cluster written as manifest files: one List file of
@@ -1132,10 +1144,13 @@ int main(int argc, char** argv) {
   line("  RSS after churn (MB)", [&](const Row& r) { return d1(r.rssKb / 1024.0); });
   line("  peak RSS (MB)", [&](const Row& r) { return d1(r.hwmKb / 1024.0); });
   if (o.daemon) line("  peak RSS of the restarted process (MB)", [&](const Row& r) { return d1(r.restartHwmKb / 1024.0); });
-  if (!mem.is_null())
-    std::printf("%-46s%.0f B per service + %.0f B per endpoint (+ %.1f MB base; %d services, HNS in a daemon)\n", "  memory model",
-                mem["bytesPerService"].get<double>(), mem["bytesPerEndpoint"].get<double>(), mem["baseMb"].get<double>(),
-                mem["services"].get<int>());
+  if (!mem.is_null()) {
+    std::printf("%-46s%d services of %d and %d endpoints, HNS in a daemon\n", "  memory model", mem["services"].get<int>(), o.m, 4 * o.m);
+    for (const auto& [what, m] : {std::pair<const char*, const json&>{"    heap in use", mem["heap"]}, {"    RSS", mem}})
+      std::printf("%-46s%.0f B per service + %.0f B per endpoint (%.0f B per service of %d endpoints; + %.1f MB base)\n", what,
+                  m["bytesPerService"].get<double>(), m["bytesPerEndpoint"].get<double>(),
+                  m["bytesPerServiceWithItsEndpoints"].get<double>(), o.m, m["baseMb"].get<double>());
+  }
   if (manifests) {
     std::printf("7 kube-proxy on the cluster as manifest files, HNS in an hnssim daemon\n");
     line("  manifest files (MB)", [&](const Row& r) { return d1(r.manifests["manifestMb"].get<double>()); });
