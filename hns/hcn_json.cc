@@ -274,6 +274,140 @@ json toJson(const HcnLoadBalancer& lb) {
   return j;
 }
 
+namespace {
+
+// A JSON object written key by key, keys in nlohmann's order (sorted: its objects are std::maps),
+// values as its dump() writes them. Text that dump() would escape past the plain cases (control
+// characters, bytes outside ASCII: names from elsewhere) is not written here: plain() says so and
+// the caller dumps the document the slow way.
+class DocWriter {
+ public:
+  explicit DocWriter(std::string& out) : out_(out) {}
+  static bool plain(std::string_view v) {
+    return std::all_of(v.begin(), v.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+    });
+  }
+  void open() { out_ += '{'; first_ = true; }
+  void close() { out_ += '}'; first_ = false; }
+  void key(std::string_view k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += k;
+    out_ += "\":";
+  }
+  void string(std::string_view v) {
+    out_ += '"';
+    out_ += v;
+    out_ += '"';
+  }
+  void number(std::uint64_t v) { out_ += std::to_string(v); }
+  void field(std::string_view k, std::string_view v) {
+    key(k);
+    string(v);
+  }
+  void field(std::string_view k, std::uint64_t v) {
+    key(k);
+    number(v);
+  }
+  void strings(std::string_view k, const std::vector<std::string>& v) {
+    key(k);
+    out_ += '[';
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i) out_ += ',';
+      string(v[i]);
+    }
+    out_ += ']';
+  }
+  void raw(std::string_view k, const std::string& text) {
+    key(k);
+    out_ += text;
+  }
+  void schemaVersion() { raw("SchemaVersion", R"({"Major":2,"Minor":0})"); }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+bool allPlain(std::initializer_list<std::string_view> v) {
+  return std::all_of(v.begin(), v.end(), [](std::string_view x) { return DocWriter::plain(x); });
+}
+
+}  // namespace
+
+std::string documentText(const HcnEndpoint& e) {
+  bool plain = allPlain({e.id, e.name, e.network, e.macAddress});
+  for (const auto& c : e.ipConfigurations) plain = plain && DocWriter::plain(c.ipAddress);
+  for (const auto& p : e.policies) plain = plain && DocWriter::plain(p.type);
+  if (!plain) return toJson(e).dump();
+  std::string out;
+  out.reserve(256);
+  DocWriter w(out);
+  w.open();
+  if (e.flags) w.field("Flags", e.flags);
+  if (!e.network.empty()) w.field("HostComputeNetwork", e.network);
+  if (!e.id.empty()) w.field("ID", e.id);
+  if (!e.ipConfigurations.empty()) {
+    w.key("IpConfigurations");
+    out += '[';
+    for (std::size_t i = 0; i < e.ipConfigurations.size(); ++i) {
+      if (i) out += ',';
+      DocWriter c(out);
+      c.open();
+      c.field("IpAddress", e.ipConfigurations[i].ipAddress);
+      if (e.ipConfigurations[i].prefixLength) c.field("PrefixLength", e.ipConfigurations[i].prefixLength);
+      c.close();
+    }
+    out += ']';
+  }
+  if (!e.macAddress.empty()) w.field("MacAddress", e.macAddress);
+  if (!e.name.empty()) w.field("Name", e.name);
+  if (!e.policies.empty()) w.raw("Policies", policiesJson(e.policies).dump());  // settings are free-form: nlohmann's
+  w.schemaVersion();
+  w.close();
+  return out;
+}
+
+std::string documentText(const HcnLoadBalancer& lb) {
+  bool plain = allPlain({lb.id, lb.sourceVip, lb.network});
+  for (const auto& v : {&lb.endpoints, &lb.frontendVips})
+    for (const auto& x : *v) plain = plain && DocWriter::plain(x);
+  if (!plain) return toJson(lb).dump();
+  std::string out;
+  out.reserve(200 + 40 * lb.endpoints.size());
+  DocWriter w(out);
+  w.open();
+  if (lb.flags) w.field("Flags", lb.flags);
+  if (!lb.frontendVips.empty()) w.strings("FrontendVIPs", lb.frontendVips);
+  if (!lb.endpoints.empty()) w.strings("HostComputeEndpoints", lb.endpoints);
+  if (!lb.network.empty()) w.field("HostComputeNetwork", lb.network);
+  if (!lb.id.empty()) w.field("ID", lb.id);
+  if (!lb.portMappings.empty()) {
+    w.key("PortMappings");
+    out += '[';
+    for (std::size_t i = 0; i < lb.portMappings.size(); ++i) {
+      if (i) out += ',';
+      const auto& pm = lb.portMappings[i];
+      DocWriter p(out);
+      p.open();
+      if (pm.distributionType) p.field("DistributionType", pm.distributionType);
+      if (pm.externalPort) p.field("ExternalPort", pm.externalPort);
+      if (pm.flags) p.field("Flags", pm.flags);
+      if (pm.internalPort) p.field("InternalPort", pm.internalPort);
+      if (pm.protocol) p.field("Protocol", pm.protocol);
+      p.close();
+    }
+    out += ']';
+  }
+  w.schemaVersion();
+  if (!lb.sourceVip.empty()) w.field("SourceVIP", lb.sourceVip);
+  w.close();
+  return out;
+}
+
 Result<HcnNetwork> networkFromJson(const json& j) {
   return guarded<HcnNetwork>("HostComputeNetwork", j, [&]() -> Result<HcnNetwork> {
     HcnNetwork n;

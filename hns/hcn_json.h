@@ -95,6 +95,11 @@ struct HcnLoadBalancer {
 nlohmann::json toJson(const HcnNetwork& n);
 nlohmann::json toJson(const HcnEndpoint& e);
 nlohmann::json toJson(const HcnLoadBalancer& lb);
+// The same documents as text, exactly toJson(x).dump(), written directly (a create sends one per
+// object: 114,000 at a cold start on a node of a 1,000-node cluster, where building each as a
+// document first was half of the programmer's own CPU).
+std::string documentText(const HcnEndpoint& e);
+std::string documentText(const HcnLoadBalancer& lb);
 Result<HcnNetwork> networkFromJson(const nlohmann::json& j);
 Result<HcnEndpoint> endpointFromJson(const nlohmann::json& j);
 Result<HcnLoadBalancer> loadBalancerFromJson(const nlohmann::json& j);

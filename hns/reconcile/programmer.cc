@@ -198,7 +198,7 @@ std::optional<std::string> Programmer::takeUnknown(Map& unknown, const Key& key)
 Status Programmer::createEndpoint(const ManagedEndpoint& ep) {
   bool reused = false;
   const std::string id = idForCreate(unknownEndpoints_, ep.ip, &reused);
-  const std::string doc = toJson(toHcn(ep, networkId_)).dump();
+  const std::string doc = documentText(toHcn(ep, networkId_));
   std::function<bool(const std::string&)> matches;
   if (reused)
     matches = [&](const std::string& queried) {
@@ -266,7 +266,7 @@ Status Programmer::adoptOrClearFrontend(const LoadBalancer& lb) {
 Status Programmer::createLoadBalancer(const LoadBalancer& lb) {
   auto doc = documentFor(lb);
   if (!doc) return doc.error();
-  const std::string text = toJson(*doc).dump();
+  const std::string text = documentText(*doc);
   bool reused = false;
   const std::string id = idForCreate(unknownLoadBalancers_, lb.key, &reused);
   std::function<bool(const std::string&)> matches;
@@ -314,7 +314,7 @@ Status Programmer::modifyLoadBalancer(const LoadBalancer& lb) {
     if (!doc) return doc.error();
     if (id) {
       doc->id = *id;
-      const std::string text = toJson(*doc).dump();
+      const std::string text = documentText(*doc);
       Status st = withRetries([&]() -> Status {
         auto h = api_.open(ObjectKind::LoadBalancer, *id);
         if (!h) return h.error();

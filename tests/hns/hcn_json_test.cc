@@ -1,4 +1,5 @@
 #include "catch.h"
+#include <random>
 
 #include "test_paths.h"
 
@@ -229,4 +230,42 @@ TEST_CASE("ID lists are read without a document: normalized, nulls and blanks em
   rest = nlohmann::json::object();
   CHECK_FALSE(parseIdList(R"({"ok":false,"hresult":2151350299})", "result", &rest));
   CHECK(rest.value("hresult", 0u) == 0x803B001Bu);
+}
+
+TEST_CASE("documents written directly are exactly the dumped ones, whatever the fields hold") {
+  std::mt19937 rng(42);
+  auto pick = [&](std::initializer_list<const char*> v) { return std::string(*(v.begin() + rng() % v.size())); };
+  auto text = [&] {
+    return pick({"", "AAAAAAAA-0000-4000-8000-000000000001", "10.244.1.7", "fd00::1", "02-11-0A-F4-03-07", "cbr0", "a\"quote",
+                 "back\\slash", "tab\there", "caf\xc3\xa9", "\x7f"});
+  };
+  for (int i = 0; i < 3000; ++i) {
+    HcnEndpoint e;
+    e.id = text();
+    e.name = text();
+    e.network = text();
+    e.macAddress = text();
+    e.flags = rng() % 3 == 0 ? 0 : static_cast<std::uint32_t>(rng());
+    for (int k = static_cast<int>(rng() % 3); k > 0; --k) e.ipConfigurations.push_back({text(), static_cast<std::uint8_t>(rng() % 2 ? 0 : rng() % 129)});
+    if (rng() % 4 == 0) e.policies.push_back({"ProviderAddress", nlohmann::json{{"ProviderAddress", text()}}});
+    REQUIRE(documentText(e) == toJson(e).dump());
+
+    HcnLoadBalancer lb;
+    lb.id = text();
+    lb.sourceVip = text();
+    lb.network = text();
+    lb.flags = rng() % 2 ? 0 : static_cast<std::uint32_t>(rng() % 16);
+    for (int k = static_cast<int>(rng() % 4); k > 0; --k) lb.endpoints.push_back(text());
+    for (int k = static_cast<int>(rng() % 3); k > 0; --k) lb.frontendVips.push_back(text());
+    for (int k = static_cast<int>(rng() % 3); k > 0; --k) {
+      HcnPortMapping pm;
+      pm.protocol = rng() % 2 ? 0 : 6;
+      pm.internalPort = static_cast<std::uint16_t>(rng() % 2 ? 0 : rng());
+      pm.externalPort = static_cast<std::uint16_t>(rng() % 2 ? 0 : rng());
+      pm.distributionType = rng() % 2 ? 0 : rng() % 3;
+      pm.flags = rng() % 2 ? 0 : static_cast<std::uint32_t>(rng() % 32);
+      lb.portMappings.push_back(pm);
+    }
+    REQUIRE(documentText(lb) == toJson(lb).dump());
+  }
 }
