@@ -182,23 +182,34 @@ Status Reflector::list() {
     if (r->status != 200)
       return Error(ErrorCode::Transient, "list " + spec_.path + ": HTTP " + std::to_string(r->status) + ": " +
                                              r->body.substr(0, 200));
-    json page = json::parse(r->body, nullptr, false);
+    // Each item is decoded as soon as the parser has it, and dropped: the page is never one
+    // document of 500 objects (what is left of it is the list's own metadata).
+    std::string rootKey;
+    bool inItems = false;
+    json page = json::parse(
+        r->body,
+        [&](int depth, json::parse_event_t e, json& parsed) {
+          using E = json::parse_event_t;
+          if (depth == 1 && e == E::key) rootKey = parsed.get<std::string>();
+          if (depth == 1 && e == E::array_start) inItems = rootKey == "items";
+          if (depth == 1 && e == E::array_end) inItems = false;
+          if (!inItems || depth != 2 || !(e == E::object_end || e == E::array_end || e == E::value)) return true;
+          if (e != E::object_end) {
+            if (log_) log_('E', std::string("Skipping a malformed ") + kindOf(spec_.resource) + " in a list");
+            return false;
+          }
+          auto key = keyOf(parsed);
+          Listed& l = items[key];
+          l.rv = metaString(parsed, "resourceVersion");
+          l.obj.reset();
+          if (!unchanged(key, l.rv)) l.obj = decode(parsed);
+          return false;
+        },
+        false);
     if (page.is_discarded() || !page.is_object())
       return Error(ErrorCode::Transient, "list " + spec_.path + ": the response is not JSON");
     if (auto v = metaString(page, "resourceVersion"); !v.empty()) rv = v;
     cont = metaString(page, "continue");
-    if (auto it = page.find("items"); it != page.end() && it->is_array())
-      for (auto& item : *it) {
-        if (!item.is_object()) {
-          if (log_) log_('E', std::string("Skipping a malformed ") + kindOf(spec_.resource) + " in a list");
-          continue;
-        }
-        auto key = keyOf(item);
-        Listed& l = items[key];
-        l.rv = metaString(item, "resourceVersion");
-        l.obj.reset();
-        if (!unchanged(key, l.rv)) l.obj = decode(item);
-      }
     if (cont.empty()) break;
   }
   if (stop_) return Error(ErrorCode::Transient, "stopped");

@@ -296,3 +296,18 @@ TEST_CASE("reflector: a list page past the size limit is listed again with small
   CHECK(svcs.logged("passed 16 KiB; listing again with 250 objects per page"));
   CHECK(server.listRequests() >= 4);  // halved until a page fits, then every page
 }
+
+TEST_CASE("reflector: list items that are not objects are skipped with a log line; the others are delivered") {
+  TestApiServer server;
+  server.upsert("services", service("a", "10.96.0.1"));
+  server.upsert("services", service("b", "10.96.0.2"));
+  server.listGarbage(true);
+  ReflectorEvents rec;
+  Running run(configFor(server), servicesSpec(), rec);
+  REQUIRE(eventually([&] { return rec.isSynced(Resource::Services); }));
+  auto evs = rec.take();
+  REQUIRE(evs.size() == 2);
+  CHECK(evs[0].rfind("svc+default/a@", 0) == 0);
+  CHECK(evs[1].rfind("svc+default/b@", 0) == 0);
+  CHECK(run.logged("Skipping a malformed Service in a list"));
+}

@@ -190,6 +190,11 @@ void TestApiServer::setToken(const std::string& t) {
   opts_.token = t;
 }
 
+void TestApiServer::listGarbage(bool b) {
+  std::lock_guard<std::mutex> lock(mu_);
+  listGarbage_ = b;
+}
+
 void TestApiServer::injectMalformed() {
   std::lock_guard<std::mutex> lock(mu_);
   ++malformedGeneration_;
@@ -437,6 +442,10 @@ void TestApiServer::handle(Stream& s, bool clientCertOk) {
         ++index;
       }
       rv = rv_;
+      if (listGarbage_) {
+        page.insert(page.begin(), json::array({1, 2}));
+        page.push_back("garbage");
+      }
     }
     json body{{"kind", "List"}, {"apiVersion", "v1"},
               {"metadata", {{"resourceVersion", std::to_string(rv)}, {"continue", cont}}}, {"items", page}};

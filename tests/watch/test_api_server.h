@@ -43,6 +43,7 @@ class TestApiServer {
   void dropWatches(bool midObject = false);
   void setToken(const std::string& t);
   void injectMalformed();          // the next event line of every watch is garbage
+  void listGarbage(bool b);        // list pages also hold items that are not objects (a string, an array)
   void bookmark();                 // a BOOKMARK event to every watch
   void setChunkSize(std::size_t n);  // write events in pieces of n bytes
   void goneAsErrorEvent(bool b);   // expired versions: an ERROR event instead of a 410 status
@@ -77,6 +78,7 @@ class TestApiServer {
   int dropGeneration_ = 0;
   bool dropMidObject_ = false;
   int malformedGeneration_ = 0;
+  bool listGarbage_ = false;
   int bookmarkGeneration_ = 0;
   std::size_t chunkSize_ = 0;
   bool goneAsEvent_ = false;
