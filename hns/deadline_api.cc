@@ -33,6 +33,9 @@ struct DeadlineApi::Shared {
   std::function<bool()> stop;
   int handlersRunning = 0;
   std::map<Handle, std::string> objects;  // what each open handle names, for messages
+  // Handles whose close was not attempted because HNS was not answering: closed as soon as it
+  // answers again (or when the wrapper goes, if it does by then), never left open.
+  std::vector<Handle> deferredCloses;
 };
 
 namespace {
@@ -81,6 +84,13 @@ DeadlineApi::DeadlineApi(std::shared_ptr<Api> inner, std::chrono::milliseconds d
 
 DeadlineApi::~DeadlineApi() {
   std::unique_lock<std::mutex> lock(shared_->mu);
+  if (shared_->late == 0) {  // closes deferred while HNS did not answer, and it answered since
+    std::vector<Handle> closes;
+    closes.swap(shared_->deferredCloses);
+    lock.unlock();
+    for (Handle h : closes) shared_->inner->close(h);
+    lock.lock();
+  }
   shared_->stopping = true;
   shared_->onLate = nullptr;
   shared_->work.notify_all();
@@ -123,7 +133,7 @@ std::string DeadlineApi::objectOf(Handle h) const {
 }
 
 template <typename T, typename Call>
-Result<T> DeadlineApi::call(const std::string& function, const std::string& object, Call&& c) {
+Result<T> DeadlineApi::call(const std::string& function, const std::string& object, Call&& c, bool* attempted) {
   const std::shared_ptr<Shared> s = shared_;
   struct Pending {
     std::mutex mu;
@@ -150,6 +160,7 @@ Result<T> DeadlineApi::call(const std::string& function, const std::string& obje
                                waited),
                    hcn::kErrorTimeout);
     }
+    if (attempted) *attempted = true;
     post(s, [s, p, function, object, c = std::forward<Call>(c)]() mutable {
       Result<T> r = c(*s->inner);
       std::unique_lock<std::mutex> pl(p->mu);
@@ -165,12 +176,14 @@ Result<T> DeadlineApi::call(const std::string& function, const std::string& obje
         if (r) s->inner->close(*r);
       }
       LateHandler handler;
+      std::vector<Handle> closes;
       {
         std::lock_guard<std::mutex> sl(s->mu);
-        --s->late;
+        if (--s->late == 0) closes.swap(s->deferredCloses);
         handler = s->onLate;
         if (handler) ++s->handlersRunning;
       }
+      for (Handle h : closes) s->inner->close(h);  // HNS answers again: what could not be closed meanwhile
       if (!handler) return;
       handler(function, object, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - p->started), r.ok());
       std::lock_guard<std::mutex> sl(s->mu);
@@ -263,10 +276,23 @@ void DeadlineApi::close(Handle h) {
     std::lock_guard<std::mutex> lock(shared_->mu);
     shared_->objects.erase(h);
   }
-  (void)call<Ok>("HcnClose", object, [h](Api& a) -> Status {
-    a.close(h);
-    return Ok{};
-  });
+  bool attempted = false;
+  (void)call<Ok>(
+      "HcnClose", object,
+      [h](Api& a) -> Status {
+        a.close(h);
+        return Ok{};
+      },
+      &attempted);
+  if (attempted) return;  // done, or late: then it is closed when HNS returns
+  // Not attempted (HNS was not answering, or kube-proxy is stopping): kept for when HNS answers.
+  std::vector<Handle> now;
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->deferredCloses.push_back(h);
+    if (shared_->late == 0 && !shared_->stopping) now.swap(shared_->deferredCloses);  // it answered meanwhile
+  }
+  for (Handle d : now) shared_->inner->close(d);
 }
 
 Result<policy::HnsVersion> DeadlineApi::version() {

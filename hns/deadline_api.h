@@ -59,7 +59,9 @@ class DeadlineApi final : public Api {
 
  private:
   template <typename T, typename Call>
-  Result<T> call(const std::string& function, const std::string& object, Call&& c);
+  // `attempted`: set when the call was handed to a worker (not refused because HNS is not
+  // answering or kube-proxy is stopping).
+  Result<T> call(const std::string& function, const std::string& object, Call&& c, bool* attempted = nullptr);
   std::string objectOf(Handle h) const;
 
   std::shared_ptr<Shared> shared_;

@@ -554,6 +554,11 @@ Result<std::vector<policy::HostAdapter>> SimulatedHns::hostAdapters() {
   return adapters_;
 }
 
+std::size_t SimulatedHns::openHandles() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return handles_.size();
+}
+
 void SimulatedHns::setHostAdapters(std::vector<policy::HostAdapter> adapters) {
   std::lock_guard<std::mutex> lock(mu_);
   adapters_ = std::move(adapters);

@@ -50,6 +50,8 @@ class SimulatedHns final : public Api {
   Result<std::unique_ptr<Subscription>> subscribe(NotificationHandler handler) override;
   Result<std::vector<policy::HostAdapter>> hostAdapters() override;
   void setHostAdapters(std::vector<policy::HostAdapter> adapters);
+  // Handles opened (or returned by a create) and not closed yet: a leak shows here.
+  std::size_t openHandles() const;
 
   // --- Fault injection ---
   // The nth call from now (1 = the next one) fails with `hr`.

@@ -130,3 +130,26 @@ TEST_CASE("deadline: 0 disables it (calls run on the caller's thread)") {
   api.close(*created);
   CHECK(api.timedOut() == 0);
 }
+
+TEST_CASE("deadline: a handle closed while HNS does not answer is closed once it answers, never left open") {
+  HungNode n;
+  auto api = std::make_unique<DeadlineApi>(n.sim, 100ms);
+  auto net = api->open(ObjectKind::Network, n.network);
+  REQUIRE(net);
+  CHECK(n.sim->openHandles() == 1);
+  n.sim->setFunctionLatency("HcnCreateLoadBalancer", std::chrono::microseconds(600000));
+  REQUIRE_FALSE(api->create(ObjectKind::LoadBalancer, "5EAD11E5-0000-4000-8000-000000000003", n.lb, 0));
+  api->close(*net);  // not attempted now: HNS has not answered the create
+  CHECK(api->outstanding() == 1);
+  CHECK(n.sim->openHandles() == 1);
+  // The create returns late (its own handle is closed then), and so is the network's.
+  REQUIRE(eventually([&] { return api->outstanding() == 0; }, 3s));
+  REQUIRE(eventually([&] { return n.sim->openHandles() == 0; }, 3s));
+
+  // A close refused because kube-proxy is stopping, while HNS answers: closed at once all the same.
+  auto again = api->open(ObjectKind::Network, n.network);
+  REQUIRE(again);
+  api->setStop([] { return true; });
+  api->close(*again);
+  CHECK(n.sim->openHandles() == 0);
+}
