@@ -77,12 +77,12 @@ Set keysOf(const Map& a, const Map& b) {
   return s;
 }
 
-Op lbOp(OpKind kind, int phase, const LoadBalancer& lb, std::string reason) {
+Op lbOp(OpKind kind, int phase, const LoadBalancer& lb, std::string_view reason) {
   Op op{kind, static_cast<std::int8_t>(phase), lb, {}, SharedName(reason)};
   return op;
 }
 
-Op epOp(OpKind kind, int phase, const ManagedEndpoint& ep, std::string reason) {
+Op epOp(OpKind kind, int phase, const ManagedEndpoint& ep, std::string_view reason) {
   Op op{kind, static_cast<std::int8_t>(phase), {}, ep, SharedName(reason)};
   return op;
 }
