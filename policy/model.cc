@@ -59,7 +59,7 @@ SharedName::SharedName(std::string_view s) {
 SharedName::SharedName(const SharedName& o) noexcept : e_(o.e_) { retain(e_); }
 
 SharedName& SharedName::operator=(const SharedName& o) noexcept {
-  if (e_ != o.e_) {
+  if (this != &o && e_ != o.e_) {
     retain(o.e_);
     release(e_);
     e_ = o.e_;
