@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "hns/hcn_json.h"
+#include "policy/desired.h"
 #include "policy/result.h"
 
 namespace hnsproxy::hns {
