@@ -51,7 +51,7 @@ class IpAddress {
 
  private:
   // Bytes 8i to 8i+7 as a number whose order is theirs (big-endian).
-  std::uint64_t word(int i) const {
+  std::uint64_t word(std::size_t i) const {
     std::uint64_t w = 0;
     std::memcpy(&w, bytes_.data() + 8 * i, 8);
     if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
