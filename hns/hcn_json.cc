@@ -71,8 +71,9 @@ class IdListReader : public nlohmann::json_sax<json> {
   bool number_unsigned(number_unsigned_t v) override { return scalar(v); }
   bool number_float(number_float_t v, const string_t&) override { return scalar(v); }
   bool string(string_t& v) override {
-    if (inList()) ids.push_back(normalizeGuid(v));
-    return scalar(std::move(v));
+    if (!inList()) return scalar(std::move(v));
+    ids.push_back(normalizeGuid(v));  // an ID: nothing else to keep (no value built per ID)
+    return true;
   }
   bool binary(binary_t&) override { return scalar(nullptr); }
   bool start_object(std::size_t) override { return open(false); }
@@ -312,14 +313,29 @@ class DocWriter {
     key(k);
     number(v);
   }
-  void strings(std::string_view k, const std::vector<std::string>& v) {
+  // An array under `k`, each element written by `item`.
+  template <typename T, typename F>
+  void array(std::string_view k, const std::vector<T>& v, F item) {
     key(k);
     out_ += '[';
     for (std::size_t i = 0; i < v.size(); ++i) {
       if (i) out_ += ',';
-      string(v[i]);
+      item(v[i]);
     }
     out_ += ']';
+  }
+  // An array of objects under `k`, each object's fields written by `fields(writer, element)`.
+  template <typename T, typename F>
+  void objects(std::string_view k, const std::vector<T>& v, F fields) {
+    array(k, v, [&](const T& x) {
+      DocWriter o(out_);
+      o.open();
+      fields(o, x);
+      o.close();
+    });
+  }
+  void strings(std::string_view k, const std::vector<std::string>& v) {
+    array(k, v, [&](const std::string& x) { string(x); });
   }
   void raw(std::string_view k, const std::string& text) {
     key(k);
@@ -350,19 +366,11 @@ std::string documentText(const HcnEndpoint& e) {
   if (e.flags) w.field("Flags", e.flags);
   if (!e.network.empty()) w.field("HostComputeNetwork", e.network);
   if (!e.id.empty()) w.field("ID", e.id);
-  if (!e.ipConfigurations.empty()) {
-    w.key("IpConfigurations");
-    out += '[';
-    for (std::size_t i = 0; i < e.ipConfigurations.size(); ++i) {
-      if (i) out += ',';
-      DocWriter c(out);
-      c.open();
-      c.field("IpAddress", e.ipConfigurations[i].ipAddress);
-      if (e.ipConfigurations[i].prefixLength) c.field("PrefixLength", e.ipConfigurations[i].prefixLength);
-      c.close();
-    }
-    out += ']';
-  }
+  if (!e.ipConfigurations.empty())
+    w.objects("IpConfigurations", e.ipConfigurations, [](DocWriter& c, const HcnIpConfig& ip) {
+      c.field("IpAddress", ip.ipAddress);
+      if (ip.prefixLength) c.field("PrefixLength", ip.prefixLength);
+    });
   if (!e.macAddress.empty()) w.field("MacAddress", e.macAddress);
   if (!e.name.empty()) w.field("Name", e.name);
   if (!e.policies.empty()) w.raw("Policies", policiesJson(e.policies).dump());  // settings are free-form: nlohmann's
@@ -385,23 +393,14 @@ std::string documentText(const HcnLoadBalancer& lb) {
   if (!lb.endpoints.empty()) w.strings("HostComputeEndpoints", lb.endpoints);
   if (!lb.network.empty()) w.field("HostComputeNetwork", lb.network);
   if (!lb.id.empty()) w.field("ID", lb.id);
-  if (!lb.portMappings.empty()) {
-    w.key("PortMappings");
-    out += '[';
-    for (std::size_t i = 0; i < lb.portMappings.size(); ++i) {
-      if (i) out += ',';
-      const auto& pm = lb.portMappings[i];
-      DocWriter p(out);
-      p.open();
+  if (!lb.portMappings.empty())
+    w.objects("PortMappings", lb.portMappings, [](DocWriter& p, const HcnPortMapping& pm) {
       if (pm.distributionType) p.field("DistributionType", pm.distributionType);
       if (pm.externalPort) p.field("ExternalPort", pm.externalPort);
       if (pm.flags) p.field("Flags", pm.flags);
       if (pm.internalPort) p.field("InternalPort", pm.internalPort);
       if (pm.protocol) p.field("Protocol", pm.protocol);
-      p.close();
-    }
-    out += ']';
-  }
+    });
   w.schemaVersion();
   if (!lb.sourceVip.empty()) w.field("SourceVIP", lb.sourceVip);
   w.close();

@@ -77,13 +77,32 @@ Set keysOf(const Map& a, const Map& b) {
   return s;
 }
 
-Op lbOp(OpKind kind, int phase, const LoadBalancer& lb, std::string_view reason) {
-  Op op{kind, static_cast<std::int8_t>(phase), lb, {}, SharedName(reason)};
+// The fixed reasons, each named once (a shared name's lookup takes a lock: not once per operation
+// of a 100,000-operation plan).
+const SharedName& reasonNew() {
+  static const SharedName r("new");
+  return r;
+}
+const SharedName& reasonUnused() {
+  static const SharedName r("unused");
+  return r;
+}
+const SharedName& reasonReplaced() {
+  static const SharedName r("replaced");
+  return r;
+}
+const SharedName& reasonGone() {
+  static const SharedName r("gone");
+  return r;
+}
+
+Op lbOp(OpKind kind, int phase, const LoadBalancer& lb, const SharedName& reason) {
+  Op op{kind, static_cast<std::int8_t>(phase), lb, {}, reason};
   return op;
 }
 
-Op epOp(OpKind kind, int phase, const ManagedEndpoint& ep, std::string_view reason) {
-  Op op{kind, static_cast<std::int8_t>(phase), {}, ep, SharedName(reason)};
+Op epOp(OpKind kind, int phase, const ManagedEndpoint& ep, const SharedName& reason) {
+  Op op{kind, static_cast<std::int8_t>(phase), {}, ep, reason};
   return op;
 }
 
@@ -122,13 +141,13 @@ Plan diff(const HnsState& applied, const HnsState& desired, const Capabilities& 
     bool hasA = a != applied.endpoints.end(), hasD = d != desired.endpoints.end();
     if (hasA && hasD && a->second == d->second) continue;
     if (!hasA && hasD) {
-      plan.ops.push_back(epOp(OpKind::CreateEndpoint, kPhaseCreateEndpoints, d->second, "new"));
+      plan.ops.push_back(epOp(OpKind::CreateEndpoint, kPhaseCreateEndpoints, d->second, reasonNew()));
     } else if (hasA && !hasD) {
-      plan.ops.push_back(epOp(OpKind::DeleteEndpoint, kPhaseDeleteEndpoints, a->second, "unused"));
+      plan.ops.push_back(epOp(OpKind::DeleteEndpoint, kPhaseDeleteEndpoints, a->second, reasonUnused()));
     } else if (hasA && hasD) {
       replaced.insert(ip);
-      plan.ops.push_back(epOp(OpKind::DeleteEndpoint, kPhaseDeleteEndpoints, a->second, "replaced"));
-      plan.ops.push_back(epOp(OpKind::CreateEndpoint, kPhaseRecreateEndpoints, d->second, "replaced"));
+      plan.ops.push_back(epOp(OpKind::DeleteEndpoint, kPhaseDeleteEndpoints, a->second, reasonReplaced()));
+      plan.ops.push_back(epOp(OpKind::CreateEndpoint, kPhaseRecreateEndpoints, d->second, reasonReplaced()));
     }
   }
 
@@ -153,11 +172,11 @@ Plan diff(const HnsState& applied, const HnsState& desired, const Capabilities& 
     bool hasA = a != applied.loadBalancers.end(), hasD = d != desired.loadBalancers.end();
     if (!hasA && !hasD) continue;
     if (!hasA) {
-      plan.ops.push_back(lbOp(OpKind::CreateLoadBalancer, kPhaseCreateLoadBalancers, d->second, "new"));
+      plan.ops.push_back(lbOp(OpKind::CreateLoadBalancer, kPhaseCreateLoadBalancers, d->second, reasonNew()));
       continue;
     }
     if (!hasD) {
-      plan.ops.push_back(lbOp(OpKind::DeleteLoadBalancer, kPhaseDeleteLoadBalancers, a->second, "gone"));
+      plan.ops.push_back(lbOp(OpKind::DeleteLoadBalancer, kPhaseDeleteLoadBalancers, a->second, reasonGone()));
       continue;
     }
     bool isForced = forced.count(key) > 0;
@@ -170,10 +189,10 @@ Plan diff(const HnsState& applied, const HnsState& desired, const Capabilities& 
                       : repoint && a->second.sameContent(d->second) ? std::string("endpoint re-pointed")
                                                                     : changeReason(a->second, d->second);
     if (!isForced && caps.modifyLoadBalancer && d->second.allowModify) {
-      plan.ops.push_back(lbOp(OpKind::ModifyLoadBalancer, kPhaseModifyLoadBalancers, d->second, why));
+      plan.ops.push_back(lbOp(OpKind::ModifyLoadBalancer, kPhaseModifyLoadBalancers, d->second, SharedName(why)));
     } else {
-      plan.ops.push_back(lbOp(OpKind::DeleteLoadBalancer, kPhaseDeleteLoadBalancers, a->second, "replace: " + why));
-      plan.ops.push_back(lbOp(OpKind::CreateLoadBalancer, kPhaseCreateLoadBalancers, d->second, "replace: " + why));
+      plan.ops.push_back(lbOp(OpKind::DeleteLoadBalancer, kPhaseDeleteLoadBalancers, a->second, SharedName("replace: " + why)));
+      plan.ops.push_back(lbOp(OpKind::CreateLoadBalancer, kPhaseCreateLoadBalancers, d->second, SharedName("replace: " + why)));
     }
   }
   std::stable_sort(plan.ops.begin(), plan.ops.end(), [](const Op& x, const Op& y) { return x.phase < y.phase; });
