@@ -543,7 +543,7 @@ struct Options {
   bool daemon = false;
   bool memoryModel = true;
   bool hnsSerial = false;  // hnssim --serial: HNS serves one call at a time
-  std::string childLog = "e2e-bench-child.log";  // the children's klog output
+  std::string childLog = (std::filesystem::temp_directory_path() / "e2e-bench-child.log").string();  // the children's klog output
   int childVerbosity = 0;
 };
 
