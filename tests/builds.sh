@@ -12,13 +12,19 @@
 # shellcheck shell=bash
 
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-8G}"
-hnsproxy_cmake_common=(-G Ninja -Wno-dev)
-if command -v ccache >/dev/null; then
-  hnsproxy_cmake_common+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-fi
+# Looked up when a tree is configured, not when this file is sourced: on a fresh machine the
+# test command sources it before its deps stage installs ccache, and a tree configured without
+# the launcher then never filled the cache that the next clean checkout builds from.
+hnsproxy_cmake_common() {
+  local args=(-G Ninja -Wno-dev)
+  if command -v ccache >/dev/null; then
+    args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
+  printf '%s\n' "${args[@]}"
+}
 
 configure_main() {
-  cmake -S . -B build "${hnsproxy_cmake_common[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake -S . -B build $(hnsproxy_cmake_common) -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 }
 
 configure_clang() {
@@ -26,7 +32,7 @@ configure_clang() {
   cxx=$(command -v clang++-16) || { echo "clang++-16 is missing (packaging/install-deps.sh test installs it)" >&2; return 1; }
   # -O0: instrumented code compiles 3-7x faster than at -O1 (the build is most of this tree's cost;
   # the sanitized suites are bound by waiting, not by CPU).
-  cmake -S . -B build-clang "${hnsproxy_cmake_common[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  cmake -S . -B build-clang $(hnsproxy_cmake_common) -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O0 -gline-tables-only" -DHNSPROXY_SANITIZE=ON -DHNSPROXY_FUZZ=ON "$@" >/dev/null
 }
 
@@ -35,7 +41,7 @@ configure_tsan() {
   cxx=$(command -v clang++-16) || { echo "clang++-16 is missing (packaging/install-deps.sh test installs it)" >&2; return 1; }
   # clang at -O0: a third of gcc's -O2 compile time under ThreadSanitizer; the suites wait more than
   # they compute.
-  cmake -S . -B build-tsan "${hnsproxy_cmake_common[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  cmake -S . -B build-tsan $(hnsproxy_cmake_common) -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O0 -gline-tables-only" -DHNSPROXY_TSAN=ON "$@" >/dev/null
 }
 
