@@ -1,6 +1,9 @@
 #include "watch/decoder.h"
 #include "policy/ip.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
@@ -353,8 +356,14 @@ Result<Service> decodeService(const json& j) {
   });
 }
 
-Result<EndpointSlice> decodeEndpointSlice(const json& j) {
-  return guarded<EndpointSlice>("EndpointSlice", true, j, [&]() -> Result<EndpointSlice> {
+namespace {
+
+// What decodeEndpointSlice and decodeEndpointSliceStreamed share: everything but where the
+// endpoints come from. `streamed` non-null: the endpoints as EndpointsReader decoded them (the
+// tree's "endpoints" is not read); nullopt is returned where only the tree can name the error.
+std::optional<Result<EndpointSlice>> decodeSlice(const json& j, std::vector<Endpoint>* streamed) {
+  bool needsTree = false;
+  auto r = guarded<EndpointSlice>("EndpointSlice", true, j, [&]() -> Result<EndpointSlice> {
     Meta m = metaOf(j, true);
     EndpointSlice es;
     es.ns = m.ns;
@@ -380,6 +389,18 @@ Result<EndpointSlice> decodeEndpointSlice(const json& j) {
       ep.protocol = protocolAt(ports[i], p + ".protocol");
       ep.port = static_cast<std::uint16_t>(intAt(ports[i], "port", p + ".port", 0, 65535, 0));
       es.ports.push_back(std::move(ep));
+    }
+    if (streamed) {
+      if (es.addressType == AddressType::FQDN) return es;  // never programmed
+      const IpFamily want = es.addressType == AddressType::IPv4 ? IpFamily::V4 : IpFamily::V6;
+      for (const Endpoint& e : *streamed)
+        if (e.address.family() != want) {  // an error the tree names with the address as written
+          needsTree = true;
+          return es;
+        }
+      es.endpoints.reserve(streamed->size());  // exactly, as below
+      std::move(streamed->begin(), streamed->end(), std::back_inserter(es.endpoints));
+      return es;
     }
     const json& eps = arrayAt(j, "endpoints", "endpoints");
     es.endpoints.reserve(eps.size());  // exactly: a slice of 100 would otherwise hold room for 128
@@ -411,6 +432,16 @@ Result<EndpointSlice> decodeEndpointSlice(const json& j) {
     }
     return es;
   });
+  if (needsTree) return std::nullopt;
+  return r;
+}
+
+}  // namespace
+
+Result<EndpointSlice> decodeEndpointSlice(const json& j) { return *decodeSlice(j, nullptr); }
+
+std::optional<Result<EndpointSlice>> decodeEndpointSliceStreamed(const json& j, std::vector<Endpoint>& endpoints) {
+  return decodeSlice(j, &endpoints);
 }
 
 Result<Node> decodeNode(const json& j) {
@@ -453,6 +484,173 @@ Result<Node> decodeNode(const json& j) {
     }
     return n;
   });
+}
+
+std::vector<SharedName>& EndpointsReader::hintList(Frame f) {
+  return f == Frame::Zones ? cur_.hints.edit().zones : cur_.hints.edit().nodes;
+}
+
+EndpointsReader::State EndpointsReader::key(const std::string& k) {
+  Level& top = stack_.back();
+  switch (top.frame) {
+    case Frame::Endpoint:
+      top.key = k == "addresses"    ? Key::Addresses
+                : k == "conditions" ? Key::Conditions
+                : k == "nodeName"   ? Key::NodeName
+                : k == "zone"       ? Key::Zone
+                : k == "hints"      ? Key::Hints
+                                    : Key::Other;
+      break;
+    case Frame::Conditions:
+      top.key = k == "ready" ? Key::Ready : k == "serving" ? Key::Serving : k == "terminating" ? Key::Terminating : Key::Other;
+      break;
+    case Frame::Hints: top.key = k == "forZones" ? Key::ForZones : k == "forNodes" ? Key::ForNodes : Key::Other; break;
+    case Frame::HintItem: top.key = k == "name" ? Key::Name : Key::Other; break;
+    default: break;
+  }
+  return state_;
+}
+
+// A later duplicate key replaces the earlier value, as it does in nlohmann's tree: each value
+// starts from the field's default.
+EndpointsReader::State EndpointsReader::scalar(Scalar s, std::string* text) {
+  Level& top = stack_.back();
+  switch (top.frame) {
+    case Frame::Skip: return state_;
+    case Frame::Endpoints: return fail();  // an endpoint that is not an object
+    case Frame::Endpoint:
+      switch (top.key) {
+        case Key::Addresses:
+          if (s != Scalar::Null) return fail();
+          addresses_ = 0;
+          break;
+        case Key::Conditions:
+          if (s != Scalar::Null) return fail();
+          cur_.ready = cur_.serving = true;
+          cur_.terminating = false;
+          break;
+        case Key::NodeName:
+        case Key::Zone: {
+          if (s != Scalar::Null && s != Scalar::String) return fail();
+          SharedName v = s == Scalar::String ? SharedName(*text) : SharedName();
+          (top.key == Key::NodeName ? cur_.nodeName : cur_.zone) = std::move(v);
+          break;
+        }
+        case Key::Hints:
+          if (s != Scalar::Null) return fail();
+          cur_.hints = {};
+          break;
+        default: break;
+      }
+      return state_;
+    case Frame::Addresses:
+      if (top.count++ == 0) {  // only addresses[0] is used (and checked), as decodeEndpointSlice does
+        if (s != Scalar::String) return fail();
+        auto ip = IpAddress::parse(*text);
+        if (!ip) return fail();
+        cur_.address = *ip;
+      }
+      return state_;
+    case Frame::Conditions: {
+      bool* field = top.key == Key::Ready ? &cur_.ready : top.key == Key::Serving ? &cur_.serving
+                    : top.key == Key::Terminating ? &cur_.terminating : nullptr;
+      if (!field) return state_;
+      if (s == Scalar::Null) *field = top.key != Key::Terminating;
+      else if (s == Scalar::True || s == Scalar::False) *field = s == Scalar::True;
+      else return fail();
+      return state_;
+    }
+    case Frame::Hints:
+      if (top.key != Key::ForZones && top.key != Key::ForNodes) return state_;
+      if (s != Scalar::Null) return fail();
+      if (!cur_.hints->zones.empty() || !cur_.hints->nodes.empty())
+        hintList(top.key == Key::ForZones ? Frame::Zones : Frame::Nodes).clear();
+      return state_;
+    case Frame::Zones:
+    case Frame::Nodes:
+      hintList(top.frame).emplace_back();  // an element that is not an object has no name: ""
+      return state_;
+    case Frame::HintItem:
+      if (top.key != Key::Name) return state_;
+      if (s != Scalar::Null && s != Scalar::String) return fail();
+      hintList(stack_[stack_.size() - 2].frame).back() = s == Scalar::String ? SharedName(*text) : SharedName();
+      return state_;
+  }
+  return state_;
+}
+
+EndpointsReader::State EndpointsReader::open(bool object) {
+  Level& top = stack_.back();
+  Frame next = Frame::Skip;
+  switch (top.frame) {
+    case Frame::Skip: break;
+    case Frame::Endpoints:
+      if (!object) return fail();
+      cur_ = Endpoint{};
+      addresses_ = 0;
+      next = Frame::Endpoint;
+      break;
+    case Frame::Endpoint:
+      switch (top.key) {
+        case Key::Addresses:
+          if (object) return fail();
+          next = Frame::Addresses;
+          break;
+        case Key::Conditions:
+          if (!object) return fail();
+          cur_.ready = cur_.serving = true;
+          cur_.terminating = false;
+          next = Frame::Conditions;
+          break;
+        case Key::Hints:
+          if (!object) return fail();
+          cur_.hints = {};
+          next = Frame::Hints;
+          break;
+        case Key::NodeName:
+        case Key::Zone: return fail();
+        default: break;
+      }
+      break;
+    case Frame::Addresses:
+      if (top.count++ == 0) return fail();
+      break;
+    case Frame::Conditions:
+      if (top.key == Key::Ready || top.key == Key::Serving || top.key == Key::Terminating) return fail();
+      break;
+    case Frame::Hints:
+      if (top.key == Key::ForZones || top.key == Key::ForNodes) {
+        if (object) return fail();
+        next = top.key == Key::ForZones ? Frame::Zones : Frame::Nodes;
+        if (!cur_.hints->zones.empty() || !cur_.hints->nodes.empty()) hintList(next).clear();
+      }
+      break;
+    case Frame::Zones:
+    case Frame::Nodes:
+      hintList(top.frame).emplace_back();
+      if (object) next = Frame::HintItem;
+      break;
+    case Frame::HintItem:
+      if (top.key == Key::Name) return fail();
+      break;
+  }
+  stack_.push_back(Level{next});
+  return state_;
+}
+
+EndpointsReader::State EndpointsReader::end() {
+  Level done = stack_.back();
+  stack_.pop_back();
+  switch (done.frame) {
+    case Frame::Endpoints: return state_ = State::Done;
+    case Frame::Endpoint:
+      if (addresses_ == 0) return fail();  // "must hold at least one address"
+      out_.push_back(std::move(cur_));
+      break;
+    case Frame::Addresses: addresses_ = done.count; break;
+    default: break;
+  }
+  return state_;
 }
 
 bool kindUsed(std::string_view kind) { return kind == "Service" || kind == "EndpointSlice" || kind == "Node"; }

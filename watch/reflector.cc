@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "watch/decoder.h"
+#include "watch/list_reader.h"
 
 namespace hnsproxy::watch {
 
@@ -183,29 +184,57 @@ Status Reflector::list() {
       return Error(ErrorCode::Transient, "list " + spec_.path + ": HTTP " + std::to_string(r->status) + ": " +
                                              r->body.substr(0, 200));
     // Each item is decoded as soon as the parser has it, and dropped: the page is never one
-    // document of 500 objects (what is left of it is the list's own metadata).
-    std::string rootKey;
-    bool inItems = false;
-    json page = json::parse(
-        r->body,
-        [&](int depth, json::parse_event_t e, json& parsed) {
-          using E = json::parse_event_t;
-          if (depth == 1 && e == E::key) rootKey = parsed.get<std::string>();
-          if (depth == 1 && e == E::array_start) inItems = rootKey == "items";
-          if (depth == 1 && e == E::array_end) inItems = false;
-          if (!inItems || depth != 2 || !(e == E::object_end || e == E::array_end || e == E::value)) return true;
-          if (e != E::object_end) {
-            if (log_) log_('E', std::string("Skipping a malformed ") + kindOf(spec_.resource) + " in a list");
+    // document of 500 objects (what is left of it is the list's own metadata), and an
+    // EndpointSlice's endpoints are decoded from the parser's events, never a tree.
+    auto streamedItem = [&](json& item, std::vector<Endpoint>* endpoints) {
+      auto key = keyOf(item);
+      Listed& l = items[key];
+      l.rv = metaString(item, "resourceVersion");
+      l.obj.reset();
+      if (unchanged(key, l.rv)) return true;
+      if (!endpoints) {
+        l.obj = decode(item);
+        return true;
+      }
+      auto decoded = decodeEndpointSliceStreamed(item, *endpoints);
+      if (!decoded) return false;  // read the page as a tree: it names the error
+      if (!*decoded) {
+        if (log_) log_('E', "Skipping an invalid object: " + decoded->error().message);
+        return true;
+      }
+      l.obj = Object(std::move(*decoded).value());
+      return true;
+    };
+    json page;
+    if (auto rest = readListItems(r->body, kindOf(spec_.resource), streamedItem)) {
+      page = std::move(*rest);
+    } else {
+      // What the streamed read leaves to the tree (an item that is not an object, an endpoint
+      // with a wrong type or an invalid address, a page that is not JSON): the page again,
+      // each item as a tree.
+      std::string rootKey;
+      bool inItems = false;
+      page = json::parse(
+          r->body,
+          [&](int depth, json::parse_event_t e, json& parsed) {
+            using E = json::parse_event_t;
+            if (depth == 1 && e == E::key) rootKey = parsed.get<std::string>();
+            if (depth == 1 && e == E::array_start) inItems = rootKey == "items";
+            if (depth == 1 && e == E::array_end) inItems = false;
+            if (!inItems || depth != 2 || !(e == E::object_end || e == E::array_end || e == E::value)) return true;
+            if (e != E::object_end) {
+              if (log_) log_('E', std::string("Skipping a malformed ") + kindOf(spec_.resource) + " in a list");
+              return false;
+            }
+            auto key = keyOf(parsed);
+            Listed& l = items[key];
+            l.rv = metaString(parsed, "resourceVersion");
+            l.obj.reset();
+            if (!unchanged(key, l.rv)) l.obj = decode(parsed);
             return false;
-          }
-          auto key = keyOf(parsed);
-          Listed& l = items[key];
-          l.rv = metaString(parsed, "resourceVersion");
-          l.obj.reset();
-          if (!unchanged(key, l.rv)) l.obj = decode(parsed);
-          return false;
-        },
-        false);
+          },
+          false);
+    }
     if (page.is_discarded() || !page.is_object())
       return Error(ErrorCode::Transient, "list " + spec_.path + ": the response is not JSON");
     if (auto v = metaString(page, "resourceVersion"); !v.empty()) rv = v;

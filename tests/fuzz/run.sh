@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
 shift || true
-all=(manifest watch_stream kubeconfig proxy_config command_line hcn_json hnssim_request http_request listing_cache)
+all=(manifest watch_stream kubeconfig proxy_config command_line hcn_json hnssim_request http_request listing_cache list_stream)
 targets=("${@:-${all[@]}}")
 [ $# -gt 0 ] || targets=("${all[@]}")
 source tests/builds.sh
