@@ -1,4 +1,5 @@
 #include "watch/manifest.h"
+#include "watch/list_reader.h"
 #include "policy/ip.h"
 
 #include <cctype>
@@ -662,6 +663,28 @@ json parseJsonManifest(const std::string& text, const std::string& fileName, Man
   *skipped = !kindWanted(scan.rootKind, true);
   if (*skipped) return json();
   const bool list = scan.rootKind && *scan.rootKind == "List";
+  if (list) {
+    // A List's EndpointSlices that say so before their endpoints (as kubectl writes them) are
+    // decoded from the parser's events; what that cannot decode exactly is read again below.
+    const std::size_t objects = out.objects.size(), errors = out.errors.size();
+    std::size_t i = 0;
+    auto rest = readListItems(text, "", [&](json& item, std::vector<policy::Endpoint>* endpoints) {
+      const std::size_t at = i++;
+      if (at < scan.itemKinds.size() && !kindWanted(scan.itemKinds[at], true)) return true;
+      if (!endpoints) {
+        addObject(out, item, fileName, 1);
+        return true;
+      }
+      auto r = decodeEndpointSliceStreamed(item, *endpoints);
+      if (!r) return false;
+      if (*r) out.objects.push_back({Object(std::move(*r).value()), 1});
+      else out.errors.push_back({fileName, 1, r->error().message});
+      return true;
+    });
+    if (rest) return std::move(*rest);
+    out.objects.erase(out.objects.begin() + static_cast<std::ptrdiff_t>(objects), out.objects.end());
+    out.errors.erase(out.errors.begin() + static_cast<std::ptrdiff_t>(errors), out.errors.end());
+  }
   std::size_t item = 0;
   bool inItems = false;
   std::string rootKey;

@@ -305,3 +305,34 @@ TEST_CASE("a JSON List is decoded item by item, in file order, with what is not 
   CHECK(t.syntaxError);
   CHECK(t.objects.empty());
 }
+
+TEST_CASE("a JSON List's EndpointSlices are decoded as streamed; one the stream leaves to the tree reads the file again, once") {
+  auto sliceText = [](const std::string& name, const std::string& endpoints) {
+    return R"({"kind":"EndpointSlice","metadata":{"name":")" + name +
+           R"(","namespace":"ns","labels":{"kubernetes.io/service-name":"a"}},"addressType":"IPv4","ports":[{"port":8080}],"endpoints":)" +
+           endpoints + "}";
+  };
+  const std::string good = sliceText("a-1", R"([{"addresses":["10.244.1.1"],"nodeName":"n1","hints":{"forZones":[{"name":"z"}]}},{"addresses":["10.244.1.2"],"conditions":{"ready":false}}])");
+  const std::string svc = R"({"kind":"Service","metadata":{"name":"a","namespace":"ns"},"spec":{"clusterIP":"10.96.0.1","ports":[{"port":80}]}})";
+  auto f = watch::parseManifest(R"({"kind":"List","items":[)" + good + "," + svc + "]}", "list.json");
+  CHECK(f.errors.empty());
+  REQUIRE(f.objects.size() == 2);
+  const auto& s = std::get<EndpointSlice>(f.objects[0].object);
+  REQUIRE(s.endpoints.size() == 2);
+  CHECK(s.endpoints[0].hintZones().at(0) == "z");
+  CHECK_FALSE(s.endpoints[1].ready);
+  CHECK(std::get<Service>(f.objects[1].object).id.name == "a");
+  // The same slice decoded alone, as a tree, is the same slice.
+  auto alone = watch::parseManifest(good, "one.json");
+  REQUIRE(alone.objects.size() == 1);
+  CHECK(std::get<EndpointSlice>(alone.objects[0].object) == s);
+
+  // An endpoint of the wrong family after good items: read again as a tree, each object once, and
+  // the error names the address as written.
+  const std::string wrong = sliceText("a-2", R"([{"addresses":["fd00::0001"]}])");
+  auto g = watch::parseManifest(R"({"kind":"List","items":[)" + good + "," + svc + "," + wrong + "]}", "list.json");
+  REQUIRE(g.objects.size() == 2);
+  CHECK(std::get<EndpointSlice>(g.objects[0].object) == s);
+  REQUIRE(g.errors.size() == 1);
+  CHECK(g.errors[0].message.find("EndpointSlice ns/a-2: field endpoints[0].addresses[0]: invalid value \"fd00::0001\"") == 0);
+}
