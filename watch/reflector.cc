@@ -110,11 +110,12 @@ bool Reflector::unchanged(const Key& key, const std::string& rv) const {
   return it != cache_.end() && !rv.empty() && it->second == rv;
 }
 
-std::optional<Object> Reflector::decode(nlohmann::json& obj) {
+std::optional<Object> Reflector::decode(nlohmann::json& obj, std::vector<std::string>* errors) {
   obj["kind"] = kindOf(spec_.resource);  // list items and some events omit it
   auto decoded = decodeObject(obj);
   if (!decoded) {
-    if (log_) log_('E', "Skipping an invalid object: " + decoded.error().message);
+    if (errors) errors->push_back(decoded.error().message);
+    else if (log_) log_('E', "Skipping an invalid object: " + decoded.error().message);
     return std::nullopt;
   }
   return std::move(*decoded);
@@ -186,6 +187,9 @@ Status Reflector::list() {
     // Each item is decoded as soon as the parser has it, and dropped: the page is never one
     // document of 500 objects (what is left of it is the list's own metadata), and an
     // EndpointSlice's endpoints are decoded from the parser's events, never a tree.
+    // Invalid objects are logged once the page is read this way (a page read again as a tree
+    // logs them then).
+    std::vector<std::string> invalid;
     auto streamedItem = [&](json& item, std::vector<Endpoint>* endpoints) {
       auto key = keyOf(item);
       Listed& l = items[key];
@@ -193,13 +197,13 @@ Status Reflector::list() {
       l.obj.reset();
       if (unchanged(key, l.rv)) return true;
       if (!endpoints) {
-        l.obj = decode(item);
+        l.obj = decode(item, &invalid);
         return true;
       }
       auto decoded = decodeEndpointSliceStreamed(item, *endpoints);
       if (!decoded) return false;  // read the page as a tree: it names the error
       if (!*decoded) {
-        if (log_) log_('E', "Skipping an invalid object: " + decoded->error().message);
+        invalid.push_back(decoded->error().message);
         return true;
       }
       l.obj = Object(std::move(*decoded).value());
@@ -208,6 +212,8 @@ Status Reflector::list() {
     json page;
     if (auto rest = readListItems(r->body, kindOf(spec_.resource), streamedItem)) {
       page = std::move(*rest);
+      if (log_)
+        for (const auto& m : invalid) log_('E', "Skipping an invalid object: " + m);
     } else {
       // What the streamed read leaves to the tree (an item that is not an object, an endpoint
       // with a wrong type or an invalid address, a page that is not JSON): the page again,

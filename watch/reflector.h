@@ -17,6 +17,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -85,7 +86,8 @@ class Reflector {
   using Key = std::pair<std::string, std::string>;  // (namespace, name)
   bool applyObject(const std::string& type, nlohmann::json obj);
   bool unchanged(const Key& key, const std::string& rv) const;  // delivered at this version already
-  std::optional<Object> decode(nlohmann::json& obj);             // logs and skips what is invalid
+  // Logs and skips what is invalid (with `errors`, adds the message there instead).
+  std::optional<Object> decode(nlohmann::json& obj, std::vector<std::string>* errors = nullptr);
   void deliver(const Key& key, const std::string& rv, Object obj);
   void deliverDeleted(const Key& key);
   void sleepFor(std::chrono::milliseconds d);

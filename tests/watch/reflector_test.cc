@@ -311,3 +311,28 @@ TEST_CASE("reflector: list items that are not objects are skipped with a log lin
   CHECK(evs[1].rfind("svc+default/b@", 0) == 0);
   CHECK(run.logged("Skipping a malformed Service in a list"));
 }
+
+TEST_CASE("reflector: EndpointSlices are listed with streamed endpoints; a page the stream leaves to the tree is read once more, each error logged once") {
+  TestApiServer server;
+  auto slice = [](const std::string& name, json endpoints, const std::string& addressType = "IPv4") {
+    return json{{"kind", "EndpointSlice"}, {"addressType", addressType},
+                {"metadata", {{"name", name}, {"namespace", "default"}, {"labels", {{"kubernetes.io/service-name", "s0"}}}}},
+                {"endpoints", std::move(endpoints)}};
+  };
+  server.upsert("endpointslices", slice("a-good", {{{"addresses", {"10.244.1.5"}}, {"nodeName", "n1"}},
+                                                   {{"addresses", {"10.244.1.6"}}, {"conditions", {{"ready", false}}}}}));
+  server.upsert("endpointslices", slice("b-bad-type", {{{"addresses", {"10.244.1.7"}}}}, "IPv9"));
+  server.upsert("endpointslices", slice("c-v6-in-v4", {{{"addresses", {"fd00::7"}}}}));  // only the tree names it
+  ReflectorEvents rec;
+  Running run(configFor(server), endpointSlicesSpec(), rec);
+  REQUIRE(eventually([&] { return rec.isSynced(Resource::EndpointSlices); }));
+  auto evs = rec.take();
+  REQUIRE(evs.size() == 1);
+  CHECK(evs[0] == "eps+default/a-good");
+  std::lock_guard<std::mutex> lock(run.logMu);
+  auto count = [&](const std::string& what) {
+    return std::count_if(run.logs.begin(), run.logs.end(), [&](const std::string& l) { return l.find(what) != std::string::npos; });
+  };
+  CHECK(count("EndpointSlice default/b-bad-type: field addressType") == 1);
+  CHECK(count("EndpointSlice default/c-v6-in-v4: field endpoints[0].addresses[0]: invalid value \"fd00::7\"") == 1);
+}
