@@ -118,6 +118,9 @@ class IdListReader : public nlohmann::json_sax<json> {
 Result<std::vector<std::string>> parseIdList(std::string_view text, std::string_view member, json* rest) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::vector<std::string>{};
   IdListReader r(member, rest);
+  // Room for as many GUIDs as the text can hold ("…", 39 characters each): exact for HNS's lists,
+  // never more than the text's own size whatever it holds.
+  r.ids.reserve(text.size() / 39 + 1);
   if (!json::sax_parse(text.begin(), text.end(), &r)) return Error(ErrorCode::Transient, "the list of IDs is not JSON");
   if (!r.sawList && !r.sawNull) return Error(ErrorCode::Transient, "the list of IDs is not a list");
   return std::move(r.ids);

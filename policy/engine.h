@@ -98,8 +98,8 @@ class Engine {
   void markAllDirty();
   void indexSlice(const EndpointSlice& s, const ServiceName& owner, int delta);
   bool isManagedBackend(const IpAddress& ip) const;
-  void ref(const IpAddress& ip, EndpointKind kind, int delta, std::set<IpAddress>& touched);
-  void refBackends(const LoadBalancer& lb, int delta, std::set<IpAddress>& touched);
+  void ref(const IpAddress& ip, EndpointKind kind, int delta, std::vector<IpAddress>& touched);
+  void refBackends(const LoadBalancer& lb, int delta, std::vector<IpAddress>& touched);
   void settleEndpoint(const IpAddress& ip);
 
   NodeContext ctx_;
