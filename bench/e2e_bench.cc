@@ -996,8 +996,10 @@ int main(int argc, char** argv) {
       ("hns-serial", po::bool_switch(), "hnssim --serial: HNS serves one call at a time")
       ("child-log", po::value<std::string>(&o.childLog)->default_value(o.childLog), "the children's klog output")
       ("v", po::value<int>(&o.childVerbosity)->default_value(o.childVerbosity), "the children's log verbosity")
-      ("json", po::value<std::string>()->default_value("e2e-bench.json"), "results as JSON")
-      ("svg", po::value<std::string>()->default_value("e2e-bench.svg"), "charts as SVG");
+      ("json", po::value<std::string>()->default_value((std::filesystem::temp_directory_path() / "e2e-bench.json").string()),
+       "results as JSON")
+      ("svg", po::value<std::string>()->default_value((std::filesystem::temp_directory_path() / "e2e-bench.svg").string()),
+       "charts as SVG");
   po::options_description internal("internal (the driver runs itself as kube-proxy's side)");
   internal.add_options()  //
       ("proxy-child", po::value<std::string>(), "the API server's URL: run as the child")

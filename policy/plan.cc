@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <ostream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -28,18 +30,47 @@ std::size_t Plan::count(OpKind k) const {
   return static_cast<std::size_t>(std::count_if(ops.begin(), ops.end(), [k](const Op& o) { return o.kind == k; }));
 }
 
-std::string Plan::text() const {
-  std::string out = fmt::format("plan: {} operation(s): {} endpoint create, {} endpoint delete, {} lb create, {} lb "
-                                "modify, {} lb delete\n",
-                                ops.size(), count(OpKind::CreateEndpoint), count(OpKind::DeleteEndpoint),
-                                count(OpKind::CreateLoadBalancer), count(OpKind::ModifyLoadBalancer),
-                                count(OpKind::DeleteLoadBalancer));
-  for (const auto& op : ops) out += "  " + op.str() + "\n";
-  return out;
+namespace {
+
+// Lines gathered into blocks of ~64 KiB before they are written: one write per line was a call
+// into the stream (and stdio, for std::cout) per operation.
+class BlockWriter {
+ public:
+  explicit BlockWriter(std::ostream& out) : out_(out) { buf_.reserve(kBlock + 1024); }
+  ~BlockWriter() { flush(); }
+  BlockWriter(const BlockWriter&) = delete;
+  BlockWriter& operator=(const BlockWriter&) = delete;
+  void line(std::string_view indent, const std::string& text) {
+    buf_ += indent;
+    buf_ += text;
+    buf_ += '\n';
+    if (buf_.size() >= kBlock) flush();
+  }
+  void flush() {
+    out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    buf_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kBlock = 64 * 1024;
+  std::ostream& out_;
+  std::string buf_;
+};
+
+}  // namespace
+
+void Plan::writeText(std::ostream& out) const {
+  out << fmt::format("plan: {} operation(s): {} endpoint create, {} endpoint delete, {} lb create, {} lb "
+                     "modify, {} lb delete\n",
+                     ops.size(), count(OpKind::CreateEndpoint), count(OpKind::DeleteEndpoint),
+                     count(OpKind::CreateLoadBalancer), count(OpKind::ModifyLoadBalancer),
+                     count(OpKind::DeleteLoadBalancer));
+  BlockWriter w(out);
+  for (const auto& op : ops) w.line("  ", op.str());
 }
 
-std::string Plan::textByService() const {
-  std::string out = fmt::format(
+void Plan::writeTextByService(std::ostream& out) const {
+  out << fmt::format(
       "plan: {} operation(s); load balancers: {} create, {} modify, {} delete; endpoints: {} create, {} delete\n",
       ops.size(), count(OpKind::CreateLoadBalancer), count(OpKind::ModifyLoadBalancer), count(OpKind::DeleteLoadBalancer),
       count(OpKind::CreateEndpoint), count(OpKind::DeleteEndpoint));
@@ -56,15 +87,27 @@ std::string Plan::textByService() const {
     for (const auto& [k, c] : n) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", c, k);
     return s;
   };
+  BlockWriter w(out);
   for (const auto& [service, g] : groups) {
-    out += fmt::format("{}  ({})\n", service, tally(g));
-    for (const Op* op : g) out += "    " + op->str() + "\n";
+    w.line("", fmt::format("{}  ({})", service, tally(g)));
+    for (const Op* op : g) w.line("    ", op->str());
   }
   if (!endpointOps.empty()) {
-    out += fmt::format("remote endpoints  ({})\n", tally(endpointOps));
-    for (const Op* op : endpointOps) out += "    " + op->str() + "\n";
+    w.line("", fmt::format("remote endpoints  ({})", tally(endpointOps)));
+    for (const Op* op : endpointOps) w.line("    ", op->str());
   }
-  return out;
+}
+
+std::string Plan::text() const {
+  std::ostringstream out;
+  writeText(out);
+  return std::move(out).str();
+}
+
+std::string Plan::textByService() const {
+  std::ostringstream out;
+  writeTextByService(out);
+  return std::move(out).str();
 }
 
 namespace {

@@ -75,11 +75,11 @@ hns::ReconcilerOptions reconcilerOptions(const Runtime& rt, const Options& o, co
 
 void printPlan(const policy::Plan& plan, const policy::HnsState* desired, const std::string& format, std::ostream& out) {
   if (format == "by-service") {
-    out << plan.textByService();
+    plan.writeTextByService(out);
     return;
   }
   if (format != "json") {
-    out << plan.text();
+    plan.writeText(out);
     return;
   }
   nlohmann::json j;
