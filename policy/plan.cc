@@ -52,7 +52,7 @@ class BlockWriter {
   }
 
  private:
-  static constexpr std::size_t kBlock = 64 * 1024;
+  static constexpr std::size_t kBlock = std::size_t{64} * 1024;
   std::ostream& out_;
   std::string buf_;
 };
