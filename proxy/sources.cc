@@ -12,7 +12,9 @@ Result<std::unique_ptr<Sources>> Sources::create(const Options& o, const std::st
                                                  watch::RequestObserver requests) {
   auto s = std::unique_ptr<Sources>(new Sources());
   if (!o.manifestDir.empty()) {
-    s->manifests_ = std::make_unique<watch::ManifestSource>(o.manifestDir, tracker);
+    watch::ManifestSourceOptions mo;
+    mo.keepObjects = !o.syncOnce && !o.dryRun;  // one poll, then the run ends
+    s->manifests_ = std::make_unique<watch::ManifestSource>(o.manifestDir, tracker, std::move(mo));
     s->description_ = "manifest directory " + o.manifestDir;
     return s;
   }

@@ -62,6 +62,16 @@ void ManifestSource::emitUpsert(const Object& o) {
   std::visit(V{sink_}, o);
 }
 
+void ManifestSource::emitUpsert(Object&& o) {
+  struct V {
+    EventSink& s;
+    void operator()(Service& x) const { s.upsertService(std::move(x)); }
+    void operator()(EndpointSlice& x) const { s.upsertSlice(std::move(x)); }
+    void operator()(Node& x) const { s.upsertNode(std::move(x)); }
+  };
+  std::visit(V{sink_}, o);
+}
+
 void ManifestSource::emitDelete(const Key& k) {
   const auto& [kind, ns, name] = k;
   if (kind == 0) sink_.deleteService({ns, name});
@@ -154,6 +164,10 @@ ManifestSource::PollResult ManifestSource::poll() {
     std::map<Key, Object> now;
     for (auto& o : parsed.objects) now.emplace(keyOf(o.object), std::move(o.object));
     ++r.changedFiles;
+    if (!opts_.keepObjects) {  // a one-shot run: everything handed over, nothing kept
+      for (auto& [k, o] : now) emitUpsert(std::move(o));
+      continue;
+    }
     for (const auto& [k, o] : st.objects) {
       if (now.count(k)) continue;
       auto& prov = providers_[k];

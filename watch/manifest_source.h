@@ -28,6 +28,10 @@ namespace hnsproxy::watch {
 struct ManifestSourceOptions {
   std::chrono::milliseconds removalGrace{2000};
   std::function<std::chrono::steady_clock::time_point()> clock;  // default: steady_clock::now
+  // false for one-shot runs (--sync-once, --dry-run): each object is handed over (moved) and none
+  // is kept. The source's copy of every object is for later polls (what changed, what went); it
+  // was a second copy of the whole cluster beside the engine's.
+  bool keepObjects = true;
 };
 
 class ManifestSource {
@@ -57,6 +61,7 @@ class ManifestSource {
   };
   static Key keyOf(const Object& o);
   void emitUpsert(const Object& o);
+  void emitUpsert(Object&& o);
   void emitDelete(const Key& k);
 
   void removeFile(const std::string& name, FileState& st, PollResult& r);

@@ -259,3 +259,27 @@ TEST_CASE("a file emptied and then rewritten with a typo (an editor's save) dele
   CHECK(rec.events == std::vector<std::string>{"svc-default/b"});
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a one-shot source (--sync-once, --dry-run) hands every object over as a keeping source does, and keeps none") {
+  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-oneshot-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write(dir / "a.yaml", svc("a", 80) + "---\n" + svc("b", 81));
+  write(dir / "n.yaml", "kind: Node\nmetadata: {name: n1}\n");
+  write(dir / "s.json", R"({"kind":"List","items":[{"kind":"EndpointSlice","metadata":{"name":"a-1","labels":{"kubernetes.io/service-name":"a"}},)"
+                        R"("addressType":"IPv4","endpoints":[{"addresses":["10.244.1.5"]}]}]})");
+  SourceEvents keeping, oneShot;
+  ManifestSource keep(dir, keeping, {std::chrono::milliseconds(0), {}});
+  ManifestSourceOptions o{std::chrono::milliseconds(0), {}};
+  o.keepObjects = false;
+  ManifestSource once(dir, oneShot, o);
+  CHECK(keep.poll().errors.empty());
+  CHECK(once.poll().errors.empty());
+  CHECK(oneShot.events == keeping.events);
+  CHECK(oneShot.events.size() == 4);
+  CHECK(oneShot.syncedCount == 3);
+  oneShot.events.clear();
+  CHECK(once.poll().changedFiles == 0);  // nothing changed, nothing again
+  CHECK(oneShot.events.empty());
+  std::filesystem::remove_all(dir);
+}
