@@ -15,10 +15,9 @@
 
 #include "policy/model.h"
 #include "policy/result.h"
+#include "watch/source.h"
 
 namespace hnsproxy::watch {
-
-using Object = std::variant<policy::Service, policy::EndpointSlice, policy::Node>;
 
 // RFC 3339 time as the API server writes it ("2026-02-01T09:00:00Z", with an optional fraction
 // and a numeric offset); nullopt when it does not parse.

@@ -36,7 +36,7 @@ void ManifestSource::removeFile(const std::string& name, FileState& st, PollResu
       // Another file still holds this object: re-deliver its version.
       for (const auto& f : prov)
         if (auto o2 = files_[f].objects.find(k); o2 != files_[f].objects.end()) {
-          emitUpsert(o2->second);
+          upsert(sink_, o2->second);
           break;
         }
     }
@@ -50,26 +50,6 @@ ManifestSource::Key ManifestSource::keyOf(const Object& o) {
     Key operator()(const Node& n) const { return {2, "", n.name}; }
   };
   return std::visit(V{}, o);
-}
-
-void ManifestSource::emitUpsert(const Object& o) {
-  struct V {
-    EventSink& s;
-    void operator()(const Service& x) const { s.upsertService(x); }
-    void operator()(const EndpointSlice& x) const { s.upsertSlice(x); }
-    void operator()(const Node& x) const { s.upsertNode(x); }
-  };
-  std::visit(V{sink_}, o);
-}
-
-void ManifestSource::emitUpsert(Object&& o) {
-  struct V {
-    EventSink& s;
-    void operator()(Service& x) const { s.upsertService(std::move(x)); }
-    void operator()(EndpointSlice& x) const { s.upsertSlice(std::move(x)); }
-    void operator()(Node& x) const { s.upsertNode(std::move(x)); }
-  };
-  std::visit(V{sink_}, o);
 }
 
 void ManifestSource::emitDelete(const Key& k) {
@@ -165,7 +145,7 @@ ManifestSource::PollResult ManifestSource::poll() {
     for (auto& o : parsed.objects) now.emplace(keyOf(o.object), std::move(o.object));
     ++r.changedFiles;
     if (!opts_.keepObjects) {  // a one-shot run: everything handed over, nothing kept
-      for (auto& [k, o] : now) emitUpsert(std::move(o));
+      for (auto& [k, o] : now) upsert(sink_, std::move(o));
       continue;
     }
     for (const auto& [k, o] : st.objects) {
@@ -181,7 +161,7 @@ ManifestSource::PollResult ManifestSource::poll() {
     for (const auto& [k, o] : now) {
       providers_[k].insert(name);
       auto old = st.objects.find(k);
-      if (old == st.objects.end() || !(old->second == o)) emitUpsert(o);
+      if (old == st.objects.end() || !(old->second == o)) upsert(sink_, o);
     }
     st.objects = std::move(now);
   }

@@ -60,8 +60,6 @@ class ManifestSource {
     bool broken = false;
   };
   static Key keyOf(const Object& o);
-  void emitUpsert(const Object& o);
-  void emitUpsert(Object&& o);
   void emitDelete(const Key& k);
 
   void removeFile(const std::string& name, FileState& st, PollResult& r);

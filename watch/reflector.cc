@@ -138,13 +138,7 @@ void Reflector::deliver(const Key& key, const std::string& rv, Object obj) {
     std::lock_guard<std::mutex> lock(mu_);
     cache_[key] = rv;
   }
-  struct V {
-    EventSink& s;
-    void operator()(Service& x) const { s.upsertService(std::move(x)); }
-    void operator()(EndpointSlice& x) const { s.upsertSlice(std::move(x)); }
-    void operator()(Node& x) const { s.upsertNode(std::move(x)); }
-  };
-  std::visit(V{sink_}, obj);
+  upsert(sink_, std::move(obj));
 }
 
 Status Reflector::list() {
@@ -190,14 +184,19 @@ Status Reflector::list() {
     // Invalid objects are logged once the page is read this way (a page read again as a tree
     // logs them then).
     std::vector<std::string> invalid;
-    auto streamedItem = [&](json& item, std::vector<Endpoint>* endpoints) {
+    // An item's entry, its version noted; null when it was delivered at that version already.
+    auto entry = [&](const json& item) -> Listed* {
       auto key = keyOf(item);
       Listed& l = items[key];
       l.rv = metaString(item, "resourceVersion");
       l.obj.reset();
-      if (unchanged(key, l.rv)) return true;
+      return unchanged(key, l.rv) ? nullptr : &l;
+    };
+    auto streamedItem = [&](json& item, std::vector<Endpoint>* endpoints) {
+      Listed* l = entry(item);
+      if (!l) return true;
       if (!endpoints) {
-        l.obj = decode(item, &invalid);
+        l->obj = decode(item, &invalid);
         return true;
       }
       auto decoded = decodeEndpointSliceStreamed(item, *endpoints);
@@ -206,7 +205,7 @@ Status Reflector::list() {
         invalid.push_back(decoded->error().message);
         return true;
       }
-      l.obj = Object(std::move(*decoded).value());
+      l->obj = Object(std::move(*decoded).value());
       return true;
     };
     json page;
@@ -232,11 +231,7 @@ Status Reflector::list() {
               if (log_) log_('E', std::string("Skipping a malformed ") + kindOf(spec_.resource) + " in a list");
               return false;
             }
-            auto key = keyOf(parsed);
-            Listed& l = items[key];
-            l.rv = metaString(parsed, "resourceVersion");
-            l.obj.reset();
-            if (!unchanged(key, l.rv)) l.obj = decode(parsed);
+            if (Listed* l = entry(parsed)) l->obj = decode(parsed);
             return false;
           },
           false);

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <variant>
 
 #include "policy/model.h"
 
@@ -21,5 +23,19 @@ class EventSink {
   virtual void deleteNode(const std::string& name) = 0;
   virtual void synced(Resource r) = 0;
 };
+
+// One decoded object of any kind a source delivers.
+using Object = std::variant<policy::Service, policy::EndpointSlice, policy::Node>;
+
+// Hands `o` to the sink's upsert for its kind (moved: copy at the call when the caller keeps it).
+inline void upsert(EventSink& sink, Object o) {
+  struct V {
+    EventSink& s;
+    void operator()(policy::Service& x) const { s.upsertService(std::move(x)); }
+    void operator()(policy::EndpointSlice& x) const { s.upsertSlice(std::move(x)); }
+    void operator()(policy::Node& x) const { s.upsertNode(std::move(x)); }
+  };
+  std::visit(V{sink}, o);
+}
 
 }  // namespace hnsproxy::watch
