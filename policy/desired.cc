@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
 namespace hnsproxy::policy {
 
 std::string_view toString(LbKind k) {
@@ -81,8 +86,75 @@ std::string LoadBalancer::str() const {
                      portName.empty() ? "" : ":", portName);
 }
 
+namespace {
+
+// Texts that are not MACs, each held once (MacText keeps the index): in practice none, since HNS
+// writes only MACs; a bound is not needed for what the node's HNS documents can hold.
+struct MacTexts {
+  std::mutex mu;
+  std::deque<std::string> texts;
+  std::unordered_map<std::string_view, std::uint32_t> index;
+};
+MacTexts& macTexts() {
+  static MacTexts t;
+  return t;
+}
+
+int macHexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+MacText::MacText(std::string_view s) {
+  if (s.empty()) return;
+  if (s.size() == 17) {
+    bool mac = true;
+    for (std::size_t i = 0; i < 17 && mac; ++i) mac = i % 3 == 2 ? (s[i] == ':' || s[i] == '-') : macHexValue(s[i]) >= 0;
+    if (mac) {
+      for (std::size_t i = 0; i < 6; ++i)
+        b_[i] = static_cast<std::uint8_t>(macHexValue(s[3 * i]) * 16 + macHexValue(s[3 * i + 1]));
+      form_ = Form::Mac;
+      return;
+    }
+  }
+  auto& t = macTexts();
+  std::lock_guard lock(t.mu);
+  auto it = t.index.find(s);
+  std::uint32_t n = 0;
+  if (it != t.index.end()) {
+    n = it->second;
+  } else {
+    n = static_cast<std::uint32_t>(t.texts.size());
+    t.texts.emplace_back(s);  // a deque: the views the index holds stay valid
+    t.index.emplace(t.texts.back(), n);
+  }
+  std::memcpy(b_.data(), &n, sizeof n);
+  form_ = Form::Text;
+}
+
+std::string MacText::str() const {
+  switch (form_) {
+    case Form::Empty:
+      return {};
+    case Form::Mac:
+      return fmt::format("{:02X}-{:02X}-{:02X}-{:02X}-{:02X}-{:02X}", b_[0], b_[1], b_[2], b_[3], b_[4], b_[5]);
+    case Form::Text: {
+      std::uint32_t n = 0;
+      std::memcpy(&n, b_.data(), sizeof n);
+      auto& t = macTexts();
+      std::lock_guard lock(t.mu);
+      return t.texts[n];
+    }
+  }
+  return {};
+}
+
 std::string ManagedEndpoint::str() const {
-  return fmt::format("{} {} mac={} pa={}", ip.str(), toString(kind), mac.view(),
+  return fmt::format("{} {} mac={} pa={}", ip.str(), toString(kind), mac.str(),
                      providerAddress ? providerAddress->str() : "-");
 }
 

@@ -37,7 +37,9 @@ struct LogOptions {
   bool oneOutput = false;     // --one-output
   std::chrono::milliseconds flushEvery{5000};  // --log-flush-frequency (ERROR and above: at once)
   std::string program = "kube-proxy";  // the binary's name (kube-proxy.exe on Windows): klog's file names
-  std::size_t queueLines = 8192;       // lines the queue holds; past it the oldest are dropped
+  // Lines the queue holds; past it the oldest are dropped (and counted). Each slot is ~400 bytes
+  // held for the process's life: 8,192 were 3.3 MB; hnsproxy logs summaries, not a line per object.
+  std::size_t queueLines = 2048;
 };
 
 // Errors: a file that cannot be made (named).

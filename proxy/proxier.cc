@@ -76,16 +76,21 @@ Status Proxier::initialize(const std::function<bool()>& stop) {
 
 void Proxier::applyBatch(ChangeBatch& b) {
   Engine& engine = reconciler_.engine();
-  for (auto& [id, s] : b.services) {
-    if (s) engine.upsertService(std::move(*s));
-    else engine.deleteService(id);
+  // Each entry leaves the batch as the engine takes it: at a cold start the batch is the whole
+  // cluster, and its emptied entries (6 MB at 10,000 services) were held until the sync ended,
+  // through the first programming's peak.
+  while (!b.services.empty()) {
+    auto entry = b.services.extract(b.services.begin());
+    if (auto& s = entry.mapped()) engine.upsertService(std::move(*s));
+    else engine.deleteService(entry.key());
   }
-  for (auto& [key, s] : b.slices) {
-    if (s) {
+  while (!b.slices.empty()) {
+    auto entry = b.slices.extract(b.slices.begin());
+    if (auto& s = entry.mapped()) {
       if (s->triggerTime) pendingTriggers_.emplace_back(s->ns + "/" + s->name, *s->triggerTime);
       engine.upsertSlice(std::move(*s));
     } else {
-      engine.deleteSlice(key.first, key.second);
+      engine.deleteSlice(entry.key().first, entry.key().second);
     }
   }
   if (b.node) {

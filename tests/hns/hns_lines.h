@@ -32,7 +32,7 @@ inline std::set<std::string> hnsHolds(const HnsSnapshot& s) {
       if (p.type == "ProviderAddress") pa = p.settings.value("ProviderAddress", "");
     if (e.isRemote() || e.name.empty())  // the CNI's pods have names; ours do not
       out.insert(fmt::format("{} {} mac={} pa={}", e.ipConfigurations[0].ipAddress, e.isRemote() ? "remote" : "local",
-                             policy::MacText(e.macAddress).view(), pa));  // a MAC in either of HNS's forms
+                             policy::MacText(e.macAddress).str(), pa));  // a MAC in either of HNS's forms
   }
   for (const auto& lb : s.loadBalancers) {
     std::vector<std::string> backends;
@@ -61,7 +61,7 @@ inline std::set<std::string> hnsHolds(const HnsSnapshot& s) {
 inline std::set<std::string> expectedHolds(const policy::HnsState& d) {
   std::set<std::string> out;
   for (const auto& [ip, e] : d.endpoints)
-    out.insert(fmt::format("{} {} mac={} pa={}", ip.str(), e.isRemote() ? "remote" : "local", e.mac.view(),
+    out.insert(fmt::format("{} {} mac={} pa={}", ip.str(), e.isRemote() ? "remote" : "local", e.mac.str(),
                            e.providerAddress ? e.providerAddress->str() : ""));
   for (const auto& [key, lb] : d.loadBalancers) {
     std::vector<std::string> backends;
