@@ -64,3 +64,34 @@ TEST_CASE("endpoints without hints carry none, and compare by their names' text"
   a.hints.edit().zones.emplace_back("zone-a");
   CHECK(a == b);
 }
+
+TEST_CASE("a MAC is held as its bytes and reads back in HNS's form; other text is kept whole") {
+  const MacText dashes("02-11-0a-f4-03-07"), colons("02:11:0A:F4:03:07"), upper("02-11-0A-F4-03-07");
+  CHECK(dashes.isMac());
+  CHECK(dashes == colons);
+  CHECK(dashes == upper);
+  CHECK(colons.str() == "02-11-0A-F4-03-07");
+  CHECK_FALSE(dashes == MacText("02-11-0a-f4-03-08"));
+  CHECK(MacText("FF-FF-FF-FF-FF-FF").str() == "FF-FF-FF-FF-FF-FF");
+  CHECK(MacText("00-00-00-00-00-00").str() == "00-00-00-00-00-00");
+  CHECK_FALSE(MacText("00-00-00-00-00-00").empty());  // a zero MAC is not "no MAC"
+  CHECK(MacText().empty());
+  CHECK(MacText("").empty());
+  CHECK(MacText() == MacText(""));
+
+  // Not a MAC: a bad digit, a bad separator, a length that is not 17, a long text.
+  for (const char* text : {"02-11-0a-f4-03-0g", "02.11.0a.f4.03.07", "02-11-0a-f4-03", "unknown",
+                           "02-11-0A-F4-03-07-00-00-00-00-00-00-extra-text-beyond-22"}) {
+    const MacText m(text);
+    CHECK_FALSE(m.isMac());
+    CHECK_FALSE(m.empty());
+    CHECK(m.str() == text);  // exactly as given, however long
+    CHECK(m == MacText(std::string(text)));
+    CHECK_FALSE(m == dashes);
+  }
+  // Texts that share a prefix stay distinct, and equal only themselves.
+  const MacText a("02-11-0A-F4-03-07-00-00-00-00-00-00-aaaa"), b("02-11-0A-F4-03-07-00-00-00-00-00-00-bbbb");
+  CHECK_FALSE(a == b);
+  CHECK(a.str() != b.str());
+  CHECK(sizeof(MacText) == 7);
+}
