@@ -1,5 +1,8 @@
 #include "hns/reconcile/id_registry.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace hnsproxy::hns {
 
 using policy::IpAddress;
@@ -41,12 +44,11 @@ HnsId::HnsId(std::string_view s) {
     form_ = lower ? 2 : 1;
     return;
   }
-  bytes_ = {};
-  text_ = std::make_unique<std::string>(s);
+  setText(new std::string(s));
 }
 
 std::string HnsId::str() const {
-  if (text_) return *text_;
+  if (form_ == kText) return *text();
   if (form_ == 0) return {};
   const char* digits = form_ == 2 ? "0123456789abcdef" : "0123456789ABCDEF";
   std::string out;
@@ -122,21 +124,37 @@ std::unordered_set<std::string> IdRegistry::knownEndpointIds() const {
   return out;
 }
 
-KnownIds IdRegistry::known() const {
+Existence IdRegistry::compare(const std::vector<HnsId>& endpoints, const std::vector<HnsId>& loadBalancers) const {
+  auto listed = [](const std::vector<HnsId>& v, const HnsId& id) { return std::binary_search(v.begin(), v.end(), id); };
+  // Listed IDs missing from `mine` (sorted), in order.
+  auto unknown = [](const std::vector<HnsId>& present, const std::vector<HnsId>& mine) {
+    std::vector<HnsId> out;
+    std::set_difference(present.begin(), present.end(), mine.begin(), mine.end(), std::back_inserter(out));
+    return out;
+  };
   std::lock_guard<std::mutex> lock(mu_);
-  KnownIds k;
-  k.loadBalancers.reserve(maps_.loadBalancers.size());
-  for (const auto& [key, id] : maps_.loadBalancers) k.loadBalancers.emplace_back(id, key);
-  k.managedEndpoints.reserve(maps_.managedEndpoints.size());
-  for (const auto& [ip, id] : maps_.managedEndpoints) k.managedEndpoints.emplace_back(id, ip);
-  for (const auto& [ip, id] : maps_.localEndpoints) k.localEndpoints.emplace_back(HnsId(id), ip);
-  for (const auto& id : maps_.foreignEndpoints) k.foreignEndpoints.emplace_back(id);
+  Existence e;
+  std::vector<HnsId> mine;
+  mine.reserve(maps_.managedEndpoints.size() + maps_.localEndpoints.size() + maps_.foreignEndpoints.size());
+  for (const auto& [ip, id] : maps_.managedEndpoints) {
+    if (!listed(endpoints, id)) e.goneManagedEndpoints.emplace_back(id, ip);
+    mine.push_back(id);
+  }
+  for (const auto& [ip, id] : maps_.localEndpoints) mine.emplace_back(id);
+  for (const auto& id : maps_.foreignEndpoints) mine.emplace_back(id);
+  std::sort(mine.begin(), mine.end());
+  e.unknownEndpoints = unknown(endpoints, mine);
+  mine.clear();
+  for (const auto& [key, id] : maps_.loadBalancers) {
+    if (!listed(loadBalancers, id)) e.goneLoadBalancers.emplace_back(id, key);
+    mine.push_back(id);
+  }
+  std::sort(mine.begin(), mine.end());
+  e.unknownLoadBalancers = unknown(loadBalancers, mine);
   auto byId = [](const auto& a, const auto& b) { return a.first < b.first; };
-  std::sort(k.loadBalancers.begin(), k.loadBalancers.end(), byId);
-  std::sort(k.managedEndpoints.begin(), k.managedEndpoints.end(), byId);
-  std::sort(k.localEndpoints.begin(), k.localEndpoints.end(), byId);
-  std::sort(k.foreignEndpoints.begin(), k.foreignEndpoints.end());
-  return k;
+  std::sort(e.goneManagedEndpoints.begin(), e.goneManagedEndpoints.end(), byId);
+  std::sort(e.goneLoadBalancers.begin(), e.goneLoadBalancers.end(), byId);
+  return e;
 }
 
 void IdRegistry::addForeignEndpoint(const std::string& id) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,59 +25,80 @@
 namespace hnsproxy::hns {
 
 // An HNS object ID, held compactly: a GUID in its canonical text form (36 characters, hex digits
-// of one case) as its 16 bytes — every ID HNS and hnsproxy make — anything else as text. str()
-// gives back exactly the text it was made from. One per managed endpoint and load balancer:
-// 100,000 IDs as strings were 8 MB of heap on a node of a 1,000-node cluster.
+// of one case) as its 16 bytes — every ID HNS and hnsproxy make — anything else as text on the
+// heap. str() gives back exactly the text it was made from. 17 bytes with no alignment: one per
+// managed endpoint and load balancer in the registry, and in a verification's sorted lists of
+// 100,000 IDs (as strings they were 8 MB of heap; with a pointer member, 32 bytes each).
 class HnsId {
  public:
   HnsId() = default;
   HnsId(std::string_view s);  // NOLINT(google-explicit-constructor)
   HnsId(const std::string& s) : HnsId(std::string_view(s)) {}  // NOLINT(google-explicit-constructor)
   HnsId(const char* s) : HnsId(std::string_view(s)) {}          // NOLINT(google-explicit-constructor)
-  HnsId(const HnsId& o) : bytes_(o.bytes_), form_(o.form_), text_(o.text_ ? std::make_unique<std::string>(*o.text_) : nullptr) {}
-  HnsId(HnsId&&) noexcept = default;
+  HnsId(const HnsId& o) : bytes_(o.bytes_), form_(o.form_) {
+    if (form_ == kText) setText(new std::string(*o.text()));
+  }
+  HnsId(HnsId&& o) noexcept : bytes_(o.bytes_), form_(o.form_) {
+    o.bytes_ = {};
+    o.form_ = 0;
+  }
   HnsId& operator=(const HnsId& o) {
     if (this != &o) *this = HnsId(o);
     return *this;
   }
-  HnsId& operator=(HnsId&&) noexcept = default;
-  ~HnsId() = default;
+  HnsId& operator=(HnsId&& o) noexcept {
+    if (this != &o) {
+      release();
+      bytes_ = o.bytes_;
+      form_ = o.form_;
+      o.bytes_ = {};
+      o.form_ = 0;
+    }
+    return *this;
+  }
+  ~HnsId() { release(); }
   std::string str() const;
   friend bool operator==(const HnsId& a, const HnsId& b) {
-    if (a.text_ || b.text_) return a.text_ && b.text_ && *a.text_ == *b.text_;
+    if (a.form_ == kText || b.form_ == kText) return a.form_ == b.form_ && *a.text() == *b.text();
     return a.bytes_ == b.bytes_ && a.form_ == b.form_;
   }
   // An order for sorted indexes (GUIDs by their bytes, before any other text).
   friend bool operator<(const HnsId& a, const HnsId& b) {
-    if (!a.text_ && !b.text_) return std::tie(a.bytes_, a.form_) < std::tie(b.bytes_, b.form_);
-    if (!a.text_ || !b.text_) return !a.text_;
-    return *a.text_ < *b.text_;
+    if (a.form_ != kText && b.form_ != kText) return std::tie(a.bytes_, a.form_) < std::tie(b.bytes_, b.form_);
+    if (a.form_ != kText || b.form_ != kText) return a.form_ != kText;
+    return *a.text() < *b.text();
   }
 
  private:
+  static constexpr std::uint8_t kText = 3;
+  // Text that is not a GUID: an owned string whose address is kept in bytes_ (a member pointer
+  // would align the whole ID to 8 bytes).
+  const std::string* text() const {
+    std::string* p = nullptr;
+    std::memcpy(static_cast<void*>(&p), bytes_.data(), sizeof p);
+    return p;
+  }
+  void setText(std::string* p) {
+    bytes_ = {};
+    std::memcpy(bytes_.data(), static_cast<const void*>(&p), sizeof p);
+    form_ = kText;
+  }
+  void release() noexcept {
+    if (form_ == kText) delete text();  // NOLINT(cppcoreguidelines-owning-memory): owned, see setText
+    form_ = 0;
+  }
   std::array<std::uint8_t, 16> bytes_{};
-  std::uint8_t form_ = 0;  // 0: empty, 1: GUID in upper case, 2: GUID in lower case
-  std::unique_ptr<std::string> text_;
+  std::uint8_t form_ = 0;  // 0: empty, 1: GUID in upper case, 2: GUID in lower case, 3: other text
 };
 
-// Every ID the registry holds, each with what it names, sorted by ID (for a verification pass that
-// compares HNS's enumerates with the record). A snapshot: built per pass, not kept.
-struct KnownIds {
-  std::vector<std::pair<HnsId, policy::LbKey>> loadBalancers;
-  std::vector<std::pair<HnsId, policy::IpAddress>> managedEndpoints;
-  std::vector<std::pair<HnsId, policy::IpAddress>> localEndpoints;  // an ID once per address
-  std::vector<HnsId> foreignEndpoints;
-  // Whether `id` is among `v`'s IDs.
-  template <typename V>
-  static bool has(const V& v, const HnsId& id) {
-    auto it = std::lower_bound(v.begin(), v.end(), id, [](const auto& e, const HnsId& x) { return idOf(e) < x; });
-    return it != v.end() && idOf(*it) == id;
-  }
-
- private:
-  template <typename P>
-  static const HnsId& idOf(const P& p) { return p.first; }
-  static const HnsId& idOf(const HnsId& h) { return h; }
+// What HNS's enumerates (each sorted) show against the registry: its objects whose IDs HNS no
+// longer lists, and listed IDs it does not account for. Only the differences are built (a
+// snapshot of every ID the registry holds was 6 MB at a verification's peak).
+struct Existence {
+  std::vector<std::pair<HnsId, policy::IpAddress>> goneManagedEndpoints;
+  std::vector<std::pair<HnsId, policy::LbKey>> goneLoadBalancers;
+  std::vector<HnsId> unknownEndpoints;      // sorted; neither managed, local nor foreign
+  std::vector<HnsId> unknownLoadBalancers;  // sorted
 };
 
 struct IdMaps {
@@ -110,7 +132,8 @@ class IdRegistry {
                    const std::vector<std::string>& freshForeign);
   // Every endpoint ID the registry accounts for (local, managed, foreign).
   std::unordered_set<std::string> knownEndpointIds() const;
-  KnownIds known() const;
+  // `endpoints` and `loadBalancers`: HNS's enumerates, sorted.
+  Existence compare(const std::vector<HnsId>& endpoints, const std::vector<HnsId>& loadBalancers) const;
   // Foreign endpoints: remote endpoints on the network that are not hnsproxy's to use (duplicates
   // being deleted).
   void addForeignEndpoint(const std::string& id);

@@ -122,30 +122,46 @@ void Reconciler::existencePass(VerifyReport& r) {
     view_->network = std::move(info.info);
     r.contextChanged = applyContext(nullptr) || r.contextChanged;
   }
-  auto epIds = reader_.endpointIds(view_->network.id);
-  if (!epIds) {
-    r.failed = epIds.error();
-    return;
+  // The enumerates as sorted IDs (17 bytes each), each string freed as it is converted: 100,000 of
+  // them are the pass's memory.
+  auto sortedIds = [](std::vector<std::string>& ids) {
+    std::vector<HnsId> out;
+    out.reserve(ids.size());
+    for (auto& id : ids) {
+      out.emplace_back(id);
+      std::string().swap(id);
+    }
+    std::vector<std::string>().swap(ids);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  };
+  std::vector<HnsId> eps, lbs;
+  {
+    auto epIds = reader_.endpointIds(view_->network.id);
+    if (!epIds) {
+      r.failed = epIds.error();
+      return;
+    }
+    eps = sortedIds(*epIds);
   }
-  auto lbIds = reader_.loadBalancerIds();
-  if (!lbIds) {
-    r.failed = lbIds.error();
-    return;
+  {
+    auto lbIds = reader_.loadBalancerIds();
+    if (!lbIds) {
+      r.failed = lbIds.error();
+      return;
+    }
+    lbs = sortedIds(*lbIds);
   }
-  std::vector<HnsId> eps(epIds->begin(), epIds->end()), lbs(lbIds->begin(), lbIds->end());
-  std::sort(eps.begin(), eps.end());
-  std::sort(lbs.begin(), lbs.end());
-  const KnownIds known = ids_.known();
+  const Existence ex = ids_.compare(eps, lbs);
   // Ours, gone: forgotten, so the diff creates them again (and re-points what used an endpoint).
-  for (const auto& [id, ip] : known.managedEndpoints) {
-    if (std::binary_search(eps.begin(), eps.end(), id)) continue;
+  for (const auto& [id, ip] : ex.goneManagedEndpoints) {
     programmer_.forgetEndpoint(ip);
     found_.endpoints.insert(ip);
     found_.repointed.insert(ip);
     ++r.drift;
   }
-  for (const auto& [id, key] : known.loadBalancers) {
-    if (std::binary_search(lbs.begin(), lbs.end(), id)) continue;
+  for (const auto& [id, key] : ex.goneLoadBalancers) {
     programmer_.forgetLoadBalancer(key);
     found_.loadBalancers.insert(key);
     ++r.drift;
@@ -158,18 +174,13 @@ void Reconciler::existencePass(VerifyReport& r) {
   }
   // New to the record: read in the next slices.
   v_.unknownEps.clear();
-  for (const auto& id : *epIds) {
-    HnsId h(id);
-    if (!KnownIds::has(known.managedEndpoints, h) && !KnownIds::has(known.localEndpoints, h) &&
-        !KnownIds::has(known.foreignEndpoints, h))
-      v_.unknownEps.push_back(id);
-  }
+  for (const auto& id : ex.unknownEndpoints) v_.unknownEps.push_back(id.str());
   v_.unknownLbs.clear();
   std::set<std::string> stillForeign;
-  for (const auto& id : *lbIds) {
-    if (KnownIds::has(known.loadBalancers, HnsId(id))) continue;
-    if (v_.foreignLbs.count(id)) stillForeign.insert(id);
-    else v_.unknownLbs.push_back(id);
+  for (const auto& h : ex.unknownLoadBalancers) {
+    std::string id = h.str();
+    if (v_.foreignLbs.count(id)) stillForeign.insert(std::move(id));
+    else v_.unknownLbs.push_back(std::move(id));
   }
   v_.foreignLbs = std::move(stillForeign);
 }
