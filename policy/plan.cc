@@ -164,12 +164,12 @@ const SharedName& reasonGone() {
 }
 
 Op lbOp(OpKind kind, int phase, const LoadBalancer& lb, const SharedName& reason) {
-  Op op{kind, static_cast<std::int8_t>(phase), lb, {}, reason};
+  Op op{kind, static_cast<std::int8_t>(phase), {}, lb, reason};
   return op;
 }
 
 Op epOp(OpKind kind, int phase, const ManagedEndpoint& ep, const SharedName& reason) {
-  Op op{kind, static_cast<std::int8_t>(phase), {}, ep, reason};
+  Op op{kind, static_cast<std::int8_t>(phase), ep, {}, reason};
   return op;
 }
 
@@ -194,6 +194,10 @@ std::string changeReason(const LoadBalancer& a, const LoadBalancer& d) {
 
 Plan diff(const HnsState& applied, const HnsState& desired, const Capabilities& caps, const DiffScope& scope) {
   Plan plan;
+  // A first programming creates everything: its plan is sized exactly (grown by doubling it had
+  // up to twice the room, 9 MB at 114,000 operations, through the whole programming).
+  if (scope.all && applied.endpoints.empty() && applied.loadBalancers.empty())
+    plan.ops.reserve(desired.endpoints.size() + desired.loadBalancers.size());
   std::set<IpAddress> replaced;
   auto endpoint = [&](const IpAddress& ip, const ManagedEndpoint* a, const ManagedEndpoint* d) {
     if (a && d && *a == *d) return;

@@ -36,6 +36,35 @@ TEST_CASE("diff of a state with itself is empty") {
   CHECK(diff(HnsState{}, HnsState{}, Capabilities::fromVersion({15, 6})).empty());
 }
 
+// A cold start's plan holds an operation per object: 64 bytes each (an endpoint inline).
+static_assert(sizeof(Op) <= 64);
+
+TEST_CASE("a first programming's plan is sized exactly; a full diff walks both states in key order") {
+  auto d = state({lb("10.96.0.2", 80, ips({"10.244.2.1", "10.244.2.2"})), lb("10.96.0.1", 80, ips({"10.244.2.3"}))},
+                 {remote("10.244.2.3"), remote("10.244.2.1"), remote("10.244.2.2")});
+  auto p = diff(HnsState{}, d, Capabilities::fromVersion({15, 6}));
+  REQUIRE(p.ops.size() == 5);
+  CHECK(p.ops.capacity() == p.ops.size());
+  // Both sides have keys the other lacks: creates, deletes and the unchanged, each once, in order.
+  auto a = state({lb("10.96.0.1", 80, ips({"10.244.2.3"})), lb("10.96.0.9", 80, ips({"10.244.2.9"}))},
+                 {remote("10.244.2.3"), remote("10.244.2.9"), remote("10.244.2.0")});
+  auto q = diff(a, d, Capabilities::fromVersion({15, 6}));
+  CHECK(q.text() ==
+        diff(a, d, Capabilities::fromVersion({15, 6}),
+             DiffScope{false, {d.loadBalancers.begin()->first, std::next(d.loadBalancers.begin())->first,
+                               std::next(a.loadBalancers.begin())->first},
+                       {ip("10.244.2.0"), ip("10.244.2.1"), ip("10.244.2.2"), ip("10.244.2.3"), ip("10.244.2.9")}, {}})
+            .text());
+  CHECK(q.count(OpKind::CreateEndpoint) == 2);
+  CHECK(q.count(OpKind::DeleteEndpoint) == 2);
+  CHECK(q.count(OpKind::CreateLoadBalancer) == 1);
+  CHECK(q.count(OpKind::DeleteLoadBalancer) == 1);
+  CHECK(q.ops.size() == 6);
+  REQUIRE(q.ops[0].kind == OpKind::CreateEndpoint);
+  CHECK(q.ops[0].endpoint.ip == ip("10.244.2.1"));  // IP order within a phase
+  CHECK(q.ops[1].endpoint.ip == ip("10.244.2.2"));
+}
+
 TEST_CASE("a backend change is a modify where HNS supports it, delete + create elsewhere") {
   auto a = state({lb("10.96.0.1", 80, ips({"10.244.2.1"}))}, {remote("10.244.2.1")});
   auto b = state({lb("10.96.0.1", 80, ips({"10.244.2.1", "10.244.2.2"}))}, {remote("10.244.2.1"), remote("10.244.2.2")});

@@ -56,9 +56,9 @@ LoadBalancer lbOf(const std::string& vip, std::vector<IpAddress> backends, std::
   return lb;
 }
 
-Op createLb(const LoadBalancer& lb) { return Op{OpKind::CreateLoadBalancer, kPhaseCreateLoadBalancers, lb, {}, "new"}; }
+Op createLb(const LoadBalancer& lb) { return Op{OpKind::CreateLoadBalancer, kPhaseCreateLoadBalancers, {}, lb, "new"}; }
 Op createEp(const std::string& addr) {
-  return Op{OpKind::CreateEndpoint, kPhaseCreateEndpoints, {}, remoteEndpointFor(ip(addr), policy::test::l2bridge()), "new"};
+  return Op{OpKind::CreateEndpoint, kPhaseCreateEndpoints, remoteEndpointFor(ip(addr), policy::test::l2bridge()), {}, "new"};
 }
 
 }  // namespace
@@ -92,8 +92,8 @@ TEST_CASE("programmer: deleting what HNS no longer holds succeeds and leaves the
   REQUIRE(x.prog.apply(create).complete());
   for (const auto& lb : x.sim->snapshot().loadBalancers) REQUIRE(x.sim->remove(ObjectKind::LoadBalancer, lb.id));
   Plan del;
-  del.ops = {Op{OpKind::DeleteLoadBalancer, kPhaseDeleteLoadBalancers, lbOf("10.96.0.1", ips({"10.244.2.5"})), {}, "gone"},
-             Op{OpKind::DeleteEndpoint, kPhaseDeleteEndpoints, {}, create.ops[0].endpoint, "unused"}};
+  del.ops = {Op{OpKind::DeleteLoadBalancer, kPhaseDeleteLoadBalancers, {}, lbOf("10.96.0.1", ips({"10.244.2.5"})), "gone"},
+             Op{OpKind::DeleteEndpoint, kPhaseDeleteEndpoints, create.ops[0].endpoint, {}, "unused"}};
   auto r = x.prog.apply(del);
   CHECK(r.complete());
   CHECK(x.prog.applied().loadBalancers.empty());
@@ -148,7 +148,7 @@ TEST_CASE("programmer: E_NOTIMPL on modify turns modify off for the process and 
   REQUIRE(x.prog.apply(create).complete());
   CHECK(x.prog.modifySupported());
   Plan modify;
-  modify.ops = {Op{OpKind::ModifyLoadBalancer, kPhaseModifyLoadBalancers, lbOf("10.96.0.1", ips({"10.244.2.5"}), 9090), {}, "x"}};
+  modify.ops = {Op{OpKind::ModifyLoadBalancer, kPhaseModifyLoadBalancers, {}, lbOf("10.96.0.1", ips({"10.244.2.5"}), 9090), "x"}};
   x.api.reset();
   auto r = x.prog.apply(modify);
   CHECK(r.complete());
@@ -302,7 +302,7 @@ TEST_CASE("programmer: a create whose reply was lost is made again under the sam
   CHECK(sim->snapshot().loadBalancers.size() == 2);  // it landed
   late.late = false;
   Plan gone;
-  gone.ops = {Op{OpKind::DeleteLoadBalancer, kPhaseDeleteLoadBalancers, lbOf("10.96.0.2", ips({"10.244.2.5"})), {}, "gone"}};
+  gone.ops = {Op{OpKind::DeleteLoadBalancer, kPhaseDeleteLoadBalancers, {}, lbOf("10.96.0.2", ips({"10.244.2.5"})), "gone"}};
   CHECK(prog.apply(gone).complete());
   CHECK(sim->snapshot().loadBalancers.size() == 1);
 }
