@@ -70,6 +70,12 @@ double cpuMs() {
   getrusage(RUSAGE_SELF, &u);
   return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
 }
+// Bytes malloc has handed out and not had back: from the heap and as blocks of their own (large
+// vectors, the node pools' blocks), which mallinfo counts apart.
+std::size_t heapInUse() {
+  auto mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
 long statusKb(const char* key) {
   std::ifstream in("/proc/self/status");
   std::string line;
@@ -334,7 +340,7 @@ struct Pipeline {
     // The watch threads' CPU until synced: lists read and decoded, the tracker fed (the process's
     // CPU over the window without this thread's HNS listing, which ran beside them).
     double sourcesCpu = cpuMs() - p0 - listingCpu;
-    std::size_t heapReady = mallinfo2().uordblks;  // (mallinfo2 walks the heap: outside the timings)
+    std::size_t heapReady = heapInUse();  // (mallinfo2 walks the heap: outside the timings)
     long rssReady = statusKb("VmRSS:"), hwmReady = statusKb("VmHWM:");
     auto t2 = Clock::now();
     double c0 = cpuMs();
@@ -344,7 +350,7 @@ struct Pipeline {
     return {{"fromCache", st.fromCache}, {"queried", st.queried}, {"sourcesMs", ms(synced - t0)}, {"listingMs", ms(listed - t0)},
             {"programMs", ms(t3 - t2)}, {"coldMs", ms(listed - t0) + ms(t3 - t2)}, {"readyMs", ms(t3 - t0) - ms(t2 - synced)},
             {"cpuMs", listingCpu + cpuMs() - c0}, {"sourcesCpuMs", sourcesCpu}, {"ok", ok}, {"heapReadyKb", heapReady / 1024}, {"rssReadyKb", rssReady},
-            {"hwmReadyKb", hwmReady}, {"heapProgrammedKb", mallinfo2().uordblks / 1024}};
+            {"hwmReadyKb", hwmReady}, {"heapProgrammedKb", heapInUse() / 1024}};
   }
 };
 
@@ -454,7 +460,7 @@ int childMain(const std::string& url, const std::string& hnsSocket, long latency
         reply = counters({{"rssKb", statusKb("VmRSS:")}, {"hwmKb", statusKb("VmHWM:")}});
       } else if (cmd == "heap") {  // mallinfo2 walks the heap: not for timed windows
         auto mi = mallinfo2();
-        reply = counters({{"heapInUseKb", mi.uordblks / 1024}, {"heapFreeKb", mi.fordblks / 1024}, {"arenaKb", mi.arena / 1024}});
+        reply = counters({{"heapInUseKb", (mi.uordblks + mi.hblkhd) / 1024}, {"heapFreeKb", mi.fordblks / 1024}, {"arenaKb", mi.arena / 1024}});
       } else if (cmd == "quit") {
         stopBackground();
         break;

@@ -16,6 +16,7 @@
 
 #include "policy/ip.h"
 #include "policy/model.h"
+#include "policy/node_pool.h"
 
 namespace hnsproxy::policy {
 
@@ -144,7 +145,7 @@ struct ManagedEndpoint {
 // A full picture of hnsproxy's objects: what the node should have, or what was applied.
 struct HnsState {
   std::map<LbKey, LoadBalancer> loadBalancers;
-  std::map<IpAddress, ManagedEndpoint> endpoints;
+  std::map<IpAddress, ManagedEndpoint, std::less<>, NodeAllocator<std::pair<const IpAddress, ManagedEndpoint>>> endpoints;
   friend bool operator==(const HnsState&, const HnsState&) = default;
 };
 

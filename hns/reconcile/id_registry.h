@@ -103,7 +103,9 @@ struct Existence {
 
 struct IdMaps {
   std::map<policy::LbKey, HnsId> loadBalancers;
-  std::unordered_map<policy::IpAddress, HnsId> managedEndpoints;  // remote, service-VIP, source-VIP
+  std::unordered_map<policy::IpAddress, HnsId, std::hash<policy::IpAddress>, std::equal_to<>,
+                     policy::NodeAllocator<std::pair<const policy::IpAddress, HnsId>>>
+      managedEndpoints;  // remote, service-VIP, source-VIP
   std::unordered_map<policy::IpAddress, std::string> localEndpoints;    // the CNI's (and the root endpoint)
   std::set<std::string> foreignEndpoints;  // remote endpoints on the network that are not hnsproxy's
 };

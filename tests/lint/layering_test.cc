@@ -61,7 +61,9 @@ TEST_CASE("layering: the simulator does not include the tools or the reconcile l
 }
 
 TEST_CASE("layering: policy/ is pure; watch/ and hns/ never include each other") {
-  CHECK(offending(includesOf("policy"), std::regex(R"(^(hns|watch|proxy)/|^boost/)")) == "");
+  // Of Boost, policy/ uses only Boost.Pool (header-only, no I/O: the endpoint maps' node allocator).
+  CHECK(offending(includesOf("policy"), std::regex(R"(^(hns|watch|proxy)/|^boost/(?!pool/))")) == "");
+  CHECK(offending(includesOf("policy"), std::regex(R"(^boost/pool/)")) == "policy/node_pool.h includes boost/pool/singleton_pool.hpp\n");
   CHECK(offending(includesOf("watch"), std::regex(R"(^(hns|proxy)/)")) == "");
   for (const char* room : {"hns", "hns/reconcile", "hns/sim", "hns/tools"})
     CHECK(offending(includesOf(room), std::regex(R"(^(watch|proxy)/)")) == "");
