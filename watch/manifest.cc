@@ -97,6 +97,7 @@ class YamlScan : public YAML::EventHandler {
   std::optional<json> rootKind;
   std::vector<std::optional<json>> itemKinds;  // the root's "items" sequence, when it has one
   std::set<std::size_t> neededItems;           // items that define an anchor used elsewhere
+  std::size_t itemSequences = 0;               // root "items" sequences (a repeated key: the last wins)
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
@@ -189,6 +190,7 @@ class YamlScan : public YAML::EventHandler {
       if (parent.map) {
         if (parent.expectKey) throw TooLarge{"a mapping key that is not a scalar is not supported"};
         items = !map && stack_.size() == 1 && parent.key == "items";
+        if (items) ++itemSequences;
       }
     }
     if (static_cast<int>(stack_.size()) >= kMaxDepth)
@@ -214,8 +216,11 @@ class YamlScan : public YAML::EventHandler {
 
 class YamlBuild : public YAML::EventHandler {
  public:
-  // skipItem(i): whether the root List's item i is left out.
-  explicit YamlBuild(std::function<bool(std::size_t)> skipItem) : skipItem_(std::move(skipItem)) {}
+  // skipItem(i): whether the root List's item i is left out. onItem: when set, each kept item of
+  // the root's "items" is handed over as it ends instead of joining the result (a List of the
+  // whole cluster is then never one JSON tree).
+  explicit YamlBuild(std::function<bool(std::size_t)> skipItem, std::function<void(json&&)> onItem = {})
+      : skipItem_(std::move(skipItem)), onItem_(std::move(onItem)) {}
   json result;
 
   void OnDocumentStart(const YAML::Mark&) override {}
@@ -275,6 +280,8 @@ class YamlBuild : public YAML::EventHandler {
     if (f.map) {
       f.value[f.key] = std::move(v);  // a repeated key: the last wins
       f.expectKey = true;
+    } else if (f.items && onItem_) {
+      onItem_(std::move(v));
     } else {
       f.value.push_back(std::move(v));
     }
@@ -307,6 +314,7 @@ class YamlBuild : public YAML::EventHandler {
   }
 
   std::function<bool(std::size_t)> skipItem_;
+  std::function<void(json&&)> onItem_;
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, json> anchors_;
   int skipDepth_ = 0;
@@ -322,8 +330,9 @@ bool kindWanted(const std::optional<json>& kind, bool listsToo) {
 // Kubernetes, but seen) is expanded up to kMaxListDepth, deeper ones are an error.
 constexpr int kMaxListDepth = 8;
 
-void addObject(ManifestFile& out, const json& doc, const std::string& file, int line) {
-  std::vector<std::pair<const json*, int>> stack{{&doc, 0}};
+// `listDepth`: how deep in Lists the value is (1: an item of a List handed over alone).
+void addObject(ManifestFile& out, const json& doc, const std::string& file, int line, int listDepth = 0) {
+  std::vector<std::pair<const json*, int>> stack{{&doc, listDepth}};
   while (!stack.empty()) {
     auto [d, depth] = stack.back();
     stack.pop_back();
@@ -504,8 +513,11 @@ bool documentMarker(std::string_view line) {
 // at its document markers (`---`, `...` at the start of a line) and each document is parsed alone:
 // one document is read and the parser asked once more, never in a loop; content after the
 // document is an error.
-std::vector<YamlDocument> loadYamlDocuments(const std::string& text, bool skipUnused) {
-  std::vector<YamlDocument> docs;
+// Each document goes to `sink` as it is built (value, line, List depth 0); with `streamLists`, the
+// items of a document of kind List go to it one by one as they end (depth 1), then the List
+// without them.
+using YamlSink = std::function<void(json&& value, int line, int listDepth)>;
+void forEachYamlDocument(const std::string& text, bool skipUnused, bool streamLists, const YamlSink& sink) {
   auto loadOne = [&](std::string_view chunk, int firstLine) {
     if (chunk.find_first_not_of(" \t\r\n") == std::string_view::npos) return;
     if (skipUnused && unusedKindAtAGlance(chunk)) return;
@@ -529,15 +541,19 @@ std::vector<YamlDocument> loadYamlDocuments(const std::string& text, bool skipUn
       const int line = firstLine + std::max(0, first.line);
       if (skipUnused && !kindWanted(scan.rootKind, true)) return;
       const bool list = scan.rootKind && scan.rootKind->is_string() && *scan.rootKind == "List";
-      YamlBuild build([&](std::size_t i) {
-        return skipUnused && list && i < scan.itemKinds.size() && !kindWanted(scan.itemKinds[i], true) &&
-               !scan.neededItems.count(i);
-      });
+      std::function<void(json&&)> onItem;
+      if (streamLists && list && scan.itemSequences == 1) onItem = [&](json&& item) { sink(std::move(item), line, 1); };
+      YamlBuild build(
+          [&](std::size_t i) {
+            return skipUnused && list && i < scan.itemKinds.size() && !kindWanted(scan.itemKinds[i], true) &&
+                   !scan.neededItems.count(i);
+          },
+          std::move(onItem));
       ViewBuf buf(chunk);
       std::istream in(&buf);
       YAML::Parser parser(in);
       parser.HandleNextDocument(build);
-      docs.push_back({std::move(build.result), line});
+      sink(std::move(build.result), line, 0);
     } catch (const YAML::ParserException& e) {
       throw YAML::ParserException(shifted(e.mark), e.msg);
     }
@@ -574,6 +590,11 @@ std::vector<YamlDocument> loadYamlDocuments(const std::string& text, bool skipUn
     ++line;
   }
   finish(text.size(), chunkStart);
+}
+
+std::vector<YamlDocument> loadYamlDocuments(const std::string& text, bool skipUnused) {
+  std::vector<YamlDocument> docs;
+  forEachYamlDocument(text, skipUnused, false, [&](json&& v, int line, int) { docs.push_back({std::move(v), line}); });
   return docs;
 }
 
@@ -742,15 +763,20 @@ ManifestFile parseManifest(const std::string& text, const std::string& fileName)
     }
     return out;
   }
+  // Each document, and each item of a List, is decoded as soon as it is read and its JSON dropped:
+  // a file (or a List) of the whole cluster is never held as one tree. A syntax error anywhere
+  // applies nothing of the file, as before: what was decoded until then is dropped with its errors.
   try {
-    for (const auto& d : loadYamlDocuments(text, true)) addObject(out, d.value, fileName, d.line);
+    forEachYamlDocument(text, true, true, [&](json&& v, int line, int depth) { addObject(out, v, fileName, line, depth); });
   } catch (const YAML::Exception& e) {
     out.syntaxError = true;
     out.objects.clear();
+    out.errors.clear();
     out.errors.push_back({fileName, e.mark.line >= 0 ? e.mark.line + 1 : 0, "invalid YAML: " + e.msg});
   } catch (const TooLarge& e) {
     out.syntaxError = true;
     out.objects.clear();
+    out.errors.clear();
     out.errors.push_back({fileName, 0, "not applied: " + e.what});
   }
   return out;

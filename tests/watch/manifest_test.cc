@@ -336,3 +336,52 @@ TEST_CASE("a JSON List's EndpointSlices are decoded as streamed; one the stream 
   REQUIRE(g.errors.size() == 1);
   CHECK(g.errors[0].message.find("EndpointSlice ns/a-2: field endpoints[0].addresses[0]: invalid value \"fd00::0001\"") == 0);
 }
+
+TEST_CASE("a YAML List is decoded item by item: the same objects, errors and lines as its items one by one") {
+  std::string items, docs;
+  for (int i = 0; i < 30; ++i) {
+    const std::string svc = "kind: Service\n  metadata: {name: s" + std::to_string(i) + ", namespace: ns}\n  spec: {clusterIP: 10.96.0." +
+                            std::to_string(i + 1) + ", ports: [{port: " + (i == 7 ? std::string("99999") : "80") + "}]}\n";
+    items += "- " + svc + "- kind: ConfigMap\n  metadata: {name: c" + std::to_string(i) + "}\n";
+  }
+  const auto list = watch::parseManifest("apiVersion: v1\nkind: List\nitems:\n" + items + "metadata: {resourceVersion: \"1\"}\n", "l.yaml");
+  CHECK_FALSE(list.syntaxError);
+  REQUIRE(list.objects.size() == 29);  // s7's port is out of range
+  REQUIRE(list.errors.size() == 1);
+  CHECK(list.errors[0].str().rfind("l.yaml:1: Service ns/s7: field spec.ports[0].port", 0) == 0);
+  for (std::size_t i = 0; i < list.objects.size(); ++i) {
+    const auto& s = std::get<Service>(list.objects[i].object);
+    CHECK(s.id.name == "s" + std::to_string(i < 7 ? i : i + 1));  // file order
+    CHECK(list.objects[i].line == 1);
+  }
+
+  // An anchor in one item used by a later one; a repeated `items` key (the last wins, as in a tree).
+  const auto anchored = watch::parseManifest(R"(kind: List
+items:
+- kind: Service
+  metadata: {name: a, namespace: ns}
+  spec: &spec {clusterIP: 10.96.0.1, ports: [{port: 80}]}
+- kind: Service
+  metadata: {name: b, namespace: ns}
+  spec: *spec
+)", "a.yaml");
+  REQUIRE(anchored.objects.size() == 2);
+  CHECK(std::get<Service>(anchored.objects[1].object).clusterIPs == std::get<Service>(anchored.objects[0].object).clusterIPs);
+  const auto repeated = watch::parseManifest(R"(kind: List
+items:
+- {kind: Service, metadata: {name: first, namespace: ns}, spec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}}
+items:
+- {kind: Service, metadata: {name: second, namespace: ns}, spec: {clusterIP: 10.96.0.2, ports: [{port: 80}]}}
+)", "r.yaml");
+  CHECK(repeated.errors.empty());
+  REQUIRE(repeated.objects.size() == 1);
+  CHECK(std::get<Service>(repeated.objects[0].object).id.name == "second");
+
+  // A syntax error after items were decoded: nothing of the file, and only the syntax error.
+  const auto broken = watch::parseManifest("kind: List\nitems:\n" + items + "- kind: Service\n  metadata: {name: x\n  spec: {}\n", "b.yaml");
+  CHECK(broken.syntaxError);
+  CHECK(broken.objects.empty());
+  REQUIRE(broken.errors.size() == 1);
+  INFO(broken.errors[0].str());
+  CHECK(broken.errors[0].message.find("invalid YAML") != std::string::npos);
+}
