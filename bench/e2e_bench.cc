@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "bench/upstream_model.h"
 #include "hns/instrumented_api.h"
@@ -555,6 +556,7 @@ struct Options {
   bool hnsSerial = false;  // hnssim --serial: HNS serves one call at a time
   std::string childLog = (std::filesystem::temp_directory_path() / "e2e-bench-child.log").string();  // the children's klog output
   int childVerbosity = 0;
+  bool manifestYaml = false;  // --manifest-format yaml: the Lists written as YAML (block style)
 };
 
 // An HNS for one child: the child's own simulator, or an hnssim daemon prepared like the node.
@@ -858,6 +860,29 @@ json memoryModel(const Options& base, int n) {
   return rss;
 }
 
+// A JSON value as YAML, through yaml-cpp's emitter (strings quoted where YAML would read them as
+// something else: the emitter decides).
+void emitYaml(YAML::Emitter& e, const json& v) {
+  if (v.is_object()) {
+    e << YAML::BeginMap;
+    for (const auto& [k, x] : v.items()) {
+      e << YAML::Key << k << YAML::Value;
+      emitYaml(e, x);
+    }
+    e << YAML::EndMap;
+  } else if (v.is_array()) {
+    e << YAML::BeginSeq;
+    for (const auto& x : v) emitYaml(e, x);
+    e << YAML::EndSeq;
+  } else if (v.is_string()) {
+    e << YAML::DoubleQuoted << v.get<std::string>();
+  } else if (v.is_null()) {
+    e << YAML::Null;
+  } else {
+    e << v.dump();  // numbers and booleans, as JSON writes them (valid plain YAML scalars)
+  }
+}
+
 // kube-proxy itself (the built program) on the cluster written as manifest files: one List file of
 // the Services, one of the EndpointSlices, the Node; HNS in an hnssim daemon prepared as for the
 // other runs. --dry-run (list HNS, compute, print the plan) and --sync-once (program it), each a
@@ -869,7 +894,21 @@ json manifestRuns(const Options& base, int n) {
   cl.rollPods = o.rollPods;
   const auto dir = std::filesystem::temp_directory_path() / ("e2e-bench-manifests-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  {
+  const std::string ext = o.manifestYaml ? ".yaml" : ".json";
+  if (o.manifestYaml) {
+    // What `kubectl get -o yaml` writes: one document of kind List, each item a block mapping.
+    std::ofstream svc(dir / "services.yaml"), eps(dir / "endpointslices.yaml");
+    YAML::Emitter es(svc), ee(eps);
+    for (auto* e : {&es, &ee}) *e << YAML::BeginMap << YAML::Key << "apiVersion" << YAML::Value << "v1" << YAML::Key << "kind"
+                                  << YAML::Value << "List" << YAML::Key << "items" << YAML::Value << YAML::BeginSeq;
+    for (int s = 0; s < n; ++s) {
+      emitYaml(es, cl.service(s));
+      for (const auto& sl : cl.slices(s)) emitYaml(ee, sl);
+    }
+    for (auto* e : {&es, &ee}) *e << YAML::EndSeq << YAML::EndMap;
+    svc << "\n";
+    eps << "\n";
+  } else {
     std::ofstream svc(dir / "services.json"), eps(dir / "endpointslices.json");
     svc << R"({"apiVersion":"v1","kind":"List","items":[)";
     eps << R"({"apiVersion":"v1","kind":"List","items":[)";
@@ -883,14 +922,16 @@ json manifestRuns(const Options& base, int n) {
     }
     svc << "]}\n";
     eps << "]}\n";
+  }
+  {
     std::ofstream(dir / "node.json") << json{{"kind", "Node"},
                                              {"metadata", {{"name", "node-0"}}},
                                              {"status", {{"addresses", {{{"type", "InternalIP"}, {"address", "192.168.0.10"}}}}}}}
                                             .dump();
   }
-  const double mb = static_cast<double>(std::filesystem::file_size(dir / "services.json") +
-                                        std::filesystem::file_size(dir / "endpointslices.json")) / 1048576.0;
-  json out{{"manifestMb", mb}};
+  const double mb = static_cast<double>(std::filesystem::file_size(dir / ("services" + ext)) +
+                                        std::filesystem::file_size(dir / ("endpointslices" + ext))) / 1048576.0;
+  json out{{"manifestMb", mb}, {"format", o.manifestYaml ? "yaml" : "json"}};
   for (const char* mode : {"--dry-run", "--sync-once"}) {
     Hns h(o, 900);
     std::vector<std::string> argv{selfDir() + "/../proxy/kube-proxy", "--manifest-dir=" + dir.string(), "--hns-sim-socket=" + h.socket,
@@ -999,6 +1040,7 @@ int main(int argc, char** argv) {
       ("no-memory-model", po::bool_switch(), "skip the memory model runs")
       ("manifests", po::bool_switch(), "also run kube-proxy --dry-run and --sync-once on the cluster as manifest files")
       ("manifests-only", po::bool_switch(), "only those runs (their results as JSON on stdout)")
+      ("manifest-format", po::value<std::string>()->default_value("json"), "the manifest files: json or yaml (kubectl's -o yaml)")
       ("hns-serial", po::bool_switch(), "hnssim --serial: HNS serves one call at a time")
       ("child-log", po::value<std::string>(&o.childLog)->default_value(o.childLog), "the children's klog output")
       ("v", po::value<int>(&o.childVerbosity)->default_value(o.childVerbosity), "the children's log verbosity")
@@ -1029,6 +1071,12 @@ int main(int argc, char** argv) {
   o.listingCache = !cl.get<bool>("no-listing-cache");
   o.memoryModel = !cl.get<bool>("no-memory-model");
   const bool manifests = cl.get<bool>("manifests");
+  if (const auto fmt = cl.get<std::string>("manifest-format"); fmt == "yaml" || fmt == "json") {
+    o.manifestYaml = fmt == "yaml";
+  } else {
+    std::fprintf(stderr, "e2e_bench: --manifest-format: json or yaml, not \"%s\"\n", fmt.c_str());
+    return 2;
+  }
   o.hnsSerial = cl.get<bool>("hns-serial");
   o.sizes.clear();
   {
