@@ -5,7 +5,10 @@
 
 namespace hnsproxy::policy {
 
-Engine::Engine(NodeContext ctx) : ctx_(std::move(ctx)) {}
+Engine::Engine(NodeContext ctx) : ctx_(std::move(ctx)) {
+  // Two IPs a bucket on average: the bucket array of 100,000 IPs was 1.4 MB at a load of 0.6.
+  ips_.max_load_factor(2.0F);
+}
 
 bool Engine::setContext(NodeContext ctx) {
   if (ctx == ctx_) return false;

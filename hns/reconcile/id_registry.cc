@@ -61,9 +61,12 @@ std::string HnsId::str() const {
   return out;
 }
 
+IdRegistry::IdRegistry() { maps_.managedEndpoints.max_load_factor(kLoadFactor); }
+
 void IdRegistry::reset(IdMaps maps) {
   std::lock_guard<std::mutex> lock(mu_);
   maps_ = std::move(maps);
+  maps_.managedEndpoints.max_load_factor(kLoadFactor);
 }
 
 std::optional<std::string> IdRegistry::loadBalancer(const LbKey& key) const {
