@@ -73,10 +73,8 @@ double cpuMs() {
 }
 // Bytes malloc has handed out and not had back: from the heap and as blocks of their own (large
 // vectors, the node pools' blocks), which mallinfo counts apart.
-std::size_t heapInUse() {
-  auto mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
+std::size_t heapInUse(const struct mallinfo2& mi) { return mi.uordblks + mi.hblkhd; }
+std::size_t heapInUse() { return heapInUse(mallinfo2()); }
 long statusKb(const char* key) {
   std::ifstream in("/proc/self/status");
   std::string line;
@@ -461,7 +459,7 @@ int childMain(const std::string& url, const std::string& hnsSocket, long latency
         reply = counters({{"rssKb", statusKb("VmRSS:")}, {"hwmKb", statusKb("VmHWM:")}});
       } else if (cmd == "heap") {  // mallinfo2 walks the heap: not for timed windows
         auto mi = mallinfo2();
-        reply = counters({{"heapInUseKb", (mi.uordblks + mi.hblkhd) / 1024}, {"heapFreeKb", mi.fordblks / 1024}, {"arenaKb", mi.arena / 1024}});
+        reply = counters({{"heapInUseKb", heapInUse(mi) / 1024}, {"heapFreeKb", mi.fordblks / 1024}, {"arenaKb", mi.arena / 1024}});
       } else if (cmd == "quit") {
         stopBackground();
         break;

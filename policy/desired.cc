@@ -100,23 +100,16 @@ MacTexts& macTexts() {
   return t;
 }
 
-int macHexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 MacText::MacText(std::string_view s) {
   if (s.empty()) return;
   if (s.size() == 17) {
     bool mac = true;
-    for (std::size_t i = 0; i < 17 && mac; ++i) mac = i % 3 == 2 ? (s[i] == ':' || s[i] == '-') : macHexValue(s[i]) >= 0;
+    for (std::size_t i = 0; i < 17 && mac; ++i) mac = i % 3 == 2 ? (s[i] == ':' || s[i] == '-') : hexDigit(s[i]) >= 0;
     if (mac) {
       for (std::size_t i = 0; i < 6; ++i)
-        b_[i] = static_cast<std::uint8_t>(macHexValue(s[3 * i]) * 16 + macHexValue(s[3 * i + 1]));
+        b_[i] = static_cast<std::uint8_t>(hexDigit(s[3 * i]) * 16 + hexDigit(s[3 * i + 1]));
       form_ = Form::Mac;
       return;
     }

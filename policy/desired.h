@@ -145,7 +145,7 @@ struct ManagedEndpoint {
 // A full picture of hnsproxy's objects: what the node should have, or what was applied.
 struct HnsState {
   std::map<LbKey, LoadBalancer> loadBalancers;
-  std::map<IpAddress, ManagedEndpoint, std::less<>, NodeAllocator<std::pair<const IpAddress, ManagedEndpoint>>> endpoints;
+  PooledMap<IpAddress, ManagedEndpoint> endpoints;
   friend bool operator==(const HnsState&, const HnsState&) = default;
 };
 

@@ -111,7 +111,7 @@ class Engine {
   std::map<ServiceName, Claim> claimOf_;
   // Every service's claim on each frontend, oldest first; the load balancers live in results_.
   std::map<LbKey, std::map<Claim, const LoadBalancer*>> claims_;
-  std::unordered_map<IpAddress, IpUse, std::hash<IpAddress>, std::equal_to<>, NodeAllocator<std::pair<const IpAddress, IpUse>>> ips_;
+  PooledHashMap<IpAddress, IpUse> ips_;
   HnsState desired_;
   std::set<ServiceName> dirty_;
   std::set<IpAddress> touchedIps_;  // endpoints to re-settle at the next recompute

@@ -5,6 +5,13 @@
 
 namespace hnsproxy::policy {
 
+int hexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 std::string_view toString(IpFamily f) { return f == IpFamily::V4 ? "IPv4" : "IPv6"; }
 
 IpAddress IpAddress::v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
@@ -48,13 +55,6 @@ bool parseDottedQuad(std::string_view s, std::uint8_t out[4]) {
   return i == s.size();
 }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool parseV6(std::string_view s, std::uint8_t out[16]) {
   std::uint16_t groups[8] = {};
   int count = 0;
@@ -87,7 +87,7 @@ bool parseV6(std::string_view s, std::uint8_t out[16]) {
     if (token.empty() || token.size() > 4) return false;
     unsigned value = 0;
     for (char c : token) {
-      int h = hexValue(c);
+      int h = hexDigit(c);
       if (h < 0) return false;
       value = value * 16 + static_cast<unsigned>(h);
     }

@@ -17,6 +17,9 @@ enum class IpFamily : std::uint8_t { V4, V6 };
 
 std::string_view toString(IpFamily f);
 
+// The value of one hexadecimal digit (either case), or -1: for addresses, MACs and GUIDs.
+int hexDigit(char c);
+
 // An IPv4 or IPv6 address. IPv4 is stored in the first 4 bytes. IPv4-mapped IPv6 text
 // ("::ffff:1.2.3.4") is an IPv6 address here, as Kubernetes' strict validation treats it.
 class IpAddress {

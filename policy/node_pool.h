@@ -13,9 +13,13 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <unordered_map>
+#include <utility>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define HNSPROXY_NODE_POOL 0
@@ -72,5 +76,11 @@ class NodeAllocator {
   using Pool = boost::singleton_pool<Tag, sizeof(T), boost::default_user_allocator_new_delete, std::mutex, 256, 1024>;
 #endif
 };
+
+// The maps of one entry per endpoint, their nodes pooled.
+template <typename K, typename V>
+using PooledMap = std::map<K, V, std::less<>, NodeAllocator<std::pair<const K, V>>>;
+template <typename K, typename V>
+using PooledHashMap = std::unordered_map<K, V, std::hash<K>, std::equal_to<>, NodeAllocator<std::pair<const K, V>>>;
 
 }  // namespace hnsproxy::policy

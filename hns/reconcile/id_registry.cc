@@ -10,13 +10,6 @@ using policy::LbKey;
 
 namespace {
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 constexpr bool isDash(std::size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
 
 }  // namespace
@@ -30,7 +23,7 @@ HnsId::HnsId(std::string_view s) {
       ok = s[i] == '-';
       continue;
     }
-    int hi = hexValue(s[i]), lo = i + 1 < s.size() ? hexValue(s[i + 1]) : -1;
+    int hi = policy::hexDigit(s[i]), lo = i + 1 < s.size() ? policy::hexDigit(s[i + 1]) : -1;
     ok = hi >= 0 && lo >= 0 && !isDash(i + 1);
     if (!ok) break;
     for (char c : {s[i], s[i + 1]}) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "policy/desired.h"
+#include "policy/node_pool.h"
 
 namespace hnsproxy::hns {
 
@@ -103,9 +104,7 @@ struct Existence {
 
 struct IdMaps {
   std::map<policy::LbKey, HnsId> loadBalancers;
-  std::unordered_map<policy::IpAddress, HnsId, std::hash<policy::IpAddress>, std::equal_to<>,
-                     policy::NodeAllocator<std::pair<const policy::IpAddress, HnsId>>>
-      managedEndpoints;  // remote, service-VIP, source-VIP
+  policy::PooledHashMap<policy::IpAddress, HnsId> managedEndpoints;  // remote, service-VIP, source-VIP
   std::unordered_map<policy::IpAddress, std::string> localEndpoints;    // the CNI's (and the root endpoint)
   std::set<std::string> foreignEndpoints;  // remote endpoints on the network that are not hnsproxy's
 };

@@ -38,6 +38,14 @@ void write(const std::filesystem::path& p, const std::string& text) {
   std::filesystem::last_write_time(p, std::filesystem::last_write_time(p) + std::chrono::seconds(1));
 }
 
+// An empty directory of its own for a test: hnsproxy-<name>-<pid> under the temp directory.
+std::filesystem::path freshDir(const std::string& name) {
+  auto d = std::filesystem::temp_directory_path() / ("hnsproxy-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
 // A directory of one service file per (name, port), and a source over it with a 2 s removal grace
 // on a clock the test moves, polled once (its first events cleared).
 struct GracedSource {
@@ -51,9 +59,7 @@ struct GracedSource {
     rec.events.clear();
   }
   static std::filesystem::path makeDir(const std::string& name, const std::vector<std::pair<std::string, int>>& services) {
-    auto d = std::filesystem::temp_directory_path() / ("hnsproxy-" + name + "-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(d);
-    std::filesystem::create_directories(d);
+    auto d = freshDir(name);
     for (const auto& [svcName, port] : services) write(d / (svcName + ".yaml"), svc(svcName, port));
     return d;
   }
@@ -62,9 +68,7 @@ struct GracedSource {
 }  // namespace
 
 TEST_CASE("the manifest source delivers, follows changes, and keeps objects of a broken file") {
-  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-src-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  auto dir = freshDir("src");
   write(dir / "a.yaml", svc("a", 80) + "---\n" + svc("b", 81));
   write(dir / "n.yaml", "kind: Node\nmetadata: {name: n1}\n");
   SourceEvents rec;
@@ -111,9 +115,7 @@ TEST_CASE("the manifest source delivers, follows changes, and keeps objects of a
 }
 
 TEST_CASE("an object in two files survives the removal of one of them") {
-  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-dup-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  auto dir = freshDir("dup");
   write(dir / "1.yaml", svc("a", 80));
   write(dir / "2.yaml", svc("a", 81));
   SourceEvents rec;
@@ -163,9 +165,7 @@ TEST_CASE("a directory replaced and refilled, emptied or removed deletes nothing
 }
 
 TEST_CASE("a manifest swapped for a FIFO or grown past the limit is refused without blocking") {
-  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-fifo-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  auto dir = freshDir("fifo");
   write(dir / "a.yaml", svc("a", 80));
   std::string text;
   CHECK(readRegularFile(dir / "a.yaml", 1 << 20, text));
@@ -181,9 +181,7 @@ TEST_CASE("a manifest swapped for a FIFO or grown past the limit is refused with
 }
 
 TEST_CASE("a FIFO in the manifest directory is reported once and never opened; the larger of two changed files is read last") {
-  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-fifodir-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  auto dir = freshDir("fifodir");
   write(dir / "a.yaml", svc("a", 80));
   REQUIRE(::mkfifo((dir / "pipe.yaml").c_str(), 0600) == 0);
   SourceEvents rec;
@@ -211,9 +209,7 @@ TEST_CASE("a FIFO in the manifest directory is reported once and never opened; t
 }
 
 TEST_CASE("a file cut short that still parses: what it drops is deleted and named in the poll's report") {
-  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-trunc-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  auto dir = freshDir("trunc");
   write(dir / "s.yaml", svc("a", 80) + "---\n" + svc("b", 81) + "---\n" + svc("c", 82));
   write(dir / "gone.yaml", svc("z", 90));
   SourceEvents rec;
@@ -261,9 +257,7 @@ TEST_CASE("a file emptied and then rewritten with a typo (an editor's save) dele
 }
 
 TEST_CASE("a one-shot source (--sync-once, --dry-run) hands every object over as a keeping source does, and keeps none") {
-  auto dir = std::filesystem::temp_directory_path() / ("hnsproxy-oneshot-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  auto dir = freshDir("oneshot");
   write(dir / "a.yaml", svc("a", 80) + "---\n" + svc("b", 81));
   write(dir / "n.yaml", "kind: Node\nmetadata: {name: n1}\n");
   write(dir / "s.json", R"({"kind":"List","items":[{"kind":"EndpointSlice","metadata":{"name":"a-1","labels":{"kubernetes.io/service-name":"a"}},)"
